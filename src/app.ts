@@ -1,0 +1,74 @@
+/**
+ * Builds the Worker's app. Middleware order matters: request id first so every log line and
+ * error carries it; body limit and Accept checks before any route reads a body; `/v1` requires a
+ * bearer token before routing, so unknown `/v1` paths without a token are 401 (contract §3).
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { bearerAuth } from "./auth/bearer";
+import { oauthRoutes } from "./auth/oauth.routes";
+import { readConfig } from "./config";
+import { createDb } from "./db/client";
+import type { AppEnv } from "./env";
+import { ApiError, errorResponse, notFound, onError } from "./http/errors";
+import { baseUrlFor, createLinks } from "./http/links";
+import { requireJsonAccept } from "./http/media-type";
+import { defaultHook } from "./http/validation";
+import { applicationRoutes } from "./resources/applications/applications.routes";
+import { channelRoutes } from "./resources/channels/channels.routes";
+import { messageRoutes } from "./resources/messages/messages.routes";
+import { rootRoutes } from "./resources/root/root.routes";
+import { userRoutes } from "./resources/users/users.routes";
+
+export const createApp = () => {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook });
+
+  app.use(requestId());
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, allowed) =>
+        errorResponse(
+          c,
+          new ApiError("MethodNotAllowedError", `${c.req.method} is not allowed here; use ${allowed.join(", ")}`, undefined, {
+            Allow: allowed.join(", "),
+          }),
+        ),
+    }),
+  );
+  app.use(secureHeaders({ crossOriginResourcePolicy: false }));
+  app.use(async (c, next) => {
+    const config = readConfig(c.env);
+    c.set("config", config);
+    c.set("links", createLinks(baseUrlFor(c.req.url, config.publicBaseUrl)));
+    c.set("db", createDb(c.env.DB));
+    await next();
+  });
+  app.use((c, next) =>
+    bodyLimit({
+      maxSize: c.var.config.maxBodyBytes,
+      onError: () => {
+        throw new ApiError("PayloadTooLargeError", `The request body is larger than ${c.var.config.maxBodyBytes} bytes`);
+      },
+    })(c, next),
+  );
+  app.use(requireJsonAccept);
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.route("/", oauthRoutes);
+
+  app.use("/v1/*", bearerAuth);
+  app.use("/v1", bearerAuth);
+  app.route("/v1", rootRoutes);
+  app.route("/v1", applicationRoutes);
+  app.route("/v1", userRoutes);
+  app.route("/v1", channelRoutes);
+  app.route("/v1", messageRoutes);
+
+  app.notFound(notFound);
+  app.onError(onError);
+  return app;
+};

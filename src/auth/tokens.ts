@@ -1,0 +1,119 @@
+/**
+ * Access tokens: ES256 JWTs signed with the private JWK in the `JWT_PRIVATE_KEY` secret. This is
+ * the only module that imports jose. Verification is pinned to ES256 and to our issuer and
+ * audience, so `alg: none`, HMAC-confusion and tokens minted for other services are all refused,
+ * and checking a token needs no database: the application id travels inside the signed claims.
+ */
+import { SignJWT, errors, exportJWK, importJWK, jwtVerify, type JWK } from "jose";
+
+export const TOKEN_ALGORITHM = "ES256";
+export const TOKEN_AUDIENCE = "kitty-edge:platform-api";
+
+export interface SigningKeys {
+  kid: string;
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+export interface AccessTokenClaims {
+  applicationId: number;
+  organizationId: number;
+  clientId: string;
+}
+
+export interface IssuedToken {
+  accessToken: string;
+  expiresIn: number;
+  scope: string;
+}
+
+export class SigningKeyMissingError extends Error {}
+
+// Keys are imported once per isolate and per secret value: importing costs far more than a
+// signature, and the promise (not the result) is cached so concurrent requests share one import.
+const keyCache = new Map<string, Promise<SigningKeys>>();
+
+const importKeys = async (secret: string): Promise<SigningKeys> => {
+  const jwk = JSON.parse(secret) as JWK;
+  if (jwk.kty !== "EC" || jwk.crv !== "P-256" || !jwk.d || !jwk.kid) {
+    throw new SigningKeyMissingError("JWT_PRIVATE_KEY must be a P-256 private JWK with a kid");
+  }
+  const { d: _private, key_ops: _ops, ...publicFields } = jwk;
+  const privateKey = (await importJWK({ ...jwk, alg: TOKEN_ALGORITHM }, TOKEN_ALGORITHM)) as CryptoKey;
+  const publicKey = (await importJWK({ ...publicFields, alg: TOKEN_ALGORITHM }, TOKEN_ALGORITHM)) as CryptoKey;
+  const exported = await exportJWK(publicKey);
+  return {
+    kid: jwk.kid,
+    privateKey,
+    publicKey,
+    publicJwk: { ...exported, kid: jwk.kid, alg: TOKEN_ALGORITHM, use: "sig" },
+  };
+};
+
+/** The signing keys for this deployment. @example const { kid } = await signingKeys(env.JWT_PRIVATE_KEY) */
+export const signingKeys = (secret: string | undefined): Promise<SigningKeys> => {
+  if (!secret) return Promise.reject(new SigningKeyMissingError("JWT_PRIVATE_KEY is not set"));
+  let keys = keyCache.get(secret);
+  if (!keys) {
+    keys = importKeys(secret);
+    keyCache.set(secret, keys);
+    keys.catch(() => keyCache.delete(secret));
+  }
+  return keys;
+};
+
+export const tokenScope = (organizationId: number) => `org:${organizationId}:app`;
+
+export const signAccessToken = async (
+  keys: SigningKeys,
+  claims: AccessTokenClaims,
+  options: { issuer: string; ttlSeconds: number },
+): Promise<IssuedToken> => {
+  const scope = tokenScope(claims.organizationId);
+  const accessToken = await new SignJWT({ scope, application_id: claims.applicationId, client_id: claims.clientId })
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keys.kid, typ: "at+jwt" })
+    .setIssuer(options.issuer)
+    .setSubject(claims.clientId)
+    .setAudience(TOKEN_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${options.ttlSeconds}s`)
+    .setJti(crypto.randomUUID())
+    .sign(keys.privateKey);
+  return { accessToken, expiresIn: options.ttlSeconds, scope };
+};
+
+export interface VerifiedToken {
+  applicationId: number;
+  organizationId: number;
+  clientId: string;
+}
+
+/** Why a token was refused, in words safe to show its holder. */
+export class InvalidTokenError extends Error {}
+
+export const verifyAccessToken = async (
+  keys: SigningKeys,
+  token: string,
+  options: { issuer: string },
+): Promise<VerifiedToken> => {
+  try {
+    const { payload } = await jwtVerify(token, keys.publicKey, {
+      algorithms: [TOKEN_ALGORITHM],
+      issuer: options.issuer,
+      audience: TOKEN_AUDIENCE,
+      requiredClaims: ["exp", "iat", "sub", "jti"],
+    });
+    const applicationId = payload.application_id;
+    const match = typeof payload.scope === "string" ? /^org:(\d{1,15}):app$/.exec(payload.scope) : null;
+    if (typeof applicationId !== "number" || !Number.isSafeInteger(applicationId) || applicationId < 1 || !match) {
+      throw new InvalidTokenError("The access token is missing its application");
+    }
+    return { applicationId, organizationId: Number(match[1]), clientId: String(payload.sub) };
+  } catch (e) {
+    if (e instanceof InvalidTokenError) throw e;
+    if (e instanceof errors.JWTExpired) throw new InvalidTokenError("The access token expired");
+    if (e instanceof errors.JOSEError) throw new InvalidTokenError("The access token is invalid");
+    throw e;
+  }
+};

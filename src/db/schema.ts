@@ -1,0 +1,141 @@
+/**
+ * Every table of the platform, declared once. Migrations in `migrations/` are generated from this
+ * file by drizzle-kit (`npm run db:generate`); never edit them by hand.
+ *
+ * Ids are SQLite INTEGER PRIMARY KEY AUTOINCREMENT: 64-bit, increasing in creation order, never
+ * reused after a delete (so a stale link can never point at someone else's new row), and far below
+ * 2^53 in any realistic deployment, so JavaScript clients read them exactly.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** Milliseconds since the epoch, set by SQLite so every writer agrees on the clock. */
+const createdAt = () =>
+  integer("created_at", { mode: "timestamp_ms" })
+    .notNull()
+    .default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
+
+export const applications = sqliteTable(
+  "applications",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** The organization that owns the application; tokens carry it as `scope: org:<id>:app`. */
+    organizationId: integer("organization_id").notNull().default(1),
+    name: text("name").notNull(),
+    /** Client-side API key (a UUID) that the chat SDK presents. */
+    key: text("key").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("applications_key_unique").on(t.key)],
+);
+
+export const clientCredentials = sqliteTable(
+  "client_credentials",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    clientId: text("client_id").notNull(),
+    /** SHA-256 of the secret, hex. The secret itself is shown once and never stored. */
+    secretHash: text("secret_hash").notNull(),
+    createdAt: createdAt(),
+    revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [uniqueIndex("client_credentials_client_id_unique").on(t.clientId)],
+);
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    createdAt: createdAt(),
+  },
+  // The unique index makes a name unique per application even under concurrent creates; the
+  // second serves `WHERE application_id = ? ORDER BY id` pages without sorting.
+  (t) => [
+    uniqueIndex("users_application_name_unique").on(t.applicationId, t.name),
+    index("users_application_idx").on(t.applicationId, t.id),
+  ],
+);
+
+export const CHANNEL_TYPES = ["OPEN", "PUBLIC", "PRIVATE"] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+export const channels = sqliteTable(
+  "channels",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    type: text("type", { enum: CHANNEL_TYPES }).notNull(),
+    name: text("name").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("channels_application_idx").on(t.applicationId, t.id),
+    index("channels_application_type_idx").on(t.applicationId, t.type, t.id),
+  ],
+);
+
+/**
+ * Who belongs to which channel. Written by the Platform API today and by chat sessions later
+ * (joins, invitations); `lastReadMessageId` backs read receipts and unread counts.
+ */
+export const channelMembers = sqliteTable(
+  "channel_members",
+  {
+    channelId: integer("channel_id")
+      .notNull()
+      .references(() => channels.id, { onDelete: "cascade" }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    lastReadMessageId: integer("last_read_message_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.channelId, t.userId] }),
+    index("channel_members_user_idx").on(t.userId, t.channelId),
+  ],
+);
+
+export const MESSAGE_TYPES = ["TEXT", "FILE", "SYSTEM_TEXT", "SYSTEM_FILE"] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** Persisted messages of PUBLIC and PRIVATE channels. OPEN channels never write here. */
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    channelId: integer("channel_id")
+      .notNull()
+      .references(() => channels.id, { onDelete: "cascade" }),
+    /** The sender of TEXT and FILE messages; null for system messages. */
+    userId: integer("user_id").references(() => users.id, { onDelete: "cascade" }),
+    type: text("type", { enum: MESSAGE_TYPES }).notNull(),
+    body: text("body"),
+    createdAt: createdAt(),
+  },
+  // Keyset pages walk (channel_id, id) backwards: O(page size) at any depth.
+  (t) => [
+    index("messages_channel_idx").on(t.channelId, t.id),
+    index("messages_user_idx").on(t.userId),
+  ],
+);
+
+export type ApplicationRow = typeof applications.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type ChannelRow = typeof channels.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;

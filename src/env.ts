@@ -1,0 +1,17 @@
+import type { Config } from "./config";
+import type { Db } from "./db/client";
+import type { Links } from "./http/links";
+import type { VerifiedToken } from "./auth/tokens";
+
+/** Hono's environment for this Worker: generated bindings plus per-request variables. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    links: Links;
+    db: Db;
+    /** Set by the bearer middleware on every `/v1` request. */
+    auth: VerifiedToken;
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * One place that decides error bodies and statuses (contract §5):
+ * `{error, message, timestamp, properties?}` as `application/json`.
+ * Handlers throw `ApiError`; `onError` renders it. Unknown errors are logged with the request id
+ * and answered with a bare 500, so no stack trace, SQL or internal detail ever reaches a client.
+ */
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+const STATUS = {
+  InvalidRequestError: 400,
+  UnauthorizedError: 401,
+  ForbiddenError: 403,
+  ResourceNotFoundError: 404,
+  MethodNotAllowedError: 405,
+  NotAcceptableError: 406,
+  DuplicateResourceError: 409,
+  PayloadTooLargeError: 413,
+  UnsupportedMediaTypeError: 415,
+  TooManyRequestsError: 429,
+  InternalServerError: 500,
+  ServiceUnavailableError: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorName = keyof typeof STATUS;
+
+export interface ErrorBody {
+  error: ErrorName;
+  message: string;
+  timestamp: string;
+  properties?: Record<string, unknown>;
+}
+
+/** @example throw new ApiError("ResourceNotFoundError", "User 7 not found") */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  constructor(
+    readonly errorName: ErrorName,
+    message: string,
+    readonly properties?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.status = STATUS[errorName];
+  }
+}
+
+export const errorBody = (name: ErrorName, message: string, properties?: Record<string, unknown>): ErrorBody => ({
+  error: name,
+  message,
+  timestamp: new Date().toISOString(),
+  ...(properties ? { properties } : {}),
+});
+
+/** Renders an error body; errors are plain JSON, never HAL. */
+export const errorResponse = (c: Context, error: ApiError): Response =>
+  c.json(errorBody(error.errorName, error.message, error.properties), error.status, error.headers);
+
+/** Maps Hono's own exceptions (malformed JSON, body limit) onto our names. */
+const fromHttpException = (e: HTTPException): ApiError => {
+  switch (e.status) {
+    case 413:
+      return new ApiError("PayloadTooLargeError", "The request body is larger than this server accepts");
+    case 401:
+      return new ApiError("UnauthorizedError", e.message || "Authentication required");
+    default:
+      return e.status >= 400 && e.status < 500
+        ? new ApiError("InvalidRequestError", e.message || "The request is invalid")
+        : new ApiError("InternalServerError", "Internal server error");
+  }
+};
+
+export const onError: ErrorHandler = (err, c) => {
+  if (err instanceof ApiError) return errorResponse(c, err);
+  if (err instanceof HTTPException) return errorResponse(c, fromHttpException(err));
+  console.error(
+    JSON.stringify({
+      level: "error",
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+    }),
+  );
+  return errorResponse(c, new ApiError("InternalServerError", "Internal server error"));
+};
+
+export const notFound: NotFoundHandler = (c) =>
+  errorResponse(c, new ApiError("ResourceNotFoundError", `No resource at ${c.req.path}`));

@@ -1,0 +1,11 @@
+import { eq } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { applications } from "../../db/schema";
+
+export const findApplicationQuery = (db: Db, applicationId: number) =>
+  db
+    .select({ id: applications.id, name: applications.name, key: applications.key })
+    .from(applications)
+    .where(eq(applications.id, applicationId));
+
+export const findApplication = (db: Db, applicationId: number) => findApplicationQuery(db, applicationId).get();

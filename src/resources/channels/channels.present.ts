@@ -1,0 +1,30 @@
+import { link } from "../../http/hal";
+import type { Links } from "../../http/links";
+import { pageLinks, type PageMetadata } from "../../http/pagination";
+import type { ChannelView } from "./channels.queries";
+import type { ChannelPage, ChannelResource } from "./channels.schemas";
+
+export const toChannelResource = (applicationId: number, channel: ChannelView, links: Links): ChannelResource => ({
+  id: channel.id,
+  type: channel.type,
+  name: channel.name,
+  _links: {
+    self: link(links.channel(applicationId, channel.id)),
+    messages: link(links.channelMessages(applicationId, channel.id)),
+    application: link(links.application(applicationId)),
+  },
+});
+
+/** A numbered page of channels; `collectionHref` is the list being paged (the app's, or a user's). */
+export const toChannelPage = (
+  applicationId: number,
+  rows: ChannelView[],
+  meta: PageMetadata,
+  collectionHref: string,
+  requestUrl: string,
+  links: Links,
+): ChannelPage => ({
+  _embedded: { channels: rows.map((ch) => toChannelResource(applicationId, ch, links)) },
+  _links: pageLinks(collectionHref, requestUrl, meta),
+  page: meta,
+});

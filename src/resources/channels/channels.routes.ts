@@ -1,0 +1,80 @@
+import { createRoute } from "@hono/zod-openapi";
+import { openChannelStub } from "../../durable/open-channel";
+import { ApiError } from "../../http/errors";
+import { hal, halContent, halCreated } from "../../http/hal";
+import { ApplicationParams, requireOwnApplication } from "../../http/params";
+import { PageQuery, pageMetadata, pageOffset } from "../../http/pagination";
+import { errorResponses, jsonBody } from "../../http/responses";
+import { createRouter } from "../../http/router";
+import { toApplicationResource } from "../applications/applications.present";
+import { ApplicationResource } from "../applications/applications.schemas";
+import { toChannelPage, toChannelResource } from "./channels.present";
+import { deleteChannel, findChannel, insertChannel, listChannelsPage } from "./channels.queries";
+import { ChannelPage, ChannelParams, ChannelResource, CreateChannelBody } from "./channels.schemas";
+
+const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
+
+export const createChannelRoute = createRoute({
+  method: "post",
+  path: "/applications/{applicationId}/channels",
+  summary: "Create a channel",
+  request: { params: ApplicationParams, body: jsonBody(CreateChannelBody) },
+  responses: { 201: halContent(ChannelResource, "The new channel"), 400: badRequest, 401: unauthorized, 404: notFound },
+});
+
+export const listChannelsRoute = createRoute({
+  method: "get",
+  path: "/applications/{applicationId}/channels",
+  summary: "A page of channels, ascending id",
+  request: { params: ApplicationParams, query: PageQuery },
+  responses: { 200: halContent(ChannelPage, "A page of channels"), 400: badRequest, 401: unauthorized, 404: notFound },
+});
+
+export const getChannelRoute = createRoute({
+  method: "get",
+  path: "/applications/{applicationId}/channels/{channelId}",
+  summary: "A channel",
+  request: { params: ChannelParams },
+  responses: { 200: halContent(ChannelResource, "The channel"), 401: unauthorized, 404: notFound },
+});
+
+export const deleteChannelRoute = createRoute({
+  method: "delete",
+  path: "/applications/{applicationId}/channels/{channelId}",
+  summary: "Delete a channel with its messages and memberships",
+  request: { params: ChannelParams },
+  responses: { 200: halContent(ApplicationResource, "The application"), 401: unauthorized, 404: notFound },
+});
+
+export const channelNotFound = (channelId: number) => new ApiError("ResourceNotFoundError", `Channel ${channelId} not found`);
+
+export const channelRoutes = createRouter()
+  .openapi(createChannelRoute, async (c) => {
+    const appId = requireOwnApplication(c.req.valid("param").applicationId, c.var.auth);
+    const { type, name } = c.req.valid("json");
+    const channel = await insertChannel(c.var.db, appId, type, name);
+    const body = toChannelResource(appId, channel, c.var.links);
+    return halCreated(c, body, body._links.self.href);
+  })
+  .openapi(listChannelsRoute, async (c) => {
+    const appId = requireOwnApplication(c.req.valid("param").applicationId, c.var.auth);
+    const query = c.req.valid("query");
+    const { rows, total } = await listChannelsPage(c.var.db, appId, pageOffset(query), query.size);
+    const meta = pageMetadata(query, total);
+    return hal(c, toChannelPage(appId, rows, meta, c.var.links.channels(appId), c.req.url, c.var.links));
+  })
+  .openapi(getChannelRoute, async (c) => {
+    const { applicationId, channelId } = c.req.valid("param");
+    const appId = requireOwnApplication(applicationId, c.var.auth);
+    const channel = await findChannel(c.var.db, appId, channelId);
+    if (!channel) throw channelNotFound(channelId);
+    return hal(c, toChannelResource(appId, channel, c.var.links));
+  })
+  .openapi(deleteChannelRoute, async (c) => {
+    const { applicationId, channelId } = c.req.valid("param");
+    const appId = requireOwnApplication(applicationId, c.var.auth);
+    const { deleted, app } = await deleteChannel(c.var.db, appId, channelId);
+    if (!deleted || !app) throw channelNotFound(channelId);
+    if (deleted.type === "OPEN") await openChannelStub(c.env, appId, channelId).clear();
+    return hal(c, toApplicationResource(app, c.var.links));
+  });

@@ -1,0 +1,45 @@
+import type { EphemeralMessage } from "../../durable/open-channel";
+import { cursorSlice, type CursorQuery } from "../../http/cursor";
+import { link } from "../../http/hal";
+import type { Links } from "../../http/links";
+import type { MessageRow } from "./messages.queries";
+import type { MessagePage, MessageResource } from "./messages.schemas";
+
+/** Links every message has; `user` only for messages sent by a user (TEXT, FILE). */
+const commonLinks = (appId: number, channelId: number, userId: number | null | undefined, links: Links) => ({
+  ...(userId ? { user: link(links.user(appId, userId)) } : {}),
+  channel: link(links.channel(appId, channelId)),
+  application: link(links.application(appId)),
+});
+
+export const toMessageResource = (appId: number, m: MessageRow, links: Links): MessageResource => ({
+  id: m.id,
+  type: m.type,
+  ...(m.body !== null ? { body: m.body } : {}),
+  createdTime: m.createdAt.toISOString(),
+  _links: { self: link(links.message(appId, m.id)), ...commonLinks(appId, m.channelId, m.userId, links) },
+});
+
+/** An open channel's message: no id and no self link, because it is not persisted. */
+export const toEphemeralMessageResource = (
+  appId: number,
+  channelId: number,
+  m: EphemeralMessage,
+  links: Links,
+): MessageResource => ({
+  type: m.type,
+  body: m.body,
+  createdTime: m.createdTime,
+  _links: commonLinks(appId, channelId, m.userId, links),
+});
+
+export const toMessagePage = <T>(
+  fetched: T[],
+  query: CursorQuery,
+  collectionHref: string,
+  keyOf: (m: T) => number,
+  present: (m: T) => MessageResource,
+): MessagePage => {
+  const { rows, links } = cursorSlice(fetched, query, collectionHref, keyOf);
+  return { _embedded: { messages: rows.map(present) }, _links: links, page: { size: rows.length } };
+};

@@ -1,0 +1,76 @@
+import { and, desc, eq, lte } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { channels, messages } from "../../db/schema";
+import { findChannelQuery } from "../channels/channels.queries";
+
+const messageColumns = {
+  id: messages.id,
+  channelId: messages.channelId,
+  userId: messages.userId,
+  type: messages.type,
+  body: messages.body,
+  createdAt: messages.createdAt,
+};
+export type MessageRow = {
+  id: number;
+  channelId: number;
+  userId: number | null;
+  type: (typeof messages.$inferSelect)["type"];
+  body: string | null;
+  createdAt: Date;
+};
+
+export const insertSystemTextMessage = (db: Db, applicationId: number, channelId: number, body: string) =>
+  db.insert(messages).values({ applicationId, channelId, type: "SYSTEM_TEXT", body }).returning(messageColumns).get();
+
+/**
+ * One round trip: the channel, and `limit` of its persisted messages with `id <= atMost`, newest
+ * first. The (channel_id, id) index makes this a range scan of `limit` rows at any depth.
+ */
+export const findChannelWithMessages = async (
+  db: Db,
+  applicationId: number,
+  channelId: number,
+  atMost: number | undefined,
+  limit: number,
+) => {
+  const [[channel], rows] = await db.batch([
+    findChannelQuery(db, applicationId, channelId),
+    db
+      .select(messageColumns)
+      .from(messages)
+      .where(
+        and(
+          eq(messages.channelId, channelId),
+          eq(messages.applicationId, applicationId),
+          atMost === undefined ? undefined : lte(messages.id, atMost),
+        ),
+      )
+      .orderBy(desc(messages.id))
+      .limit(limit),
+  ]);
+  return { channel, rows };
+};
+
+export const findMessage = (db: Db, applicationId: number, messageId: number) =>
+  db
+    .select(messageColumns)
+    .from(messages)
+    .where(and(eq(messages.applicationId, applicationId), eq(messages.id, messageId)))
+    .get();
+
+/** Deletes a message and returns its channel, in one round trip. */
+export const deleteMessage = async (db: Db, applicationId: number, messageId: number) => {
+  const [[channel], deleted] = await db.batch([
+    db
+      .select({ id: channels.id, type: channels.type, name: channels.name })
+      .from(messages)
+      .innerJoin(channels, eq(channels.id, messages.channelId))
+      .where(and(eq(messages.applicationId, applicationId), eq(messages.id, messageId))),
+    db
+      .delete(messages)
+      .where(and(eq(messages.applicationId, applicationId), eq(messages.id, messageId)))
+      .returning({ id: messages.id }),
+  ]);
+  return deleted.length > 0 ? channel : undefined;
+};

@@ -1,0 +1,16 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter } from "../../http/router";
+import { hal, halContent, halLinks } from "../../http/hal";
+
+export const ApiRoot = z.object({ _links: halLinks(["self", "application"]) }).openapi("ApiRoot");
+
+export const getRootRoute = createRoute({
+  method: "get",
+  path: "/",
+  summary: "API root: links to the authenticated application",
+  responses: { 200: halContent(ApiRoot, "The root of the application graph") },
+});
+
+export const rootRoutes = createRouter().openapi(getRootRoute, (c) =>
+  hal(c, { _links: { self: { href: c.var.links.root() }, application: { href: c.var.links.currentApplication() } } }),
+);

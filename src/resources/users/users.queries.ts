@@ -1,0 +1,45 @@
+import { and, count, eq } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { users } from "../../db/schema";
+import { findApplicationQuery } from "../applications/applications.queries";
+
+const userColumns = { id: users.id, name: users.name };
+export type UserView = { id: number; name: string };
+
+export const findUserQuery = (db: Db, applicationId: number, userId: number) =>
+  db
+    .select(userColumns)
+    .from(users)
+    .where(and(eq(users.applicationId, applicationId), eq(users.id, userId)));
+
+export const findUser = (db: Db, applicationId: number, userId: number) =>
+  findUserQuery(db, applicationId, userId).get();
+
+/** Inserts a user; the unique index on (application, name) decides races between creates. */
+export const insertUser = (db: Db, applicationId: number, name: string) =>
+  db.insert(users).values({ applicationId, name }).returning(userColumns).get();
+
+/** One round trip: the page (ascending id) and the total. */
+export const listUsersPage = async (db: Db, applicationId: number, offset: number, limit: number) => {
+  const [rows, [total]] = await db.batch([
+    db.select(userColumns).from(users).where(eq(users.applicationId, applicationId)).orderBy(users.id).limit(limit).offset(offset),
+    db.select({ n: count() }).from(users).where(eq(users.applicationId, applicationId)),
+  ]);
+  return { rows, total: total?.n ?? 0 };
+};
+
+/**
+ * Deletes a user and, through the foreign keys' ON DELETE CASCADE, their memberships and the
+ * messages they sent, in one statement; returns the application for the response in the same
+ * round trip. `deleted` is empty when there was no such user.
+ */
+export const deleteUser = async (db: Db, applicationId: number, userId: number) => {
+  const [deleted, [app]] = await db.batch([
+    db
+      .delete(users)
+      .where(and(eq(users.applicationId, applicationId), eq(users.id, userId)))
+      .returning({ id: users.id }),
+    findApplicationQuery(db, applicationId),
+  ]);
+  return { deleted: deleted.length > 0, app };
+};

@@ -1,0 +1,36 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { webcrypto } from "node:crypto";
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+/** Tests sign with their own throwaway key, never the developer's `.dev.vars` one. */
+const testSigningKey = async () => {
+  const { privateKey } = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+  const jwk = await webcrypto.subtle.exportKey("jwk", privateKey);
+  return JSON.stringify({ ...jwk, kid: "test-key", alg: "ES256", use: "sig" });
+};
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async () => ({
+      wrangler: { configPath: path.join(root, "wrangler.toml") },
+      miniflare: {
+        bindings: {
+          JWT_PRIVATE_KEY: await testSigningKey(),
+          // A second key of the same kind: tokens it signs must be refused.
+          TEST_FOREIGN_KEY: await testSigningKey(),
+          TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
+          OPEN_CHANNEL_MESSAGE_LIMIT: "5",
+        },
+      },
+    })),
+  ],
+  test: {
+    root,
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/e2e/**"],
+    setupFiles: [path.join(root, "test/setup/apply-migrations.ts")],
+  },
+});
