@@ -62,6 +62,8 @@ const fromHttpException = (e: HTTPException): ApiError => {
   switch (e.status) {
     case 413:
       return new ApiError("PayloadTooLargeError", "The request body is larger than this server accepts");
+    case 415:
+      return new ApiError("UnsupportedMediaTypeError", "Send the request body as application/json");
     case 401:
       return new ApiError("UnauthorizedError", e.message || "Authentication required");
     default:

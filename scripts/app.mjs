@@ -1,0 +1,177 @@
+/**
+ * `npm run app -- <command>`: manage applications and their client credentials in D1, locally
+ * (the database `npm run dev` serves) or in the deployed database with `--remote`. The running
+ * server sees changes at once: it reads credentials from D1 on every token request.
+ *
+ * Commands are a tree (`COMMANDS`): a node either has `run` (a command) or `commands` (a group,
+ * e.g. a future `credentials add|list|revoke`), so adding one is adding an entry.
+ * @example npm run app -- create --name "My App" --json
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+import { CliError, applyLocalMigrations, d1Execute, isSqlSafe, randomHex, runMain, sha256Hex, sqlString } from "./lib.mjs";
+
+const PROGRAM = "npm run app --";
+const NAME_MAX_LENGTH = 255; // contract §1: counted as JavaScript's String.length
+
+/** Bad usage: exit code 2, with the usage of the command that was being parsed. */
+class UsageError extends CliError {
+  constructor(message, usage) {
+    super(message, { exitCode: 2 });
+    this.usage = usage;
+  }
+}
+
+/** Options every command that touches D1 takes. */
+const TARGET_OPTIONS = {
+  remote: { type: "boolean", description: "use the deployed D1 database (needs `wrangler login` or CLOUDFLARE_API_TOKEN)" },
+  local: { type: "boolean", description: "use the local D1 database of `npm run dev` (the default)" },
+  json: { type: "boolean", description: "print one JSON object on stdout and nothing else" },
+};
+
+/** `--remote` or the default local database; local runs apply pending migrations first. */
+const target = (values, usage) => {
+  if (values.remote && values.local) throw new UsageError("--local and --remote cannot be combined", usage);
+  const remote = Boolean(values.remote);
+  if (!remote) applyLocalMigrations();
+  return { remote, where: remote ? "remote D1" : "local D1" };
+};
+
+const validateName = (name, usage) => {
+  if (name === undefined) throw new UsageError("--name is required", usage);
+  if (name.trim() === "") throw new UsageError("--name must not be empty or blank", usage);
+  if (name.length > NAME_MAX_LENGTH) {
+    throw new UsageError(`--name must be at most ${NAME_MAX_LENGTH} characters (got ${name.length})`, usage);
+  }
+  if (!isSqlSafe(name)) throw new UsageError("--name must not contain control characters", usage);
+  return name;
+};
+
+/** A client id (`ck_` + 96 random bits in hex) and a secret of 256 random bits, base64url. */
+const newClientCredentials = () => ({
+  clientId: `ck_${randomHex(12)}`,
+  clientSecret: randomBytes(32).toString("base64url"),
+});
+
+const createApplication = (values, usage) => {
+  const name = validateName(values.name, usage);
+  const { remote, where } = target(values, usage);
+
+  const key = randomUUID();
+  const { clientId, clientSecret } = newClientCredentials();
+  // One `d1 execute` call: its statements run as one batch, so the application never exists
+  // without its credentials. The last statement reads back the generated id.
+  const sql = [
+    `INSERT INTO applications (name, key) VALUES (${sqlString(name)}, ${sqlString(key)})`,
+    `INSERT INTO client_credentials (application_id, client_id, secret_hash)` +
+      ` SELECT id, ${sqlString(clientId)}, ${sqlString(sha256Hex(clientSecret))} FROM applications WHERE key = ${sqlString(key)}`,
+    `SELECT id FROM applications WHERE key = ${sqlString(key)}`,
+  ].join(";\n");
+  const id = d1Execute(sql, { remote }).at(-1)?.results?.[0]?.id;
+  if (typeof id !== "number") throw new CliError(`the application was not found in the ${where} database after inserting it`);
+
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ id, name, key, clientId, clientSecret })}\n`);
+    return;
+  }
+  console.log(`Created application "${name}" in the ${where} database.
+
+  Application id:  ${id}
+  Name:            ${name}
+  API key:         ${key}
+  Client id:       ${clientId}
+  Client secret:   ${clientSecret}
+
+The client secret is shown only this once: only its SHA-256 hash is stored. Save it now.`);
+  if (!remote) {
+    console.log(`
+Get a token from the dev server:
+  curl --user '${clientId}:${clientSecret}' --form grant_type=client_credentials http://localhost:8787/oauth/token`);
+  }
+};
+
+const COMMANDS = {
+  commands: {
+    create: {
+      summary: "Create an application and its client credentials; prints the secret once",
+      args: "--name <name> [--json] [--remote]",
+      options: {
+        name: { type: "string", description: `application name (1 to ${NAME_MAX_LENGTH} characters, not blank)` },
+        ...TARGET_OPTIONS,
+      },
+      run: createApplication,
+    },
+  },
+};
+
+const optionsHelp = (options) =>
+  Object.entries(options)
+    .map(([flag, o]) => `  --${`${flag}${o.type === "string" ? ` <${flag}>` : ""}`.padEnd(16)} ${o.description}`)
+    .concat(`  --${"help".padEnd(16)} show this help`)
+    .join("\n");
+
+const usageOf = (path, node) => {
+  const prefix = [PROGRAM, ...path].join(" ");
+  if (node.run) {
+    return `Usage: ${prefix} ${node.args}\n\n${node.summary}.\n\nOptions:\n${optionsHelp(node.options)}\n`;
+  }
+  const width = Math.max(...Object.keys(node.commands).map((n) => n.length));
+  const list = Object.entries(node.commands)
+    .map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary ?? `(${Object.keys(c.commands).join(", ")})`}`)
+    .join("\n");
+  return `Usage: ${prefix} <command> [options]\n\nCommands:\n${list}\n\nRun \`${prefix} <command> --help\` for a command's options.\n`;
+};
+
+/** Walks argv down the command tree, then parses the remaining arguments as the command's options. */
+const dispatch = async (argv) => {
+  const path = [];
+  let node = COMMANDS;
+  let rest = argv;
+  while (node.commands) {
+    const [word, ...tail] = rest;
+    const usage = usageOf(path, node);
+    if (word === undefined) throw new UsageError(`missing command`, usage);
+    if (word === "--help" || word === "-h" || word === "help") {
+      process.stdout.write(usage);
+      return;
+    }
+    const next = Object.hasOwn(node.commands, word) ? node.commands[word] : undefined;
+    if (!next) throw new UsageError(`unknown command "${[...path, word].join(" ")}"`, usage);
+    path.push(word);
+    node = next;
+    rest = tail;
+  }
+
+  // Option errors show the synopsis only; the full option list is one `--help` away.
+  const prefix = [PROGRAM, ...path].join(" ");
+  const usage = `Usage: ${prefix} ${node.args}\nRun \`${prefix} --help\` for the options.\n`;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { ...Object.fromEntries(Object.entries(node.options).map(([k, o]) => [k, { type: o.type }])), help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(error.message, usage);
+  }
+  if (values.help) {
+    process.stdout.write(usageOf(path, node));
+    return;
+  }
+  await node.run(values, usage);
+};
+
+runMain(async () => {
+  try {
+    await dispatch(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n\n${error.usage}`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    throw error;
+  }
+});
