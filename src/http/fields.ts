@@ -9,7 +9,8 @@ export const nonEmptyString = (field: string, max: number) =>
   z
     .string({ error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`) })
     .min(1, `${field} must not be empty`)
-    .max(max, `${field} must be at most ${max} characters`);
+    // Not `.max()`: zod counts code points there, the contract counts UTF-16 units (an emoji is 2).
+    .refine((s) => s.length <= max, `${field} must be at most ${max} characters`);
 
 /** As `nonEmptyString`, and not only whitespace (names). @example nonBlankString("name", 255) */
 export const nonBlankString = (field: string, max: number) =>
