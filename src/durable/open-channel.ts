@@ -60,8 +60,5 @@ export class OpenChannel extends DurableObject<Env> {
 }
 
 /** The one place that names an open channel's object. @example await openChannelStub(env, 1, 7).post(msg) */
-export const openChannelStub = (env: Env, applicationId: number, channelId: number) => {
-  // The generated Env types the namespace without its class; name it here, once.
-  const ns = env.OPEN_CHANNELS as unknown as DurableObjectNamespace<OpenChannel>;
-  return ns.get(ns.idFromName(`${applicationId}:${channelId}`));
-};
+export const openChannelStub = (env: Env, applicationId: number, channelId: number) =>
+  env.OPEN_CHANNELS.get(env.OPEN_CHANNELS.idFromName(`${applicationId}:${channelId}`));
