@@ -89,7 +89,7 @@ const ensureSigningKey = async () => {
  * Step 3: insert the demo application and its credentials unless `acme` exists, then read back
  * what is there. One `wrangler d1 execute` call, so the two inserts succeed or fail together.
  */
-const seedDemoApplication = () => {
+const seedDemoApplication = (persistTo) => {
   const key = randomUUID();
   const notSeeded = `NOT EXISTS (SELECT 1 FROM client_credentials WHERE client_id = ${sqlString(DEMO.clientId)})`;
   const sql = [
@@ -100,7 +100,7 @@ const seedDemoApplication = () => {
     `SELECT a.id, a.name, a.key, c.secret_hash, c.revoked_at FROM client_credentials c` +
       ` JOIN applications a ON a.id = c.application_id WHERE c.client_id = ${sqlString(DEMO.clientId)}`,
   ].join(";\n");
-  const statements = d1Execute(sql);
+  const statements = d1Execute(sql, { persistTo });
   const row = statements.at(-1)?.results?.[0];
   if (!row) throw new Error("the demo application was not found after seeding");
 
@@ -123,10 +123,15 @@ runMain(async () => {
 
   await ensureSigningKey();
 
-  console.log("Applying migrations to the local D1 database…");
-  applyLocalMigrations();
+  // `--persist-to DIR` (a wrangler dev flag) moves the local state; migrate and seed that one.
+  const persistAt = extraArgs.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
+  const persistTo =
+    persistAt < 0 ? undefined : extraArgs[persistAt].includes("=") ? extraArgs[persistAt].split("=")[1] : extraArgs[persistAt + 1];
 
-  seedDemoApplication();
+  console.log("Applying migrations to the local D1 database…");
+  applyLocalMigrations({ persistTo });
+
+  seedDemoApplication(persistTo);
 
   // A --port given on the command line wins over the default (wrangler rejects it twice).
   const hasPort = extraArgs.some((a) => a === "--port" || a.startsWith("--port="));

@@ -109,6 +109,9 @@ export const execWrangler = (args) =>
     });
   });
 
+/** The local database: wrangler's default state folder, or `persistTo` (as `wrangler dev --persist-to`). */
+const localFlags = (persistTo) => ["--local", ...(persistTo ? ["--persist-to", persistTo] : [])];
+
 const wranglerOutput = ({ stdout, stderr }) => [stdout, stderr].filter((s) => s && s.trim()).join("\n");
 
 /**
@@ -116,8 +119,8 @@ const wranglerOutput = ({ stdout, stderr }) => [stdout, stderr].filter((s) => s 
  * throws with wrangler's output.
  * @example applyLocalMigrations()
  */
-export const applyLocalMigrations = () => {
-  const result = runWrangler(["d1", "migrations", "apply", DB_BINDING, "--local"]);
+export const applyLocalMigrations = ({ persistTo } = {}) => {
+  const result = runWrangler(["d1", "migrations", "apply", DB_BINDING, ...localFlags(persistTo)]);
   if (result.status !== 0) {
     throw new CliError("applying migrations to the local D1 database failed", { details: wranglerOutput(result) });
   }
@@ -129,12 +132,12 @@ export const applyLocalMigrations = () => {
  * `wrangler d1 execute --json` and returns one `{results, success, meta}` per statement.
  * @example const [{ results }] = d1Execute("SELECT 1 AS one") // results: [{ one: 1 }]
  */
-export const d1Execute = (sql, { remote = false } = {}) => {
+export const d1Execute = (sql, { remote = false, persistTo } = {}) => {
   const result = runWrangler([
     "d1",
     "execute",
     DB_BINDING,
-    remote ? "--remote" : "--local",
+    ...(remote ? ["--remote"] : localFlags(persistTo)),
     "--json",
     "--yes",
     "--command",

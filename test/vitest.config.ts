@@ -13,24 +13,43 @@ const testSigningKey = async () => {
 };
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest(async () => ({
-      wrangler: { configPath: path.join(root, "wrangler.toml") },
-      miniflare: {
-        bindings: {
-          JWT_PRIVATE_KEY: await testSigningKey(),
-          // A second key of the same kind: tokens it signs must be refused.
-          TEST_FOREIGN_KEY: await testSigningKey(),
-          TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
-          OPEN_CHANNEL_MESSAGE_LIMIT: "5",
+  test: {
+    projects: [
+      {
+        // Inside workerd, through the Worker's own fetch handler, with real D1 and Durable Objects.
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: path.join(root, "wrangler.toml") },
+            miniflare: {
+              bindings: {
+                JWT_PRIVATE_KEY: await testSigningKey(),
+                // A second key of the same kind: tokens it signs must be refused.
+                TEST_FOREIGN_KEY: await testSigningKey(),
+                TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
+                OPEN_CHANNEL_MESSAGE_LIMIT: "5",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workerd",
+          root,
+          include: ["test/{unit,api,db,durable}/**/*.test.ts"],
+          setupFiles: [path.join(root, "test/setup/apply-migrations.ts")],
         },
       },
-    })),
-  ],
-  test: {
-    root,
-    include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**"],
-    setupFiles: [path.join(root, "test/setup/apply-migrations.ts")],
+      {
+        // From Node, against `npm run dev`'s server (started once for the run), with real clients.
+        test: {
+          name: "e2e",
+          root,
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          globalSetup: [path.join(root, "test/e2e/dev-server.ts")],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
   },
 });
