@@ -22,9 +22,14 @@ import { channelRoutes } from "./resources/channels/channels.routes";
 import { messageRoutes } from "./resources/messages/messages.routes";
 import { rootRoutes } from "./resources/root/root.routes";
 import { userRoutes } from "./resources/users/users.routes";
+import { websocketRoutes } from "./realtime/websocket.routes";
 
 export const createApp = () => {
   const app = new OpenAPIHono<AppEnv>({ defaultHook });
+
+  // Chat sessions first: a WebSocket upgrade answers with the shard's 101 as it is, untouched
+  // by the JSON API's middleware.
+  app.route("/", websocketRoutes);
 
   app.use(requestId());
   app.use(

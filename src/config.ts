@@ -5,6 +5,7 @@ export interface Config {
   maxBodyBytes: number;
   openChannelMessageLimit: number;
   publicBaseUrl: string | undefined;
+  sessionShards: number;
 }
 
 const positiveInt = (value: string | undefined, fallback: number): number => {
@@ -19,6 +20,7 @@ export const readConfig = (env: Partial<Env>): Config => ({
   maxBodyBytes: positiveInt(env.MAX_BODY_BYTES, 1_048_576),
   openChannelMessageLimit: positiveInt(env.OPEN_CHANNEL_MESSAGE_LIMIT, 100),
   publicBaseUrl: env.PUBLIC_BASE_URL ? env.PUBLIC_BASE_URL.replace(/\/+$/, "") : undefined,
+  sessionShards: positiveInt(env.SESSION_SHARD_COUNT, 16),
 });
 
 /** Limits of the contract that are not deployment settings. */
@@ -27,4 +29,9 @@ export const LIMITS = {
   messageBodyLength: 10_000,
   defaultPageSize: 20,
   maxPageSize: 100,
+  /** Chat sessions: largest WebSocket message accepted, subscriptions per connection. */
+  maxFrameBytes: 65_536,
+  maxSubscriptionsPerConnection: 256,
+  /** Default page size of the SDK's paged relays. */
+  relayPageSize: 25,
 } as const;

@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 
-export { OpenChannel } from "./durable/open-channel";
+export { ChannelRoom } from "./durable/channel-room";
+export { SessionShard } from "./realtime/session-shard";
 
 export default createApp() satisfies ExportedHandler<Env>;

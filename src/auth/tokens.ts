@@ -117,3 +117,50 @@ export const verifyAccessToken = async (
     throw e;
   }
 };
+
+/** File access grants handed to chat sessions (read: download files; write: upload them). */
+export type GrantPurpose = "file:read" | "file:write";
+export const GRANT_AUDIENCE = "kitty-edge:file-grant";
+
+export interface Grant {
+  applicationId: number;
+  userId: number;
+  purpose: GrantPurpose;
+}
+
+/**
+ * A grant is a short ES256 JWT signed with the token key. It lives as long as an access token:
+ * the SDK caches it for the whole session and never asks again.
+ */
+export const signGrant = (keys: SigningKeys, grant: Grant, options: { issuer: string; ttlSeconds: number }) =>
+  new SignJWT({ application_id: grant.applicationId, purpose: grant.purpose })
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keys.kid })
+    .setIssuer(options.issuer)
+    .setSubject(String(grant.userId))
+    .setAudience(GRANT_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${options.ttlSeconds}s`)
+    .sign(keys.privateKey);
+
+/** The grant's holder, or undefined for anything forged, expired or of another purpose. */
+export const verifyGrant = async (
+  keys: SigningKeys,
+  token: string,
+  purpose: GrantPurpose,
+  options: { issuer: string },
+): Promise<Grant | undefined> => {
+  try {
+    const { payload } = await jwtVerify(token, keys.publicKey, {
+      algorithms: [TOKEN_ALGORITHM],
+      issuer: options.issuer,
+      audience: GRANT_AUDIENCE,
+    });
+    const applicationId = payload.application_id;
+    const userId = Number(payload.sub);
+    if (payload.purpose !== purpose || typeof applicationId !== "number" || !Number.isSafeInteger(userId)) return undefined;
+    return { applicationId, userId, purpose };
+  } catch (e) {
+    if (e instanceof errors.JOSEError) return undefined;
+    throw e;
+  }
+};

@@ -9,6 +9,10 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
+/** JSON stored in a text column (user, channel and message `properties`). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
 /** Milliseconds since the epoch, set by SQLite so every writer agrees on the clock. */
 const createdAt = () =>
   integer("created_at", { mode: "timestamp_ms" })
@@ -53,6 +57,13 @@ export const users = sqliteTable(
       .notNull()
       .references(() => applications.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
+    /** Shown to other users; null means "same as name". */
+    displayName: text("display_name"),
+    displayPictureUrl: text("display_picture_url"),
+    /** Created by a chat session for a name the application had not registered. */
+    isGuest: integer("is_guest", { mode: "boolean" }).notNull().default(false),
+    /** Free-form JSON object set by the user's own client. */
+    properties: text("properties", { mode: "json" }).$type<JsonObject>().notNull().default({}),
     createdAt: createdAt(),
   },
   // The unique index makes a name unique per application even under concurrent creates; the
@@ -75,6 +86,7 @@ export const channels = sqliteTable(
       .references(() => applications.id, { onDelete: "cascade" }),
     type: text("type", { enum: CHANNEL_TYPES }).notNull(),
     name: text("name").notNull(),
+    properties: text("properties", { mode: "json" }).$type<JsonObject>().notNull().default({}),
     createdAt: createdAt(),
   },
   (t) => [
@@ -108,6 +120,16 @@ export const channelMembers = sqliteTable(
   ],
 );
 
+export interface StoredFile {
+  type: "HOSTED" | "EXTERNAL";
+  url: string;
+  name: string;
+  contentType: string;
+  size: number;
+  /** R2 object key of a HOSTED file; never shown to clients. */
+  key?: string;
+}
+
 export const MESSAGE_TYPES = ["TEXT", "FILE", "SYSTEM_TEXT", "SYSTEM_FILE"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
@@ -126,6 +148,9 @@ export const messages = sqliteTable(
     userId: integer("user_id").references(() => users.id, { onDelete: "cascade" }),
     type: text("type", { enum: MESSAGE_TYPES }).notNull(),
     body: text("body"),
+    /** FILE and SYSTEM_FILE messages: `{type, url, name, contentType, size}` (see files). */
+    file: text("file", { mode: "json" }).$type<StoredFile>(),
+    properties: text("properties", { mode: "json" }).$type<JsonObject>().notNull().default({}),
     createdAt: createdAt(),
   },
   // Keyset pages walk (channel_id, id) backwards: O(page size) at any depth.

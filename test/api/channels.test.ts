@@ -4,7 +4,7 @@ import { and, count, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { channelMembers, messages } from "../../src/db/schema";
-import { openChannelStub, type OpenChannel } from "../../src/durable/open-channel";
+import { channelRoomStub, type ChannelRoom } from "../../src/durable/channel-room";
 import { ApplicationResource } from "../../src/resources/applications/applications.schemas";
 import { ChannelPage, ChannelResource } from "../../src/resources/channels/channels.schemas";
 import { MessagePage, MessageResource } from "../../src/resources/messages/messages.schemas";
@@ -253,13 +253,13 @@ describe("GET and DELETE /v1/applications/{id}/channels/{channelId}", () => {
     const listed = MessagePage.parse((await api.get(channel._links.messages.href)).body);
     expect(listed._embedded.messages).toHaveLength(3);
 
-    const stub = openChannelStub(env, app.id, channel.id);
+    const stub = channelRoomStub(env, app.id, channel.id);
     expect(await stub.size()).toBe(3);
 
     expectHal(expect, await api.del(channel._links.self.href));
 
     expect(await stub.size()).toBe(0);
-    const held = await runInDurableObject(stub, (instance: OpenChannel) => instance.list(undefined, 100));
+    const held = await runInDurableObject(stub, (instance: ChannelRoom) => instance.list(undefined, 100));
     expect(held).toEqual([]);
   });
 });

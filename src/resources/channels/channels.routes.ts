@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { openChannelStub } from "../../durable/open-channel";
+import { channelRoomStub } from "../../durable/channel-room";
 import { ApiError } from "../../http/errors";
 import { hal, halContent, halCreated } from "../../http/hal";
 import { ApplicationParams, requireOwnApplication } from "../../http/params";
@@ -75,6 +75,6 @@ export const channelRoutes = createRouter()
     const appId = requireOwnApplication(applicationId, c.var.auth);
     const { deleted, app } = await deleteChannel(c.var.db, appId, channelId);
     if (!deleted || !app) throw channelNotFound(channelId);
-    if (deleted.type === "OPEN") await openChannelStub(c.env, appId, channelId).clear();
+    if (deleted.type === "OPEN") await channelRoomStub(c.env, appId, channelId).clear();
     return hal(c, toApplicationResource(app, c.var.links));
   });

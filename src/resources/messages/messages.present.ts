@@ -1,4 +1,4 @@
-import type { EphemeralMessage } from "../../durable/open-channel";
+import type { EphemeralMessage } from "../../durable/channel-room";
 import { cursorSlice, type CursorQuery } from "../../http/cursor";
 import { link } from "../../http/hal";
 import type { Links } from "../../http/links";
@@ -30,7 +30,7 @@ export const toEphemeralMessageResource = (
   type: m.type,
   body: m.body,
   createdTime: m.createdTime,
-  _links: commonLinks(appId, channelId, m.userId, links),
+  _links: commonLinks(appId, channelId, m.user?.id, links),
 });
 
 export const toMessagePage = <T>(

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
+import { messageCreatedEvent, toChatMessage } from "../../realtime/resources";
 import { isForeignKeyViolation } from "../../db/errors";
-import { openChannelStub } from "../../durable/open-channel";
+import { channelRoomStub } from "../../durable/channel-room";
 import { CursorQuery, cursorBound } from "../../http/cursor";
 import { ApiError } from "../../http/errors";
 import { hal, halContent, halCreated } from "../../http/hal";
@@ -59,7 +60,7 @@ export const messageRoutes = createRouter()
     const channel = await findChannel(c.var.db, appId, channelId);
     if (!channel) throw channelNotFound(channelId);
     if (channel.type === "OPEN") {
-      const message = await openChannelStub(c.env, appId, channelId).post({ type: "SYSTEM_TEXT", body });
+      const message = await channelRoomStub(c.env, appId, channelId).post(channelId, { type: "SYSTEM_TEXT", body });
       return halCreated(c, toEphemeralMessageResource(appId, channelId, message, c.var.links));
     }
     let message;
@@ -70,6 +71,9 @@ export const messageRoutes = createRouter()
       if (isForeignKeyViolation(e)) throw channelNotFound(channelId);
       throw e;
     }
+    // Live delivery to chat sessions happens after the response; the message is already safe.
+    const event = messageCreatedEvent(toChatMessage({ ...message, body, file: null, properties: {}, user: null, type: "SYSTEM_TEXT" }));
+    c.executionCtx.waitUntil(channelRoomStub(c.env, appId, channelId).publish(channelId, event));
     const resource = toMessageResource(appId, message, c.var.links);
     return halCreated(c, resource, resource._links.self?.href);
   })
@@ -83,7 +87,7 @@ export const messageRoutes = createRouter()
     const { channel, rows } = await findChannelWithMessages(c.var.db, appId, channelId, atMost, query.size + 1);
     if (!channel) throw channelNotFound(channelId);
     if (channel.type === "OPEN") {
-      const held = await openChannelStub(c.env, appId, channelId).list(atMost, query.size + 1);
+      const held = await channelRoomStub(c.env, appId, channelId).list(atMost, query.size + 1);
       return hal(
         c,
         toMessagePage(held, query, href, (m) => m.seq, (m) => toEphemeralMessageResource(appId, channelId, m, c.var.links)),

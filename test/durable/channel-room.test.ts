@@ -1,22 +1,22 @@
 /**
- * The `OpenChannel` Durable Object on its own. Every test names a fresh object, so no test sees
+ * The `ChannelRoom` Durable Object on its own. Every test names a fresh object, so no test sees
  * another's messages. In tests OPEN_CHANNEL_MESSAGE_LIMIT is 5 (test/vitest.config.ts).
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import type { OpenChannel } from "../../src/durable/open-channel";
+import type { ChannelRoom } from "../../src/durable/channel-room";
 
 const LIMIT = 5;
 
 const freshChannel = () => {
-  const ns = env.OPEN_CHANNELS as unknown as DurableObjectNamespace<OpenChannel>;
+  const ns = env.CHANNEL_ROOMS;
   return ns.get(ns.idFromName(crypto.randomUUID()));
 };
 
 const postAll = async (stub: ReturnType<typeof freshChannel>, n: number, prefix = "m") => {
   const out = [];
-  for (let i = 1; i <= n; i++) out.push(await stub.post({ type: "SYSTEM_TEXT", body: `${prefix}${i}` }));
+  for (let i = 1; i <= n; i++) out.push(await stub.post(1, { type: "SYSTEM_TEXT", body: `${prefix}${i}` }));
   return out;
 };
 
@@ -30,7 +30,7 @@ const storageTables = (state: DurableObjectState) =>
     .toArray()
     .map((r) => r.name);
 
-describe("OpenChannel", () => {
+describe("ChannelRoom", () => {
   it("stores a posted message with an ISO-8601 UTC time and increasing sequence numbers", async ({ expect }) => {
     const stub = freshChannel();
     const [a, b] = await postAll(stub, 2);
@@ -58,7 +58,7 @@ describe("OpenChannel", () => {
   it("holds its bound in the instance's memory (checked inside the object)", async ({ expect }) => {
     const stub = freshChannel();
     await postAll(stub, 12);
-    const held = await runInDurableObject(stub, async (instance: OpenChannel) => ({
+    const held = await runInDurableObject(stub, async (instance: ChannelRoom) => ({
       size: await instance.size(),
       bodies: (await instance.list(undefined, 1_000)).map((m) => m.body),
     }));
@@ -108,7 +108,7 @@ describe("OpenChannel", () => {
     await stub.list(undefined, 100);
     await stub.clear();
     await postAll(stub, 2);
-    const footprint = await runInDurableObject(stub, async (_instance: OpenChannel, state) => ({
+    const footprint = await runInDurableObject(stub, async (_instance: ChannelRoom, state) => ({
       kv: (await state.storage.list()).size,
       tables: storageTables(state),
     }));

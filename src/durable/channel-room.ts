@@ -1,0 +1,157 @@
+/**
+ * One `ChannelRoom` object per channel (named `<appId>:<channelId>`). It has two jobs:
+ *
+ * 1. **Ephemeral messages of OPEN channels.** Open channels are Twitch-style chats whose
+ *    messages live only in this object's memory by contract: never D1, never Durable Object
+ *    storage. When the object is evicted the backlog is gone; that is the promise open channels
+ *    make. Memory stays flat: only the newest `OPEN_CHANNEL_MESSAGE_LIMIT` messages are kept.
+ *
+ * 2. **Live fan-out, for every channel type.** Sockets live in `SessionShard` objects, each
+ *    holding the connections of a slice of the application's users. A shard registers here when
+ *    one of its connections subscribes to this channel's messages topic; `publish` sends each
+ *    event once to every registered shard, and the shard writes it to its local sockets. Being
+ *    the single sequencer per channel gives every subscriber the same order, and a per-shard
+ *    promise chain keeps that order on the wire. The registry (shard names, not messages) is
+ *    kept in this object's SQLite storage so an evicted room keeps delivering; a shard that
+ *    reports no subscribers left is dropped.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { readConfig } from "../config";
+import type { StoredFile } from "../db/schema";
+import { sessionShardStub } from "../realtime/shards";
+import { messageCreatedEvent, toEphemeralChatMessage } from "../realtime/resources";
+
+export interface EphemeralMessage {
+  /** Position in this object's stream; a cursor key, never shown as an id. */
+  seq: number;
+  type: "SYSTEM_TEXT" | "TEXT" | "FILE" | "SYSTEM_FILE";
+  body?: string;
+  file?: StoredFile;
+  createdTime: string;
+  /** The sender of TEXT and FILE messages (without `properties`: RPC types stay flat). */
+  user?: EphemeralSender;
+}
+
+export interface EphemeralSender {
+  id: number;
+  name: string;
+  displayName: string;
+  displayPictureUrl?: string;
+  isGuest: boolean;
+}
+
+export type NewEphemeralMessage = Omit<EphemeralMessage, "seq" | "createdTime">;
+
+/** Where a published event came from: the sender's connection gets it with its receipt. */
+export interface Origin {
+  shard: string;
+  conn: string;
+  receipt?: string;
+}
+
+export class ChannelRoom extends DurableObject<Env> {
+  private readonly limit = readConfig(this.env).openChannelMessageLimit;
+  private messages: EphemeralMessage[] = [];
+  // Sequence numbers and timestamps only increase, even if the clock steps back, so cursors and
+  // ordering stay stable.
+  private lastSeq = 0;
+  private lastTime = 0;
+  private registryReady = false;
+  /** Per shard, the delivery chain that keeps events in order on its sockets. */
+  private readonly chains = new Map<string, Promise<void>>();
+
+  /** Appends an ephemeral message, dropping the oldest beyond the bound, and publishes it. */
+  async post(channelId: number, message: NewEphemeralMessage, origin?: Origin): Promise<EphemeralMessage> {
+    this.lastTime = Math.max(Date.now(), this.lastTime + 1);
+    const stored: EphemeralMessage = { ...message, seq: ++this.lastSeq, createdTime: new Date(this.lastTime).toISOString() };
+    this.messages.push(stored);
+    if (this.messages.length > this.limit) this.messages.splice(0, this.messages.length - this.limit);
+    await this.publish(channelId, messageCreatedEvent(toEphemeralChatMessage(channelId, stored)), origin);
+    return stored;
+  }
+
+  /** Up to `count` messages with `seq <= atMost` (all when undefined), newest first. */
+  async list(atMost: number | undefined, count: number): Promise<EphemeralMessage[]> {
+    const out: EphemeralMessage[] = [];
+    for (let i = this.messages.length - 1; i >= 0 && out.length < count; i--) {
+      const m = this.messages[i]!;
+      if (atMost === undefined || m.seq <= atMost) out.push(m);
+    }
+    return out;
+  }
+
+  /** Forgets every message and subscriber: the channel was deleted. */
+  async clear(): Promise<void> {
+    this.messages = [];
+    if (this.registryReady || this.hasRegistry()) this.ctx.storage.sql.exec("DELETE FROM shards");
+  }
+
+  /** How many messages are held; for tests and monitoring. */
+  async size(): Promise<number> {
+    return this.messages.length;
+  }
+
+  /** A session shard now has a subscriber to this channel's messages. Idempotent. */
+  async subscribe(shard: string): Promise<void> {
+    this.ensureRegistry();
+    this.ctx.storage.sql.exec(
+      "INSERT INTO shards (name, gen) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET gen = gen + 1",
+      shard,
+    );
+  }
+
+  /**
+   * Sends an event (a serialized `thread.message.created` body) to every subscribed shard, and
+   * to the origin's shard so the sender gets its result even before it subscribed. Returns once
+   * the deliveries are queued, in order, behind earlier ones.
+   */
+  async publish(channelId: number, event: string, origin?: Origin): Promise<void> {
+    const shards = new Map<string, number>();
+    if (this.registryReady || this.hasRegistry()) {
+      for (const row of this.ctx.storage.sql.exec<{ name: string; gen: number }>("SELECT name, gen FROM shards")) {
+        shards.set(row.name, row.gen);
+      }
+    }
+    if (origin && !shards.has(origin.shard)) shards.set(origin.shard, -1);
+    for (const [shard, gen] of shards) {
+      const previous = this.chains.get(shard) ?? Promise.resolve();
+      const next = previous.then(() => this.deliver(shard, gen, channelId, event, origin?.shard === shard ? origin : undefined));
+      this.chains.set(shard, next);
+      void next.finally(() => {
+        if (this.chains.get(shard) === next) this.chains.delete(shard);
+      });
+    }
+  }
+
+  private async deliver(shard: string, gen: number, channelId: number, event: string, origin?: Origin) {
+    try {
+      const stillSubscribed = await sessionShardStub(this.env, shard).deliver(channelId, event, origin);
+      // Drop the shard unless it re-subscribed while this delivery was in flight.
+      if (!stillSubscribed && gen >= 0) {
+        this.ctx.storage.sql.exec("DELETE FROM shards WHERE name = ? AND gen = ?", shard, gen);
+      }
+    } catch (e) {
+      // A shard that failed (restarting, overloaded) keeps its registration: its sockets will
+      // reconnect and re-subscribe, and later events still try it.
+      console.error(JSON.stringify({ level: "error", event: "fanout_failed", shard, error: String(e) }));
+    }
+  }
+
+  private hasRegistry(): boolean {
+    const found = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'shards'").toArray();
+    this.registryReady = found.length > 0;
+    return this.registryReady;
+  }
+
+  // Created on first subscribe, so an object that only ever holds ephemeral messages never
+  // writes anything to storage.
+  private ensureRegistry() {
+    if (this.registryReady) return;
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS shards (name TEXT PRIMARY KEY, gen INTEGER NOT NULL)");
+    this.registryReady = true;
+  }
+}
+
+/** The one place that names a channel's room. @example await channelRoomStub(env, 1, 7).post(msg) */
+export const channelRoomStub = (env: Env, applicationId: number, channelId: number) =>
+  env.CHANNEL_ROOMS.get(env.CHANNEL_ROOMS.idFromName(`${applicationId}:${channelId}`));

@@ -1,0 +1,273 @@
+/**
+ * What each relay answers and what each action does, for one connection's user. The transport
+ * (frames, subscriptions, carriers) lives in `session-shard.ts`; this module only reads and
+ * writes data and says what to send. Every query is scoped to the connection's application, and
+ * every channel is checked against the user's visibility or membership first.
+ */
+import { readConfig, LIMITS } from "../config";
+import type { Db } from "../db/client";
+import type { ChannelType, JsonObject } from "../db/schema";
+import { channelRoomStub, type Origin } from "../durable/channel-room";
+import { signGrant, signingKeys } from "../auth/tokens";
+import {
+  channelHasUnread,
+  countUnreadChannels,
+  createChatChannel,
+  existingUserIds,
+  findChatMessage,
+  findChatUser,
+  findVisibleChannel,
+  insertUserMessage,
+  joinChannel,
+  listChannelMembers,
+  listChatChannels,
+  listChatMessages,
+  markRead,
+  updateChatUser,
+  type ChannelListKind,
+} from "./chat.queries";
+import { dest, type RelayQuery, type Route } from "./destinations";
+import {
+  cursorRelayPage,
+  messageCreatedEvent,
+  numberedRelayPage,
+  toChatChannel,
+  toChatMessage,
+  toChatUser,
+  toCurrentUser,
+  toEphemeralChatMessage,
+} from "./resources";
+
+/** A failure reported to the client on its errors queue, in the StompX error shape. */
+export class ChatError extends Error {
+  constructor(
+    readonly error: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ChatContext {
+  db: Db;
+  env: Env;
+  applicationId: number;
+  userId: number;
+  /** This connection, for routing the result of a message it sends. */
+  origin: Origin;
+}
+
+/** A result for the sender, carried on the first of `carriers` it subscribes to. */
+export interface ActionResult {
+  type: string;
+  resource: unknown;
+  carriers: string[];
+}
+
+const pageQuery = (q: RelayQuery) => {
+  const page = /^\d{1,9}$/.test(q.page ?? "") ? Number(q.page) : 0;
+  const size = /^\d{1,3}$/.test(q.size ?? "") ? Math.min(Math.max(Number(q.size), 1), LIMITS.maxPageSize) : LIMITS.relayPageSize;
+  return { page, size };
+};
+
+const requireChannel = async (ctx: ChatContext, channelId: number) => {
+  const channel = await findVisibleChannel(ctx.db, ctx.applicationId, ctx.userId, channelId);
+  if (!channel) throw new ChatError("ChannelNotFoundError", `Channel ${channelId} not found`);
+  return channel;
+};
+
+const requireMembership = async (ctx: ChatContext, channelId: number) => {
+  const channel = await requireChannel(ctx, channelId);
+  if (!channel.isMember) {
+    throw new ChatError("NotAChannelMemberError", `Join channel ${channelId} (${channel.name}) before acting in it`);
+  }
+  return channel;
+};
+
+const CHANNEL_LISTS: Record<string, [ChannelListKind, string]> = {
+  meChannels: ["member", dest.meChannels],
+  meJoinableChannels: ["joinable", dest.meJoinableChannels],
+  meUnreadChannels: ["unread", dest.meUnreadChannels],
+};
+
+/** The resource a relay answers with. */
+export const answerRelay = async (ctx: ChatContext, route: Extract<Route, { kind: "relay" }>): Promise<unknown> => {
+  switch (route.name) {
+    case "me": {
+      const user = await findChatUser(ctx.db, ctx.applicationId, ctx.userId);
+      if (!user) throw new ChatError("UserNotFoundError", "This session's user was deleted");
+      return toCurrentUser(user);
+    }
+    case "meReadGrant":
+    case "meWriteGrant": {
+      const config = readConfig(ctx.env);
+      const grant = await signGrant(
+        await signingKeys(ctx.env.JWT_PRIVATE_KEY),
+        { applicationId: ctx.applicationId, userId: ctx.userId, purpose: route.name === "meReadGrant" ? "file:read" : "file:write" },
+        { issuer: config.tokenIssuer, ttlSeconds: config.tokenTtlSeconds },
+      );
+      return { grant };
+    }
+    case "meChannels":
+    case "meJoinableChannels":
+    case "meUnreadChannels": {
+      const [kind, relay] = CHANNEL_LISTS[route.name]!;
+      const { page, size } = pageQuery(route.query);
+      const { rows, total } = await listChatChannels(ctx.db, ctx.applicationId, ctx.userId, kind, page * size, size);
+      return numberedRelayPage("channels", rows.map(toChatChannel), relay, page, size, total);
+    }
+    case "meUnreadCount":
+      return { count: await countUnreadChannels(ctx.db, ctx.applicationId, ctx.userId) };
+    case "user": {
+      const user = await findChatUser(ctx.db, ctx.applicationId, route.id);
+      if (!user) throw new ChatError("UserNotFoundError", `User ${route.id} not found`);
+      return toChatUser(user);
+    }
+    case "channel":
+      return toChatChannel(await requireChannel(ctx, route.id));
+    case "channelUnread": {
+      await requireChannel(ctx, route.id);
+      return { exists: await channelHasUnread(ctx.db, ctx.applicationId, ctx.userId, route.id) };
+    }
+    case "channelMembers": {
+      await requireChannel(ctx, route.id);
+      const { page, size } = pageQuery(route.query);
+      const { rows, total } = await listChannelMembers(ctx.db, ctx.applicationId, route.id, page * size, size);
+      return numberedRelayPage("users", rows.map(toChatUser), dest.channelMembers(route.id), page, size, total);
+    }
+    case "channelMessages": {
+      const channel = await requireChannel(ctx, route.id);
+      const { size } = pageQuery(route.query);
+      const start = /^\d{1,15}$/.test(route.query.start ?? "") ? Number(route.query.start) : undefined;
+      const relay = dest.channelMessages(route.id);
+      // One extra row says whether an older page exists; `start` is inclusive.
+      if (channel.type === "OPEN") {
+        const held = await channelRoomStub(ctx.env, ctx.applicationId, route.id).list(start, size + 1);
+        const shown = held.slice(0, size);
+        const next = held.length > size ? shown[shown.length - 1]!.seq - 1 : undefined;
+        return cursorRelayPage(shown.map((m) => toEphemeralChatMessage(route.id, m)), relay, size, next);
+      }
+      const rows = await listChatMessages(ctx.db, ctx.applicationId, route.id, start, size + 1);
+      const shown = rows.slice(0, size);
+      const next = rows.length > size ? shown[shown.length - 1]!.id - 1 : undefined;
+      return cursorRelayPage(shown.map(toChatMessage), relay, size, next);
+    }
+  }
+};
+
+const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const optionalString = (body: Record<string, unknown>, key: string, max: number): string | null | undefined => {
+  const v = body[key];
+  if (v === undefined || v === null) return v;
+  if (typeof v !== "string" || v.length > max) throw new ChatError("InvalidRequestError", `${key} must be a string of at most ${max} characters`);
+  return v;
+};
+
+const requireName = (v: unknown, field: string) => {
+  if (typeof v !== "string" || v.trim() === "" || v.length > LIMITS.nameLength) {
+    throw new ChatError("InvalidChannelNameError", `${field} must be a non-blank string of at most ${LIMITS.nameLength} characters`);
+  }
+  return v;
+};
+
+const SDK_CHANNEL_TYPES: ChannelType[] = ["OPEN", "PUBLIC", "PRIVATE"];
+
+/** Performs an action; returns the sender's result, or undefined when the action has none. */
+export const performAction = async (
+  ctx: ChatContext,
+  route: Extract<Route, { kind: "action" }>,
+  body: Record<string, unknown>,
+): Promise<ActionResult | undefined> => {
+  const userTopic = dest.userChannelsTopic(ctx.userId);
+  switch (route.name) {
+    case "meUpdate": {
+      const changes = {
+        displayName: optionalString(body, "displayName", LIMITS.nameLength),
+        displayPictureUrl: optionalString(body, "displayPictureUrl", 2048),
+        ...(body.properties === undefined ? {} : { properties: isObject(body.properties) ? body.properties : invalidProperties() }),
+      };
+      const user = await updateChatUser(ctx.db, ctx.applicationId, ctx.userId, changes);
+      if (!user) throw new ChatError("UserNotFoundError", "This session's user was deleted");
+      return { type: "me.updated", resource: toCurrentUser(user), carriers: [userTopic, dest.userNotificationsTopic(ctx.userId)] };
+    }
+    case "meCreateChannel": {
+      const type = body.type;
+      if (typeof type !== "string" || !SDK_CHANNEL_TYPES.includes(type as ChannelType)) {
+        throw new ChatError("InvalidChannelTypeError", `type must be one of ${SDK_CHANNEL_TYPES.join(", ")}`);
+      }
+      const name = requireName(body.name, "name");
+      const properties = body.properties === undefined ? {} : isObject(body.properties) ? body.properties : invalidProperties();
+      const requested = body.members === undefined ? [] : memberIds(body.members);
+      const members = await existingUserIds(ctx.db, ctx.applicationId, requested);
+      if (members.length !== requested.length) throw new ChatError("UserNotFoundError", "Every member must be a user of this application");
+      const id = await createChatChannel(ctx.db, ctx.applicationId, ctx.userId, { type: type as ChannelType, name, properties }, members);
+      return { type: "me.channel.created", resource: toChatChannel(await requireChannel(ctx, id)), carriers: [userTopic] };
+    }
+    case "channelJoin": {
+      await requireChannel(ctx, route.id);
+      if (!(await joinChannel(ctx.db, ctx.applicationId, ctx.userId, route.id))) {
+        throw new ChatError("ChannelNotPubliclyJoinableError", `Channel ${route.id} can only be joined by invitation`);
+      }
+      return { type: "me.channel.joined", resource: toChatChannel(await requireChannel(ctx, route.id)), carriers: [userTopic] };
+    }
+    case "channelMessage": {
+      const text = body.body;
+      if (typeof text !== "string" || text.length === 0 || text.length > LIMITS.messageBodyLength) {
+        throw new ChatError("InvalidMessageError", `body must be a string of 1 to ${LIMITS.messageBodyLength} characters`);
+      }
+      if (body.type !== undefined && body.type !== "TEXT") throw new ChatError("InvalidMessageError", "type must be TEXT");
+      await sendTextMessage(ctx, route.id, text);
+      return undefined;
+    }
+    case "channelRead": {
+      await requireMembership(ctx, route.id);
+      await markRead(ctx.db, ctx.applicationId, route.id, ctx.userId);
+      return undefined;
+    }
+    case "messageRead": {
+      const message = await findChatMessage(ctx.db, ctx.applicationId, route.id);
+      if (!message) throw new ChatError("MessageNotFoundError", `Message ${route.id} not found`);
+      await requireMembership(ctx, message.channelId);
+      await markRead(ctx.db, ctx.applicationId, message.channelId, ctx.userId, message.id);
+      return undefined;
+    }
+  }
+};
+
+const invalidProperties = (): never => {
+  throw new ChatError("InvalidRequestError", "properties must be a JSON object");
+};
+
+const memberIds = (members: unknown): number[] => {
+  if (!Array.isArray(members) || members.length > 100) throw new ChatError("InvalidRequestError", "members must be an array of at most 100 users");
+  return members.map((m) => {
+    const id = isObject(m) ? m.id : undefined;
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) throw new ChatError("InvalidRequestError", "each member must be {\"id\": <user id>}");
+    return id;
+  });
+};
+
+/**
+ * A user's text message: persisted (PUBLIC, PRIVATE) or held by the room (OPEN), then published
+ * through the channel's room, which returns it to the sender with its receipt and to everyone
+ * else watching the channel. Sending marks the channel read up to that message for the sender.
+ */
+const sendTextMessage = async (ctx: ChatContext, channelId: number, text: string) => {
+  const channel = await requireMembership(ctx, channelId);
+  const room = channelRoomStub(ctx.env, ctx.applicationId, channelId);
+  const sender = await findChatUser(ctx.db, ctx.applicationId, ctx.userId);
+  if (!sender) throw new ChatError("UserNotFoundError", "This session's user was deleted");
+  if (channel.type === "OPEN") {
+    const { properties: _p, ...user } = toChatUser(sender);
+    await room.post(channelId, { type: "TEXT", body: text, user }, ctx.origin);
+    return;
+  }
+  const row = await insertUserMessage(ctx.db, ctx.applicationId, channelId, ctx.userId, { type: "TEXT", body: text });
+  const message = toChatMessage({ ...row, channelId, type: "TEXT", body: text, file: null, properties: {}, user: sender });
+  await Promise.all([
+    room.publish(channelId, messageCreatedEvent(message), ctx.origin),
+    markRead(ctx.db, ctx.applicationId, channelId, ctx.userId, row.id),
+  ]);
+};
+
