@@ -22,6 +22,7 @@ import { channelRoutes } from "./resources/channels/channels.routes";
 import { messageRoutes } from "./resources/messages/messages.routes";
 import { rootRoutes } from "./resources/root/root.routes";
 import { userRoutes } from "./resources/users/users.routes";
+import { streamRoutes } from "./realtime/stream.routes";
 import { websocketRoutes } from "./realtime/websocket.routes";
 
 export const createApp = () => {
@@ -30,6 +31,7 @@ export const createApp = () => {
   // Chat sessions first: a WebSocket upgrade answers with the shard's 101 as it is, untouched
   // by the JSON API's middleware.
   app.route("/", websocketRoutes);
+  app.route("/", streamRoutes);
 
   app.use(requestId());
   app.use(

@@ -6,6 +6,7 @@ export interface Config {
   openChannelMessageLimit: number;
   publicBaseUrl: string | undefined;
   sessionShards: number;
+  maxFileBytes: number;
 }
 
 const positiveInt = (value: string | undefined, fallback: number): number => {
@@ -21,6 +22,7 @@ export const readConfig = (env: Partial<Env>): Config => ({
   openChannelMessageLimit: positiveInt(env.OPEN_CHANNEL_MESSAGE_LIMIT, 100),
   publicBaseUrl: env.PUBLIC_BASE_URL ? env.PUBLIC_BASE_URL.replace(/\/+$/, "") : undefined,
   sessionShards: positiveInt(env.SESSION_SHARD_COUNT, 16),
+  maxFileBytes: positiveInt(env.MAX_FILE_BYTES, 26_214_400),
 });
 
 /** Limits of the contract that are not deployment settings. */

@@ -257,12 +257,12 @@ describe("messages queries", () => {
     expect(made.every((m) => m.createdAt instanceof Date)).toBe(true);
   });
 
-  it("deleteMessage returns the message's channel", async ({ expect }) => {
+  it("deleteMessage returns the message's channel and file", async ({ expect }) => {
     const d = db();
     const app = await newApp(d);
     const ch = await insertChannel(d, app.id, "PRIVATE", "room");
     const m = await insertSystemTextMessage(d, app.id, ch.id, "bye");
-    expect(await deleteMessage(d, app.id, m.id)).toEqual({ id: ch.id, type: "PRIVATE", name: "room" });
+    expect(await deleteMessage(d, app.id, m.id)).toEqual({ channel: { id: ch.id, type: "PRIVATE", name: "room" }, file: null });
     expect(await deleteMessage(d, app.id, m.id)).toBeUndefined();
     expect(await findApplication(d, app.id)).toMatchObject({ id: app.id });
   });

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { channelRoomStub } from "../../durable/channel-room";
+import { deleteFilesUnder } from "../../files/storage";
 import { ApiError } from "../../http/errors";
 import { hal, halContent, halCreated } from "../../http/hal";
 import { ApplicationParams, requireOwnApplication } from "../../http/params";
@@ -75,6 +76,10 @@ export const channelRoutes = createRouter()
     const appId = requireOwnApplication(applicationId, c.var.auth);
     const { deleted, app } = await deleteChannel(c.var.db, appId, channelId);
     if (!deleted || !app) throw channelNotFound(channelId);
-    if (deleted.type === "OPEN") await channelRoomStub(c.env, appId, channelId).clear();
+    await Promise.all([
+      // The room forgets its subscribers (and an open channel's messages); R2 its files.
+      channelRoomStub(c.env, appId, channelId).clear(),
+      deleteFilesUnder(c.env.FILES, `${appId}/${channelId}/`),
+    ]);
     return hal(c, toApplicationResource(app, c.var.links));
   });

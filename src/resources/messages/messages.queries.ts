@@ -59,7 +59,7 @@ export const findMessage = (db: Db, applicationId: number, messageId: number) =>
     .where(and(eq(messages.applicationId, applicationId), eq(messages.id, messageId)))
     .get();
 
-/** Deletes a message and returns its channel, in one round trip. */
+/** Deletes a message and returns its channel and file (for its stored object), in one round trip. */
 export const deleteMessage = async (db: Db, applicationId: number, messageId: number) => {
   const [[channel], deleted] = await db.batch([
     db
@@ -70,7 +70,7 @@ export const deleteMessage = async (db: Db, applicationId: number, messageId: nu
     db
       .delete(messages)
       .where(and(eq(messages.applicationId, applicationId), eq(messages.id, messageId)))
-      .returning({ id: messages.id }),
+      .returning({ id: messages.id, file: messages.file }),
   ]);
-  return deleted.length > 0 ? channel : undefined;
+  return deleted[0] && channel ? { channel, file: deleted[0].file } : undefined;
 };

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { deleteFiles } from "../../files/storage";
 import { messageCreatedEvent, toChatMessage } from "../../realtime/resources";
 import { isForeignKeyViolation } from "../../db/errors";
 import { channelRoomStub } from "../../durable/channel-room";
@@ -105,7 +106,8 @@ export const messageRoutes = createRouter()
   .openapi(deleteMessageRoute, async (c) => {
     const { applicationId, messageId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
-    const channel = await deleteMessage(c.var.db, appId, messageId);
-    if (!channel) throw messageNotFound(messageId);
-    return hal(c, toChannelResource(appId, channel, c.var.links));
+    const deleted = await deleteMessage(c.var.db, appId, messageId);
+    if (!deleted) throw messageNotFound(messageId);
+    await deleteFiles(c.env.FILES, [deleted.file]);
+    return hal(c, toChannelResource(appId, deleted.channel, c.var.links));
   });

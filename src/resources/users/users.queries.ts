@@ -1,6 +1,6 @@
-import { and, count, eq } from "drizzle-orm";
+import { and, count, eq, isNotNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { users } from "../../db/schema";
+import { messages, users } from "../../db/schema";
 import { findApplicationQuery } from "../applications/applications.queries";
 
 const userColumns = { id: users.id, name: users.name };
@@ -30,16 +30,20 @@ export const listUsersPage = async (db: Db, applicationId: number, offset: numbe
 
 /**
  * Deletes a user and, through the foreign keys' ON DELETE CASCADE, their memberships and the
- * messages they sent, in one statement; returns the application for the response in the same
- * round trip. `deleted` is empty when there was no such user.
+ * messages they sent, in one statement; returns, in the same round trip, the files of those
+ * messages (whose stored objects go too) and the application for the response.
  */
 export const deleteUser = async (db: Db, applicationId: number, userId: number) => {
-  const [deleted, [app]] = await db.batch([
+  const [files, deleted, [app]] = await db.batch([
+    db
+      .select({ file: messages.file })
+      .from(messages)
+      .where(and(eq(messages.applicationId, applicationId), eq(messages.userId, userId), isNotNull(messages.file))),
     db
       .delete(users)
       .where(and(eq(users.applicationId, applicationId), eq(users.id, userId)))
       .returning({ id: users.id }),
     findApplicationQuery(db, applicationId),
   ]);
-  return { deleted: deleted.length > 0, app };
+  return { deleted: deleted.length > 0, app, files: files.map((f) => f.file) };
 };

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { isUniqueViolation } from "../../db/errors";
+import { deleteFiles } from "../../files/storage";
 import { ApiError } from "../../http/errors";
 import { hal, halContent, halCreated } from "../../http/hal";
 import { ApplicationParams, requireOwnApplication } from "../../http/params";
@@ -97,8 +98,9 @@ export const userRoutes = createRouter()
   .openapi(deleteUserRoute, async (c) => {
     const { applicationId, userId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
-    const { deleted, app } = await deleteUser(c.var.db, appId, userId);
+    const { deleted, app, files } = await deleteUser(c.var.db, appId, userId);
     if (!deleted || !app) throw userNotFound(userId);
+    await deleteFiles(c.env.FILES, files);
     return hal(c, toApplicationResource(app, c.var.links));
   })
   .openapi(listUserChannelsRoute, async (c) => {

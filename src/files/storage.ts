@@ -1,0 +1,43 @@
+/**
+ * Hosted files in R2. An object's key is `<appId>/<channelId>/<uuid>`: the random UUID (122
+ * bits) makes its download URL unguessable, and the prefixes let a channel's files be deleted
+ * with the channel. Whoever holds a file's URL may download it, like any chat attachment link;
+ * the SDK's `?grant=` suffix is accepted and ignored (it is missing on later history pages).
+ */
+import type { StoredFile } from "../db/schema";
+
+export const fileKey = (applicationId: number, channelId: number) => `${applicationId}/${channelId}/${crypto.randomUUID()}`;
+
+/** The public download URL of an object. */
+export const fileUrl = (baseUrl: string, key: string, name: string) => `${baseUrl}/stompx/v1/files/${key}/${encodeURIComponent(name)}`;
+
+/** Stores the bytes and returns the message's `file` field (with its key, kept server-side). */
+export const putFile = async (
+  bucket: R2Bucket,
+  baseUrl: string,
+  applicationId: number,
+  channelId: number,
+  file: File,
+): Promise<StoredFile> => {
+  const key = fileKey(applicationId, channelId);
+  const contentType = file.type || "application/octet-stream";
+  const name = file.name || "file";
+  await bucket.put(key, file.stream(), { httpMetadata: { contentType }, customMetadata: { name } });
+  return { type: "HOSTED", url: fileUrl(baseUrl, key, name), name, contentType, size: file.size, key };
+};
+
+/** Deletes every object under the prefixes (e.g. a deleted channel's `<appId>/<channelId>/`). */
+export const deleteFilesUnder = async (bucket: R2Bucket, prefix: string) => {
+  for (let cursor: string | undefined, more = true; more; ) {
+    const page = await bucket.list({ prefix, cursor, limit: 1000 });
+    if (page.objects.length > 0) await bucket.delete(page.objects.map((o) => o.key));
+    more = page.truncated;
+    cursor = page.truncated ? page.cursor : undefined;
+  }
+};
+
+/** Deletes the objects of hosted files (external ones have no key). */
+export const deleteFiles = async (bucket: R2Bucket, files: (StoredFile | null | undefined)[]) => {
+  const keys = files.flatMap((f) => (f?.key ? [f.key] : []));
+  if (keys.length > 0) await bucket.delete(keys);
+};
