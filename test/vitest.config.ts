@@ -34,7 +34,7 @@ export default defineConfig({
         test: {
           name: "workerd",
           root,
-          include: ["test/{unit,api,db,durable}/**/*.test.ts"],
+          include: ["test/{unit,api,db,durable,realtime}/**/*.test.ts"],
           setupFiles: [path.join(root, "test/setup/apply-migrations.ts")],
         },
       },

@@ -18,8 +18,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../config";
 import type { StoredFile } from "../db/schema";
-import { sessionShardStub } from "../realtime/shards";
+import { createDb } from "../db/client";
+import { channelMemberIds } from "../realtime/chat.queries";
+import { sessionShardStub, shardName } from "../realtime/shards";
 import { messageCreatedEvent, toEphemeralChatMessage } from "../realtime/resources";
+
+const NOTIFY_LIMIT = 1000;
 
 export interface EphemeralMessage {
   /** Position in this object's stream; a cursor key, never shown as an id. */
@@ -41,6 +45,14 @@ export interface EphemeralSender {
 }
 
 export type NewEphemeralMessage = Omit<EphemeralMessage, "seq" | "createdTime">;
+
+/** Members to notify of a new message, and what to tell them (a serialized Notification). */
+export interface NotifyMembers {
+  applicationId: number;
+  /** The sender, who is not notified; null for system messages. */
+  senderId: number | null;
+  notification: string;
+}
 
 /** Where a published event came from: the sender's connection gets it with its receipt. */
 export interface Origin {
@@ -105,7 +117,7 @@ export class ChannelRoom extends DurableObject<Env> {
    * to the origin's shard so the sender gets its result even before it subscribed. Returns once
    * the deliveries are queued, in order, behind earlier ones.
    */
-  async publish(channelId: number, event: string, origin?: Origin): Promise<void> {
+  async publish(channelId: number, event: string, origin?: Origin, notify?: NotifyMembers): Promise<void> {
     const shards = new Map<string, number>();
     if (this.registryReady || this.hasRegistry()) {
       for (const row of this.ctx.storage.sql.exec<{ name: string; gen: number }>("SELECT name, gen FROM shards")) {
@@ -120,6 +132,28 @@ export class ChannelRoom extends DurableObject<Env> {
       void next.finally(() => {
         if (this.chains.get(shard) === next) this.chains.delete(shard);
       });
+    }
+    if (notify) void this.notifyMembers(channelId, notify);
+  }
+
+  /**
+   * Tells members without a live chat session on this channel that a message arrived, on their
+   * notifications topic. Bounded to the first `NOTIFY_LIMIT` members: a huge channel is a
+   * broadcast medium, and its members watch it live.
+   */
+  private async notifyMembers(channelId: number, { applicationId, senderId, notification }: NotifyMembers) {
+    try {
+      const members = await channelMemberIds(createDb(this.env.DB), applicationId, channelId, senderId, NOTIFY_LIMIT);
+      const byShard = new Map<string, number[]>();
+      for (const userId of members) {
+        const shard = shardName(this.env, applicationId, userId);
+        byShard.set(shard, [...(byShard.get(shard) ?? []), userId]);
+      }
+      await Promise.all(
+        [...byShard].map(([shard, userIds]) => sessionShardStub(this.env, shard).notify(channelId, userIds, notification)),
+      );
+    } catch (e) {
+      console.error(JSON.stringify({ level: "error", event: "notify_failed", channelId, error: String(e) }));
     }
   }
 

@@ -30,6 +30,7 @@ import { dest, type RelayQuery, type Route } from "./destinations";
 import {
   cursorRelayPage,
   messageCreatedEvent,
+  messageNotification,
   numberedRelayPage,
   toChatChannel,
   toChatMessage,
@@ -266,7 +267,11 @@ const sendTextMessage = async (ctx: ChatContext, channelId: number, text: string
   const row = await insertUserMessage(ctx.db, ctx.applicationId, channelId, ctx.userId, { type: "TEXT", body: text });
   const message = toChatMessage({ ...row, channelId, type: "TEXT", body: text, file: null, properties: {}, user: sender });
   await Promise.all([
-    room.publish(channelId, messageCreatedEvent(message), ctx.origin),
+    room.publish(channelId, messageCreatedEvent(message), ctx.origin, {
+      applicationId: ctx.applicationId,
+      senderId: ctx.userId,
+      notification: messageNotification(channel, message),
+    }),
     markRead(ctx.db, ctx.applicationId, channelId, ctx.userId, row.id),
   ]);
 };

@@ -285,12 +285,24 @@ export const listChannelMembers = async (db: Db, applicationId: number, channelI
 };
 
 /** Members of a channel other than `exceptUserId`, for notifications (bounded). */
-export const channelMemberIds = async (db: Db, channelId: number, exceptUserId: number | null, limit: number) =>
+export const channelMemberIds = async (
+  db: Db,
+  applicationId: number,
+  channelId: number,
+  exceptUserId: number | null,
+  limit: number,
+) =>
   (
     await db
       .select({ id: channelMembers.userId })
       .from(channelMembers)
-      .where(and(eq(channelMembers.channelId, channelId), exceptUserId === null ? undefined : ne(channelMembers.userId, exceptUserId)))
+      .where(
+        and(
+          eq(channelMembers.applicationId, applicationId),
+          eq(channelMembers.channelId, channelId),
+          exceptUserId === null ? undefined : ne(channelMembers.userId, exceptUserId),
+        ),
+      )
       .limit(limit)
   ).map((r) => r.id);
 

@@ -118,3 +118,16 @@ export const cursorRelayPage = <T>(items: T[], relay: string, size: number, next
 /** The body of a `thread.message.created` event (the SDK compares this type exactly). */
 export const messageCreatedEvent = (message: unknown) =>
   JSON.stringify({ type: "thread.message.created", version: "v1", resource: message });
+
+/** A Notification (spec §5.7) telling a member about a message in a channel. */
+export const messageNotification = (
+  channel: { id: number; name: string },
+  message: { type: string; body?: string; file?: { name: string }; user?: { displayName: string } },
+) =>
+  JSON.stringify({
+    title: message.user ? `New message from ${message.user.displayName}` : `New message in ${channel.name}`,
+    body: message.body ?? message.file?.name ?? "",
+    data: { type: message.user ? "USER_SENT_MESSAGE" : "SYSTEM_SENT_MESSAGE", channelId: channel.id, message },
+    createdTime: new Date().toISOString(),
+    readTime: null,
+  });

@@ -125,6 +125,34 @@ export class SessionShard extends DurableObject<Env> {
     return rows.length > 0;
   }
 
+  /**
+   * A notification for these users (all in this shard) about a message in a channel: delivered
+   * on the notifications topic of each of their connections, unless one of them is watching the
+   * channel live (then the user already sees the message).
+   */
+  async notify(channelId: number, userIds: number[], notification: string): Promise<void> {
+    const watched = dest.channelMessagesTopic(channelId);
+    const event = JSON.stringify({ type: "me.notification.created", version: "v1", resource: JSON.parse(notification) });
+    for (const userId of userIds) {
+      const sockets = this.ctx.getWebSockets(`user:${userId}`);
+      const conns = sockets.map((ws) => this.connectionOf(ws)?.conn).filter((c): c is string => Boolean(c));
+      if (conns.length === 0) continue;
+      const placeholders = conns.map(() => "?").join(", ");
+      const live = this.ctx.storage.sql
+        .exec(`SELECT 1 FROM subscriptions WHERE destination = ? AND conn IN (${placeholders}) LIMIT 1`, watched, ...conns)
+        .toArray();
+      if (live.length > 0) continue;
+      const topic = dest.userNotificationsTopic(userId);
+      for (const ws of sockets) {
+        const conn = this.connectionOf(ws)?.conn;
+        const sub = this.ctx.storage.sql
+          .exec<{ sid: string }>("SELECT sid FROM subscriptions WHERE conn = ? AND destination = ? LIMIT 1", conn ?? "", topic)
+          .toArray()[0];
+        if (sub) this.sendMessage(ws, sub.sid, topic, event);
+      }
+    }
+  }
+
   // ── frames ────────────────────────────────────────────────────────────────────────────────
 
   private async handleMessage(ws: WebSocket, data: ArrayBuffer) {

@@ -14,7 +14,7 @@ import type { AppEnv } from "../env";
 import { baseUrlFor } from "../http/links";
 import { deleteFiles, putFile } from "../files/storage";
 import { findChatUser, findVisibleChannel, insertUserMessage } from "./chat.queries";
-import { messageCreatedEvent, toChatMessage, toChatUser, toEphemeralChatMessage } from "./resources";
+import { messageCreatedEvent, messageNotification, toChatMessage, toChatUser, toEphemeralChatMessage } from "./resources";
 
 const CORS = {
   "Access-Control-Allow-Origin": "*",
@@ -98,7 +98,11 @@ streamRoutes.post("/stompx/v1/channels/:channelId{[1-9][0-9]{0,15}}/messages", a
   }
   const message = toChatMessage({ ...row, channelId, type: "FILE", body: null, file: stored, properties: {}, user: sender });
   // Everyone watching the channel sees it live, the uploader included (no receipt: HTTP answered).
-  await room.publish(channelId, messageCreatedEvent(message));
+  await room.publish(channelId, messageCreatedEvent(message), undefined, {
+    applicationId,
+    senderId: userId,
+    notification: messageNotification(channel, message),
+  });
   return c.json(message, 200, CORS);
 });
 

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { deleteFiles } from "../../files/storage";
-import { messageCreatedEvent, toChatMessage } from "../../realtime/resources";
+import { messageCreatedEvent, messageNotification, toChatMessage } from "../../realtime/resources";
 import { isForeignKeyViolation } from "../../db/errors";
 import { channelRoomStub } from "../../durable/channel-room";
 import { CursorQuery, cursorBound } from "../../http/cursor";
@@ -73,8 +73,14 @@ export const messageRoutes = createRouter()
       throw e;
     }
     // Live delivery to chat sessions happens after the response; the message is already safe.
-    const event = messageCreatedEvent(toChatMessage({ ...message, body, file: null, properties: {}, user: null, type: "SYSTEM_TEXT" }));
-    c.executionCtx.waitUntil(channelRoomStub(c.env, appId, channelId).publish(channelId, event));
+    const live = toChatMessage({ ...message, body, file: null, properties: {}, user: null, type: "SYSTEM_TEXT" });
+    c.executionCtx.waitUntil(
+      channelRoomStub(c.env, appId, channelId).publish(channelId, messageCreatedEvent(live), undefined, {
+        applicationId: appId,
+        senderId: null,
+        notification: messageNotification(channel, live),
+      }),
+    );
     const resource = toMessageResource(appId, message, c.var.links);
     return halCreated(c, resource, resource._links.self?.href);
   })
