@@ -40,6 +40,8 @@ const nowIso = () => new Date().toISOString();
 
 export class SessionShard extends DurableObject<Env> {
   private readonly queues = new Map<string, Promise<void>>();
+  /** Connections refused or closed by us: frames still queued for them are dropped. */
+  private readonly closed = new Set<string>();
   private messageSeq = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -74,7 +76,8 @@ export class SessionShard extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     const connection = this.connectionOf(ws);
-    if (!connection || typeof data === "string") return; // heart-beats (normally auto-answered)
+    // Heart-beats (normally auto-answered), and frames of a connection we already closed.
+    if (!connection || typeof data === "string" || this.closed.has(connection.conn)) return;
     // Chain onto this connection's queue: frames are handled one after another, in order.
     const previous = this.queues.get(connection.conn) ?? Promise.resolve();
     const next = previous.then(() => this.handleMessage(ws, data)).catch((e) => this.fail(ws, e));
@@ -161,14 +164,15 @@ export class SessionShard extends DurableObject<Env> {
     }
     for (const frame of parseFrames(data)) {
       const connection = this.connectionOf(ws);
-      if (!connection) return;
+      if (!connection || this.closed.has(connection.conn)) return;
       await this.handleFrame(ws, connection, frame);
     }
   }
 
   private async handleFrame(ws: WebSocket, connection: Connection, frame: Frame) {
     if (!connection.connected) {
-      if (frame.command !== "CONNECT" && frame.command !== "STOMP") throw new FrameError("Expected CONNECT");
+      // Nothing counts before CONNECT (spec §2.4); the real client never sends anything earlier.
+      if (frame.command !== "CONNECT" && frame.command !== "STOMP") return;
       ws.serializeAttachment({ ...connection, connected: true } satisfies Connection);
       ws.send(serializeFrame("CONNECTED", CONNECTED_HEADERS));
       return;
@@ -191,13 +195,14 @@ export class SessionShard extends DurableObject<Env> {
         throw new FrameError("Already connected");
       default:
         // ACK, NACK and transactions: the SDK never sends them (it subscribes with ack:auto).
-        return this.reportError(ws, connection, new ChatError("UnsupportedFrameError", `${frame.command} is not supported`), frame.headers.receipt ? { "receipt-id": frame.headers.receipt } : {});
+        if (!frame.headers.receipt) return;
+        return this.reportError(ws, connection, new ChatError("UnsupportedFrameError", `${frame.command} is not supported`), { "receipt-id": frame.headers.receipt });
     }
   }
 
   private async subscribe(ws: WebSocket, connection: Connection, frame: Frame) {
     const { id: sid, destination, receipt } = frame.headers;
-    const correlation = { "subscription-id": sid ?? "", ...(receipt ? { "receipt-id": receipt } : {}) };
+    const correlation = { ...(sid ? { "subscription-id": sid } : {}), ...(receipt ? { "receipt-id": receipt } : {}) };
     if (!sid || destination === undefined) {
       return this.reportError(ws, connection, new ChatError("InvalidRequestError", "SUBSCRIBE needs id and destination"), correlation);
     }
@@ -331,8 +336,12 @@ export class SessionShard extends DurableObject<Env> {
     }
   }
 
-  /** A StompX error on the connection's errors queue, correlated to what failed. */
+  /**
+   * A StompX error on the connection's errors queue, correlated to what failed. Without a
+   * correlation header the SDK would fail every pending action, so uncorrelated errors are dropped.
+   */
   private reportError(ws: WebSocket, connection: Connection, error: ChatError, correlation: Record<string, string>) {
+    if (!correlation["receipt-id"] && !correlation["subscription-id"]) return;
     const queue = this.ctx.storage.sql
       .exec<{ sid: string }>("SELECT sid FROM subscriptions WHERE conn = ? AND destination = ? LIMIT 1", connection.conn, ERRORS_QUEUE)
       .toArray()[0];
@@ -363,8 +372,10 @@ export class SessionShard extends DurableObject<Env> {
   private forget(ws: WebSocket) {
     const connection = this.connectionOf(ws);
     if (!connection) return;
+    this.closed.add(connection.conn);
+    // Bounded: only frames already in flight can still name a closed connection.
+    if (this.closed.size > 10_000) this.closed.delete(this.closed.values().next().value!);
     this.ctx.storage.sql.exec("DELETE FROM subscriptions WHERE conn = ?", connection.conn);
-    this.queues.delete(connection.conn);
   }
 
   private connectionOf(ws: WebSocket): Connection | undefined {

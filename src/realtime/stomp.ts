@@ -22,7 +22,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 const unescapeHeader = (s: string): string =>
-  s.replace(/\\(.)/g, (_m, ch: string) => {
+  s.replace(/\\(.?)/g, (_m, ch: string) => {
     switch (ch) {
       case "n": return "\n";
       case "r": return "\r";

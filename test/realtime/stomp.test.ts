@@ -16,7 +16,7 @@ const bytes = (s: string) => utf8.encode(s);
 const byteLength = (s: string) => utf8.encode(s).byteLength;
 
 /** Bytes made of text pieces and raw byte arrays, for frames that are not valid UTF-8. */
-const concat = (...parts: (string | number[])[]) => {
+const concat = (...parts: (string | number[] | Uint8Array)[]) => {
   const chunks = parts.map((p) => (typeof p === "string" ? utf8.encode(p) : Uint8Array.from(p)));
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;

@@ -1,0 +1,80 @@
+/**
+ * Shared by the benchmark scripts: start the Worker the way users do (`scripts/dev.mjs`, i.e.
+ * `npm run dev`) on a free port with a throwaway state folder, and get a Platform API token.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+
+/** @example const server = await startServer({ vars: { SESSION_SHARD_COUNT: "1" } }); … await server.stop() */
+export const startServer = async ({ vars = {} } = {}) => {
+  const port = await freePort();
+  const state = mkdtempSync(path.join(tmpdir(), "kitty-edge-bench-"));
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const child = spawn(
+    process.execPath,
+    ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--show-interactive-dev-session=false", ...varArgs],
+    { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
+  );
+  let log = "";
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(state, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 240; i++) {
+    if (child.exitCode !== null) throw new Error(`dev server exited:\n${log}`);
+    try {
+      if ((await fetch(`${baseUrl}/healthz`)).ok) return { baseUrl, port, stop, log: () => log };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`dev server did not start:\n${log}`);
+};
+
+/** A Platform API client with the demo credentials (acme / acmesecret). */
+export const platform = async (baseUrl) => {
+  const res = await fetch(`${baseUrl}/oauth/token`, {
+    method: "POST",
+    headers: { Authorization: `Basic ${btoa("acme:acmesecret")}`, "Content-Type": "application/x-www-form-urlencoded" },
+    body: "grant_type=client_credentials",
+  });
+  const { access_token: token } = await res.json();
+  const call = async (method, url, body) => {
+    const r = await fetch(url.startsWith("http") ? url : `${baseUrl}${url}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: r.status, body: await r.json() };
+  };
+  const app = (await call("GET", "/v1/applications/me")).body;
+  return { token, app, call };
+};
+
+export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+
+export const machine = async () => {
+  const os = await import("node:os");
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+};
