@@ -96,7 +96,8 @@ const run = async (label, vars) => {
     }
     await Promise.all(started.map((c) => c.subscribe(`/topic/v1/channels/${channel.id}/messages`)));
     const sender = await connect(server.baseUrl, app.key, "sender");
-    await sender.subscribe(`/topic/v1/users/0/channels`).catch(() => {});
+    const me = await sender.relay("/application/v1/users/me.relay");
+    await sender.subscribe(me._topics.channels);
     sender.send(`/application/v1/channels/${channel.id}.join`, {});
     await new Promise((r) => setTimeout(r, 300));
     const t0 = performance.now();
