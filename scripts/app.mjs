@@ -6,6 +6,7 @@
  * Commands are a tree (`COMMANDS`): a node either has `run` (a command) or `commands` (a group,
  * e.g. a future `credentials add|list|revoke`), so adding one is adding an entry.
  * @example npm run app -- create --name "My App" --json
+ * @example npm run app -- update --id 2 --authenticated-sessions on
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -90,6 +91,60 @@ Get a token from the dev server:
   }
 };
 
+/** An application id: a positive integer, as the Platform API shows it. */
+const validateId = (id, usage) => {
+  if (id === undefined) throw new UsageError("--id is required", usage);
+  if (!/^[1-9]\d{0,15}$/.test(id) || !Number.isSafeInteger(Number(id))) {
+    throw new UsageError(`--id must be an application id (a positive integer), got ${JSON.stringify(id)}`, usage);
+  }
+  return Number(id);
+};
+
+const SWITCH = { on: true, off: false };
+
+/** A setting that is switched with `on` or `off`. */
+const validateSwitch = (flag, value, usage) => {
+  if (value === undefined) throw new UsageError(`--${flag} is required`, usage);
+  if (!Object.hasOwn(SWITCH, value)) throw new UsageError(`--${flag} must be on or off, got ${JSON.stringify(value)}`, usage);
+  return SWITCH[value];
+};
+
+const updateApplication = (values, usage) => {
+  const id = validateId(values.id, usage);
+  const required = validateSwitch("authenticated-sessions", values["authenticated-sessions"], usage);
+  const { remote, where } = target(values, usage);
+
+  // `id` is a validated integer, so it is safe to inline; both statements run as one batch.
+  const sql = [
+    `UPDATE applications SET require_authenticated_sessions = ${required ? 1 : 0} WHERE id = ${id}`,
+    `SELECT id, name, key, require_authenticated_sessions FROM applications WHERE id = ${id}`,
+  ].join(";\n");
+  const row = d1Execute(sql, { remote }).at(-1)?.results?.[0];
+  if (!row) throw new CliError(`there is no application with id ${id} in the ${where} database`);
+  const application = {
+    id: row.id,
+    name: row.name,
+    key: row.key,
+    requireAuthenticatedSessions: Boolean(row.require_authenticated_sessions),
+  };
+
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(application)}\n`);
+    return;
+  }
+  console.log(`Updated application "${application.name}" (id ${id}) in the ${where} database.
+
+  Authenticated sessions:  ${application.requireAuthenticatedSessions ? "on" : "off"}
+${
+  application.requireAuthenticatedSessions
+    ? `
+Chat sessions must now present one of the user's challenge tokens (the SDK's authParams: {token});
+guest sessions are refused. Create tokens with POST /v1/applications/${id}/users/{userId}/tokens.`
+    : `
+Chat sessions need no token; a new user name starts a guest session.`
+}`);
+};
+
 const COMMANDS = {
   commands: {
     create: {
@@ -101,14 +156,30 @@ const COMMANDS = {
       },
       run: createApplication,
     },
+    update: {
+      summary: "Change an application's settings",
+      args: "--id <id> --authenticated-sessions on|off [--json] [--remote]",
+      options: {
+        id: { type: "string", description: "the application's id (as in /v1/applications/{id})" },
+        "authenticated-sessions": {
+          type: "string",
+          value: "on|off",
+          description: "on: sessions must present a user challenge token (no guests); off: anyone",
+        },
+        ...TARGET_OPTIONS,
+      },
+      run: updateApplication,
+    },
   },
 };
 
-const optionsHelp = (options) =>
-  Object.entries(options)
-    .map(([flag, o]) => `  --${`${flag}${o.type === "string" ? ` <${flag}>` : ""}`.padEnd(16)} ${o.description}`)
-    .concat(`  --${"help".padEnd(16)} show this help`)
-    .join("\n");
+const optionsHelp = (options) => {
+  const rows = Object.entries(options)
+    .map(([flag, o]) => [`${flag}${o.type === "string" ? ` <${o.value ?? flag}>` : ""}`, o.description])
+    .concat([["help", "show this help"]]);
+  const width = Math.max(16, ...rows.map(([synopsis]) => synopsis.length));
+  return rows.map(([synopsis, description]) => `  --${synopsis.padEnd(width)} ${description}`).join("\n");
+};
 
 const usageOf = (path, node) => {
   const prefix = [PROGRAM, ...path].join(" ");

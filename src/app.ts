@@ -19,8 +19,11 @@ import { requireJsonAccept } from "./http/media-type";
 import { defaultHook } from "./http/validation";
 import { applicationRoutes } from "./resources/applications/applications.routes";
 import { channelRoutes } from "./resources/channels/channels.routes";
+import { memberRoutes } from "./resources/channels/members.routes";
+import { MULTIPART_OVERHEAD_BYTES, fileTooLarge, isFileUpload } from "./resources/messages/messages.create";
 import { messageRoutes } from "./resources/messages/messages.routes";
 import { rootRoutes } from "./resources/root/root.routes";
+import { tokenRoutes } from "./resources/tokens/tokens.routes";
 import { userRoutes } from "./resources/users/users.routes";
 import { streamRoutes } from "./realtime/stream.routes";
 import { websocketRoutes } from "./realtime/websocket.routes";
@@ -54,14 +57,19 @@ export const createApp = () => {
     c.set("db", createDb(c.env.DB));
     await next();
   });
-  app.use((c, next) =>
-    bodyLimit({
-      maxSize: c.var.config.maxBodyBytes,
+  app.use((c, next) => {
+    const { maxBodyBytes, maxFileBytes } = c.var.config;
+    // A file upload to a channel's messages may be as large as a file (plus its multipart
+    // framing; the handler checks the file itself); every other body is held to MAX_BODY_BYTES.
+    const upload = isFileUpload(c.req.method, c.req.path, c.req.header("Content-Type"));
+    const maxSize = upload ? Math.max(maxBodyBytes, maxFileBytes + MULTIPART_OVERHEAD_BYTES) : maxBodyBytes;
+    return bodyLimit({
+      maxSize,
       onError: () => {
-        throw new ApiError("PayloadTooLargeError", `The request body is larger than ${c.var.config.maxBodyBytes} bytes`);
+        throw upload ? fileTooLarge(maxFileBytes) : new ApiError("PayloadTooLargeError", `The request body is larger than ${maxSize} bytes`);
       },
-    })(c, next),
-  );
+    })(c, next);
+  });
   app.use(requireJsonAccept);
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
@@ -72,7 +80,9 @@ export const createApp = () => {
   app.route("/v1", rootRoutes);
   app.route("/v1", applicationRoutes);
   app.route("/v1", userRoutes);
+  app.route("/v1", tokenRoutes);
   app.route("/v1", channelRoutes);
+  app.route("/v1", memberRoutes);
   app.route("/v1", messageRoutes);
 
   app.notFound(notFound);

@@ -28,6 +28,8 @@ export const applications = sqliteTable(
     name: text("name").notNull(),
     /** Client-side API key (a UUID) that the chat SDK presents. */
     key: text("key").notNull(),
+    /** When set, chat sessions must present one of the user's challenge tokens; no guests. */
+    requireAuthenticatedSessions: integer("require_authenticated_sessions", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("applications_key_unique").on(t.key)],
@@ -74,7 +76,7 @@ export const users = sqliteTable(
   ],
 );
 
-export const CHANNEL_TYPES = ["OPEN", "PUBLIC", "PRIVATE"] as const;
+export const CHANNEL_TYPES = ["OPEN", "PUBLIC", "PRIVATE", "DIRECT"] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
 export const channels = sqliteTable(
@@ -85,13 +87,21 @@ export const channels = sqliteTable(
       .notNull()
       .references(() => applications.id, { onDelete: "cascade" }),
     type: text("type", { enum: CHANNEL_TYPES }).notNull(),
+    /**
+     * "" when the channel has no name (names are optional, and an empty name is never valid
+     * input, so "" is unambiguous). Kept NOT NULL because making it nullable would need a
+     * table rebuild, which in SQLite cascades deletes through the foreign keys.
+     */
     name: text("name").notNull(),
+    /** DIRECT channels: the sorted member ids ("3,8,12"); unique, so one set of users has one channel. */
+    directKey: text("direct_key"),
     properties: text("properties", { mode: "json" }).$type<JsonObject>().notNull().default({}),
     createdAt: createdAt(),
   },
   (t) => [
     index("channels_application_idx").on(t.applicationId, t.id),
     index("channels_application_type_idx").on(t.applicationId, t.type, t.id),
+    uniqueIndex("channels_direct_unique").on(t.applicationId, t.directKey),
   ],
 );
 
@@ -150,6 +160,8 @@ export const messages = sqliteTable(
     body: text("body"),
     /** FILE and SYSTEM_FILE messages: `{type, url, name, contentType, size}` (see files). */
     file: text("file", { mode: "json" }).$type<StoredFile>(),
+    /** Optional label a back end gives system file messages to group them. */
+    groupTag: text("group_tag"),
     properties: text("properties", { mode: "json" }).$type<JsonObject>().notNull().default({}),
     createdAt: createdAt(),
   },
@@ -157,7 +169,29 @@ export const messages = sqliteTable(
   (t) => [
     index("messages_channel_idx").on(t.channelId, t.id),
     index("messages_user_idx").on(t.userId),
+    index("messages_application_idx").on(t.applicationId, t.id),
   ],
+);
+
+/**
+ * Challenge tokens a back end creates for a user; a chat session presents one (the SDK's
+ * `authParams: {token}`) when the application requires authenticated sessions. Stored as given:
+ * the Platform API lists and revokes them by value, and only the application's back end sees them.
+ */
+export const userTokens = sqliteTable(
+  "user_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    token: text("token").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("user_tokens_token_unique").on(t.token), index("user_tokens_user_idx").on(t.userId, t.id)],
 );
 
 export type ApplicationRow = typeof applications.$inferSelect;

@@ -31,6 +31,8 @@ export interface EphemeralMessage {
   type: "SYSTEM_TEXT" | "TEXT" | "FILE" | "SYSTEM_FILE";
   body?: string;
   file?: StoredFile;
+  /** System file messages: the back end's optional label. */
+  groupTag?: string;
   createdTime: string;
   /** The sender of TEXT and FILE messages (without `properties`: RPC types stay flat). */
   user?: EphemeralSender;

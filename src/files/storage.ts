@@ -41,3 +41,16 @@ export const deleteFiles = async (bucket: R2Bucket, files: (StoredFile | null | 
   const keys = files.flatMap((f) => (f?.key ? [f.key] : []));
   if (keys.length > 0) await bucket.delete(keys);
 };
+
+/**
+ * Browsers and curl (7.81+) escape `"`, CR and LF in a multipart filename as `%22`, `%0D` and
+ * `%0A`; the Fetch standard's form-data parser turns them back, but workerd's leaves them
+ * escaped. Undo it, so `say "hi".txt` is stored under that name. (A name that really contains
+ * `%22` is indistinguishable on the wire; the standard accepts that.)
+ */
+const FORM_ESCAPES: Record<string, string> = { "%0A": "\n", "%0D": "\r", "%22": '"' };
+export const withFormFilename = (file: File): File => {
+  const name = file.name.replace(/%0A|%0D|%22/g, (m) => FORM_ESCAPES[m]!);
+  return name === file.name ? file : new File([file], name, { type: file.type });
+};
+

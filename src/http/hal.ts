@@ -9,7 +9,7 @@ import type { Context } from "hono";
 export const HAL_JSON = "application/hal+json";
 
 export const HalLink = z
-  .object({ href: z.string().url(), templated: z.boolean().optional() })
+  .object({ href: z.string(), templated: z.boolean().optional() })
   .openapi("HalLink");
 export type HalLink = z.infer<typeof HalLink>;
 
@@ -22,6 +22,9 @@ export const halLinks = <const R extends string, const O extends string = never>
 
 /** @example link("http://x/v1") // { href: "http://x/v1" } */
 export const link = (href: string): HalLink => ({ href });
+
+/** A link whose href is an RFC 6570 URI template. */
+export const templatedLink = (href: string): HalLink => ({ href, templated: true });
 
 /** Response content entry for a route declaration: the HAL media type with its schema. */
 export const halContent = <S extends z.ZodType>(schema: S, description: string) => ({

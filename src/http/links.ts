@@ -22,13 +22,25 @@ export const createLinks = (baseUrl: string) => {
     currentApplication: () => `${baseUrl}/v1/applications/me`,
     application: app,
     users: (appId: number, q?: Query) => withQuery(`${app(appId)}/users`, q),
+    /** RFC 6570 template of the users search (`find:users`). */
+    findUsers: (appId: number) => `${app(appId)}/users{?page,size,name}`,
     user: (appId: number, userId: number) => `${app(appId)}/users/${userId}`,
     userChannels: (appId: number, userId: number, q?: Query) =>
       withQuery(`${app(appId)}/users/${userId}/channels`, q),
+    userTokens: (appId: number, userId: number, q?: Query) => withQuery(`${app(appId)}/users/${userId}/tokens`, q),
+    userToken: (appId: number, userId: number, token: string) =>
+      `${app(appId)}/users/${userId}/tokens/${encodeURIComponent(token)}`,
     channels: (appId: number, q?: Query) => withQuery(`${app(appId)}/channels`, q),
+    /** RFC 6570 template of the channels search (`find:channels`). */
+    findChannels: (appId: number) => `${app(appId)}/channels{?page,size,direct,members}`,
     channel: (appId: number, channelId: number) => `${app(appId)}/channels/${channelId}`,
     channelMessages: (appId: number, channelId: number, q?: Query) =>
       withQuery(`${app(appId)}/channels/${channelId}/messages`, q),
+    channelMembers: (appId: number, channelId: number, q?: Query) =>
+      withQuery(`${app(appId)}/channels/${channelId}/members`, q),
+    channelMember: (appId: number, channelId: number, userId: number) =>
+      `${app(appId)}/channels/${channelId}/members/${userId}`,
+    messages: (appId: number, q?: Query) => withQuery(`${app(appId)}/messages`, q),
     message: (appId: number, messageId: number) => `${app(appId)}/messages/${messageId}`,
     jwks: () => `${baseUrl}/.well-known/jwks.json`,
     token: () => `${baseUrl}/oauth/token`,
@@ -40,3 +52,21 @@ export type Links = ReturnType<typeof createLinks>;
 /** The base of every href for this request: the configured public URL, else the request origin. */
 export const baseUrlFor = (requestUrl: string, publicBaseUrl: string | undefined): string =>
   publicBaseUrl ?? new URL(requestUrl).origin;
+
+/**
+ * The user id an absolute user `self` href names, when it is a user of `appId` on this API
+ * (any origin: clients may have fetched it through another host name). Undefined otherwise.
+ * @example userIdFromHref("https://x/v1/applications/1/users/7", 1) // 7
+ */
+export const userIdFromHref = (href: string, appId: number): number | undefined => {
+  let path: string;
+  try {
+    path = new URL(href).pathname;
+  } catch {
+    return undefined;
+  }
+  const m = /^\/v1\/applications\/([1-9]\d{0,15})\/users\/([1-9]\d{0,15})$/.exec(path);
+  if (!m || Number(m[1]) !== appId) return undefined;
+  const id = Number(m[2]);
+  return Number.isSafeInteger(id) ? id : undefined;
+};

@@ -6,7 +6,9 @@
  */
 import { readConfig, LIMITS } from "../config";
 import type { Db } from "../db/client";
-import type { ChannelType, JsonObject } from "../db/schema";
+import { CHANNEL_TYPES, type ChannelType, type JsonObject } from "../db/schema";
+import { findOrCreateDirectChannel } from "../resources/channels/channels.queries";
+import { MAX_DIRECT_MEMBERS } from "../resources/channels/channels.schemas";
 import { channelRoomStub, type Origin } from "../durable/channel-room";
 import { signGrant, signingKeys } from "../auth/tokens";
 import {
@@ -23,8 +25,10 @@ import {
   listChatChannels,
   listChatMessages,
   markRead,
+  membersOfChannels,
   updateChatUser,
   type ChannelListKind,
+  type ChatChannelRow,
 } from "./chat.queries";
 import { dest, type RelayQuery, type Route } from "./destinations";
 import {
@@ -85,6 +89,15 @@ const requireMembership = async (ctx: ChatContext, channelId: number) => {
   return channel;
 };
 
+/** Channels in the SDK's shape; DIRECT ones with their members (one query for the lot). */
+const presentChannels = async (ctx: ChatContext, rows: ChatChannelRow[]) => {
+  const direct = rows.filter((ch) => ch.type === "DIRECT").map((ch) => ch.id);
+  const members = await membersOfChannels(ctx.db, ctx.applicationId, direct);
+  return rows.map((ch) => toChatChannel(ch, members.get(ch.id)));
+};
+
+const presentChannel = async (ctx: ChatContext, channelId: number) => (await presentChannels(ctx, [await requireChannel(ctx, channelId)]))[0]!;
+
 const CHANNEL_LISTS: Record<string, [ChannelListKind, string]> = {
   meChannels: ["member", dest.meChannels],
   meJoinableChannels: ["joinable", dest.meJoinableChannels],
@@ -115,7 +128,7 @@ export const answerRelay = async (ctx: ChatContext, route: Extract<Route, { kind
       const [kind, relay] = CHANNEL_LISTS[route.name]!;
       const { page, size } = pageQuery(route.query);
       const { rows, total } = await listChatChannels(ctx.db, ctx.applicationId, ctx.userId, kind, page * size, size);
-      return numberedRelayPage("channels", rows.map(toChatChannel), relay, page, size, total);
+      return numberedRelayPage("channels", await presentChannels(ctx, rows), relay, page, size, total);
     }
     case "meUnreadCount":
       return { count: await countUnreadChannels(ctx.db, ctx.applicationId, ctx.userId) };
@@ -125,7 +138,7 @@ export const answerRelay = async (ctx: ChatContext, route: Extract<Route, { kind
       return toChatUser(user);
     }
     case "channel":
-      return toChatChannel(await requireChannel(ctx, route.id));
+      return presentChannel(ctx, route.id);
     case "channelUnread": {
       await requireChannel(ctx, route.id);
       return { exists: await channelHasUnread(ctx.db, ctx.applicationId, ctx.userId, route.id) };
@@ -172,8 +185,6 @@ const requireName = (v: unknown, field: string) => {
   return v;
 };
 
-const SDK_CHANNEL_TYPES: ChannelType[] = ["OPEN", "PUBLIC", "PRIVATE"];
-
 /** Performs an action; returns the sender's result, or undefined when the action has none. */
 export const performAction = async (
   ctx: ChatContext,
@@ -194,23 +205,33 @@ export const performAction = async (
     }
     case "meCreateChannel": {
       const type = body.type;
-      if (typeof type !== "string" || !SDK_CHANNEL_TYPES.includes(type as ChannelType)) {
-        throw new ChatError("InvalidChannelTypeError", `type must be one of ${SDK_CHANNEL_TYPES.join(", ")}`);
+      if (typeof type !== "string" || !CHANNEL_TYPES.includes(type as ChannelType)) {
+        throw new ChatError("InvalidChannelTypeError", `type must be one of ${CHANNEL_TYPES.join(", ")}`);
       }
-      const name = requireName(body.name, "name");
+      const name = type === "DIRECT" && body.name === undefined ? "" : requireName(body.name, "name");
       const properties = body.properties === undefined ? {} : isObject(body.properties) ? body.properties : invalidProperties();
-      const requested = body.members === undefined ? [] : memberIds(body.members);
+      const requested = [...new Set(body.members === undefined ? [] : memberIds(body.members))];
       const members = await existingUserIds(ctx.db, ctx.applicationId, requested);
       if (members.length !== requested.length) throw new ChatError("UserNotFoundError", "Every member must be a user of this application");
-      const id = await createChatChannel(ctx.db, ctx.applicationId, ctx.userId, { type: type as ChannelType, name, properties }, members);
-      return { type: "me.channel.created", resource: toChatChannel(await requireChannel(ctx, id)), carriers: [userTopic] };
+      let id: number;
+      if (type === "DIRECT") {
+        // The same set of users always has the same direct channel: asking again returns it.
+        const everyone = [...new Set([ctx.userId, ...members])];
+        if (everyone.length < 2 || everyone.length > MAX_DIRECT_MEMBERS) {
+          throw new ChatError("InvalidChannelMembersError", `A direct channel has 2 to ${MAX_DIRECT_MEMBERS} members, you included`);
+        }
+        id = (await findOrCreateDirectChannel(ctx.db, ctx.applicationId, name || undefined, everyone)).channel.id;
+      } else {
+        id = await createChatChannel(ctx.db, ctx.applicationId, ctx.userId, { type: type as ChannelType, name, properties }, members);
+      }
+      return { type: "me.channel.created", resource: await presentChannel(ctx, id), carriers: [userTopic] };
     }
     case "channelJoin": {
       await requireChannel(ctx, route.id);
       if (!(await joinChannel(ctx.db, ctx.applicationId, ctx.userId, route.id))) {
         throw new ChatError("ChannelNotPubliclyJoinableError", `Channel ${route.id} can only be joined by invitation`);
       }
-      return { type: "me.channel.joined", resource: toChatChannel(await requireChannel(ctx, route.id)), carriers: [userTopic] };
+      return { type: "me.channel.joined", resource: await presentChannel(ctx, route.id), carriers: [userTopic] };
     }
     case "channelMessage": {
       const text = body.body;

@@ -25,7 +25,11 @@ export type ChatUserRow = {
 };
 
 export const findApplicationByKey = (db: Db, key: string) =>
-  db.select({ id: applications.id }).from(applications).where(eq(applications.key, key)).get();
+  db
+    .select({ id: applications.id, requireAuthenticatedSessions: applications.requireAuthenticatedSessions })
+    .from(applications)
+    .where(eq(applications.key, key))
+    .get();
 
 export const findChatUser = (db: Db, applicationId: number, userId: number) =>
   db.select(chatUserColumns).from(users).where(and(eq(users.applicationId, applicationId), eq(users.id, userId))).get();
@@ -306,3 +310,17 @@ export const channelMemberIds = async (
       .limit(limit)
   ).map((r) => r.id);
 
+
+/** The members of each of these (DIRECT) channels, for presenting them. */
+export const membersOfChannels = async (db: Db, applicationId: number, channelIds: number[]) => {
+  const byChannel = new Map<number, ChatUserRow[]>();
+  if (channelIds.length === 0) return byChannel;
+  const rows = await db
+    .select({ channelId: channelMembers.channelId, ...chatUserColumns })
+    .from(channelMembers)
+    .innerJoin(users, eq(users.id, channelMembers.userId))
+    .where(and(eq(channelMembers.applicationId, applicationId), inArray(channelMembers.channelId, channelIds)))
+    .orderBy(users.id);
+  for (const { channelId, ...user } of rows) byChannel.set(channelId, [...(byChannel.get(channelId) ?? []), user as ChatUserRow]);
+  return byChannel;
+};

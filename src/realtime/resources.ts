@@ -32,17 +32,22 @@ export const toCurrentUser = (u: ChatUserRow) => ({
   _actions: { update: dest.meUpdate, createChannel: dest.meCreateChannel },
 });
 
-/** A channel as one user sees it: `join` only while a user could join it and has not. */
-export const toChatChannel = (ch: ChatChannelRow) => ({
+/**
+ * A channel as one user sees it: `join` only while a user could join it and has not. DIRECT
+ * channels carry their `members` instead of a members relay (whose presence tells the SDK "group
+ * channel").
+ */
+export const toChatChannel = (ch: ChatChannelRow, directMembers: ChatUserRow[] = []) => ({
   id: ch.id,
   type: ch.type,
-  name: ch.name,
+  ...(ch.name !== "" ? { name: ch.name } : {}),
   properties: ch.properties ?? {},
+  ...(ch.type === "DIRECT" ? { members: directMembers.map(toChatUser) } : {}),
   _relays: {
     self: dest.channel(ch.id),
     messages: dest.channelMessages(ch.id),
     unread: dest.channelUnread(ch.id),
-    members: dest.channelMembers(ch.id),
+    ...(ch.type !== "DIRECT" ? { members: dest.channelMembers(ch.id) } : {}),
   },
   _topics: { self: dest.channelTopic(ch.id), messages: dest.channelMessagesTopic(ch.id) },
   _actions: {

@@ -38,6 +38,16 @@ const RELAY_MEMORY_MS = 24 * 60 * 60 * 1000;
 
 const nowIso = () => new Date().toISOString();
 
+/**
+ * An action or relay that failed unexpectedly answers that one call with an internal error
+ * (logged here, never detailed to the client) and leaves the session running.
+ */
+const asChatError = (e: unknown): ChatError => {
+  if (e instanceof ChatError) return e;
+  console.error(JSON.stringify({ level: "error", event: "chat_call_failed", error: e instanceof Error ? e.stack : String(e) }));
+  return new ChatError("InternalServerError", "Internal server error");
+};
+
 export class SessionShard extends DurableObject<Env> {
   private readonly queues = new Map<string, Promise<void>>();
   /** Connections refused or closed by us: frames still queued for them are dropped. */
@@ -250,8 +260,7 @@ export class SessionShard extends DurableObject<Env> {
     try {
       resource = await answerRelay(this.context(connection), route);
     } catch (e) {
-      if (!(e instanceof ChatError)) throw e;
-      return this.reportError(ws, connection, e, { "subscription-id": sid });
+      return this.reportError(ws, connection, asChatError(e), { "subscription-id": sid });
     }
     this.sendMessage(ws, sid, destination, JSON.stringify({ version: "v1", resource }));
     sql.exec("INSERT OR REPLACE INTO answered_relays (user_id, sid, at) VALUES (?, ?, ?)", connection.userId, sid, Date.now());
@@ -280,8 +289,7 @@ export class SessionShard extends DurableObject<Env> {
     try {
       result = await performAction(this.context(connection, receipt), route, body as Record<string, unknown>);
     } catch (e) {
-      if (!(e instanceof ChatError)) throw e;
-      return this.reportError(ws, connection, e, correlation);
+      return this.reportError(ws, connection, asChatError(e), correlation);
     }
     if (!result) return;
     const carrier = this.carrier(connection, result.carriers);

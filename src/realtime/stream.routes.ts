@@ -12,7 +12,7 @@ import { createDb } from "../db/client";
 import { channelRoomStub } from "../durable/channel-room";
 import type { AppEnv } from "../env";
 import { baseUrlFor } from "../http/links";
-import { deleteFiles, putFile } from "../files/storage";
+import { deleteFiles, putFile, withFormFilename } from "../files/storage";
 import { findChatUser, findVisibleChannel, insertUserMessage } from "./chat.queries";
 import { messageCreatedEvent, messageNotification, toChatMessage, toChatUser, toEphemeralChatMessage } from "./resources";
 
@@ -67,8 +67,9 @@ streamRoutes.post("/stompx/v1/channels/:channelId{[1-9][0-9]{0,15}}/messages", a
   if (body.byteLength > limit) return streamError(c, 413, "PayloadTooLargeError", `Files are limited to ${config.maxFileBytes} bytes`);
   const form = await readForm(c.req.raw, body);
   if (!form) return streamError(c, 415, "UnsupportedMediaTypeError", "Send the file as multipart/form-data");
-  const file = form.get("file");
-  if (!(file instanceof File)) return streamError(c, 400, "InvalidRequestError", "The form needs a file part named file");
+  const part = form.get("file");
+  const file = part instanceof File ? withFormFilename(part) : undefined;
+  if (!file) return streamError(c, 400, "InvalidRequestError", "The form needs a file part named file");
   if (file.size === 0) return streamError(c, 400, "InvalidRequestError", "The file is empty");
   if (file.size > config.maxFileBytes) return streamError(c, 413, "PayloadTooLargeError", `Files are limited to ${config.maxFileBytes} bytes`);
 

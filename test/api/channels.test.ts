@@ -34,6 +34,8 @@ describe("POST /v1/applications/{id}/channels", () => {
     expect(channel._links).toEqual({
       self: { href: self },
       messages: { href: `${self}/messages` },
+      // PUBLIC and PRIVATE are group channels with a members list; OPEN ones have none
+      ...(type === "OPEN" ? {} : { members: { href: `${self}/members` } }),
       application: { href: `${ORIGIN}/v1/applications/${app.id}` },
     });
     expect(Object.keys(res.body).sort()).toEqual(["_links", "id", "name", "type"]);
@@ -71,8 +73,20 @@ describe("POST /v1/applications/{id}/channels", () => {
     expectInvalidField(expect, await api.post(urls.channels, { type: "PUBLIC", name: "🐱".repeat(128) }), "name");
   });
 
+  it.for(TYPES)("accepts a %s channel without a name: 201 and no name key", async (type, { expect }) => {
+    const { api, urls } = await setup();
+    const res = await api.post(urls.channels, { type });
+    expectHal(expect, res, 201);
+    const channel = ChannelResource.parse(res.body);
+    expect(channel.type).toBe(type);
+    expect(res.body).not.toHaveProperty("name");
+    expect(Object.keys(res.body).sort()).toEqual(["_links", "id", "type"]);
+    const fetched = await api.get(channel._links.self.href);
+    expect(fetched.body).not.toHaveProperty("name");
+    expect(ChannelResource.parse(fetched.body)).toEqual(channel);
+  });
+
   it.for([
-    ["missing", { type: "PUBLIC" }],
     ["empty", { type: "PUBLIC", name: "" }],
     ["blank", { type: "PUBLIC", name: " \t\n " }],
     ["a number", { type: "PUBLIC", name: 7 }],
@@ -85,7 +99,7 @@ describe("POST /v1/applications/{id}/channels", () => {
 
   it("names both fields when both are wrong", async ({ expect }) => {
     const { api, urls } = await setup();
-    const err = expectInvalidField(expect, await api.post(urls.channels, {}), "type");
+    const err = expectInvalidField(expect, await api.post(urls.channels, { name: "" }), "type");
     expect(err.properties).toHaveProperty("name");
   });
 

@@ -55,17 +55,38 @@ describe("405 Method Not Allowed", () => {
     expect(allow).not.toContain("DELETE");
   });
 
-  it("answers PATCH on a user with 405 and Allow: GET, DELETE", async ({ expect }) => {
-    const { api, createUser } = await setup();
-    const user = await createUser();
-    const res = await api.call("PATCH", user._links.self.href, { name: "renamed" });
+  it("answers PATCH on a channel with 405 and Allow: GET, DELETE", async ({ expect }) => {
+    const { api, createChannel } = await setup();
+    const channel = await createChannel("PUBLIC", "unchanged");
+    const res = await api.call("PATCH", channel._links.self.href, { name: "renamed" });
     expectError(expect, res, 405);
     const allow = allowOf(res);
     expect(allow).toEqual(expect.arrayContaining(["GET", "DELETE"]));
     expect(allow).not.toContain("PATCH");
     expect(allow).not.toContain("POST");
     // and nothing changed
-    expect((await api.get(user._links.self.href)).body.name).toBe(user.name);
+    expect((await api.get(channel._links.self.href)).body.name).toBe("unchanged");
+  });
+
+  it("answers PUT on a channel with 405 and Allow: GET, DELETE", async ({ expect }) => {
+    const { api, createChannel } = await setup();
+    const channel = await createChannel("PRIVATE", "unchanged");
+    const res = await api.call("PUT", channel._links.self.href, { type: "PRIVATE", name: "renamed" });
+    expectError(expect, res, 405);
+    const allow = allowOf(res);
+    expect(allow).toEqual(expect.arrayContaining(["GET", "DELETE"]));
+    expect(allow).not.toContain("PUT");
+    expect((await api.get(channel._links.self.href)).body.name).toBe("unchanged");
+  });
+
+  it("lists PUT and PATCH in Allow for a user (POST there is 405)", async ({ expect }) => {
+    const { api, createUser } = await setup();
+    const user = await createUser();
+    const res = await api.call("POST", user._links.self.href, { name: "x" });
+    expectError(expect, res, 405);
+    const allow = allowOf(res);
+    expect(allow).toEqual(expect.arrayContaining(["GET", "PUT", "PATCH", "DELETE"]));
+    expect(allow).not.toContain("POST");
   });
 
   it("answers POST on a message and DELETE on /v1/applications/me with 405 and the real methods", async ({ expect }) => {

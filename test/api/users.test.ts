@@ -22,15 +22,19 @@ describe("POST /v1/applications/{id}/users", () => {
     expectHal(expect, res, 201);
     const user = UserResource.parse(res.body);
     expect(user.name).toBe("37282832193");
+    // displayName defaults to the name; a user created by the back end is not a guest
+    expect(user.displayName).toBe("37282832193");
+    expect(user.isGuest).toBe(false);
     expect(Number.isSafeInteger(user.id) && user.id > 0).toBe(true);
     const self = `${ORIGIN}/v1/applications/${app.id}/users/${user.id}`;
     expect(res.headers.get("Location")).toBe(self);
     expect(user._links).toEqual({
       self: { href: self },
       channels: { href: `${self}/channels` },
+      tokens: { href: `${self}/tokens` },
       application: { href: `${ORIGIN}/v1/applications/${app.id}` },
     });
-    expect(Object.keys(res.body).sort()).toEqual(["_links", "id", "name"]);
+    expect(Object.keys(res.body).sort()).toEqual(["_links", "displayName", "id", "isGuest", "name"]);
   });
 
   it("builds every href from the origin the request came in on", async ({ expect }) => {
@@ -157,10 +161,14 @@ describe("GET and DELETE /v1/applications/{id}/users/{userId}", () => {
       id: app.id,
       name: app.name,
       key: app.key,
+      requireAuthenticatedSessions: false,
       _links: {
         self: { href: `${ORIGIN}/v1/applications/${app.id}` },
         users: { href: `${ORIGIN}/v1/applications/${app.id}/users` },
         channels: { href: `${ORIGIN}/v1/applications/${app.id}/channels` },
+        messages: { href: `${ORIGIN}/v1/applications/${app.id}/messages` },
+        "find:users": { href: `${ORIGIN}/v1/applications/${app.id}/users{?page,size,name}`, templated: true },
+        "find:channels": { href: `${ORIGIN}/v1/applications/${app.id}/channels{?page,size,direct,members}`, templated: true },
       },
     });
     expectError(expect, await api.get(user._links.self.href), 404);

@@ -6,14 +6,18 @@ import { env } from "cloudflare:workers";
 import { count, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client";
-import { applications, channelMembers, messages, users } from "../../src/db/schema";
+import { applications, channelMembers, channels, messages, users } from "../../src/db/schema";
 import { findApplication } from "../../src/resources/applications/applications.queries";
 import {
+  addMember,
   deleteChannel,
   findChannel,
+  findOrCreateDirectChannel,
   insertChannel,
   listChannelsPage,
+  listMembersPage,
   listUserChannelsPage,
+  removeMember,
 } from "../../src/resources/channels/channels.queries";
 import {
   deleteMessage,
@@ -35,7 +39,7 @@ const countWhere = async (d: Db, table: typeof messages | typeof channelMembers,
 const twoTenants = async (d: Db) => {
   const make = async (label: string) => {
     const app = await newApp(d, label);
-    const user = await insertUser(d, app.id, `${label}-user`);
+    const user = await insertUser(d, app.id, { name: `${label}-user` });
     const pub = await insertChannel(d, app.id, "PUBLIC", `${label}-public`);
     const priv = await insertChannel(d, app.id, "PRIVATE", `${label}-private`);
     await d.insert(channelMembers).values({ channelId: priv.id, userId: user.id, applicationId: app.id });
@@ -72,7 +76,7 @@ describe("tenancy: queries scoped by application id", () => {
     expect(withMessages.rows).toEqual([]);
 
     // sanity: A sees its own rows
-    expect(await findUser(d, a.app.id, a.user.id)).toEqual({ id: a.user.id, name: "A-user" });
+    expect(await findUser(d, a.app.id, a.user.id)).toEqual({ id: a.user.id, name: "A-user", displayName: null, isGuest: false });
     expect((await findMessage(d, a.app.id, a.message.id))?.body).toBe("A-message");
   });
 
@@ -92,8 +96,8 @@ describe("tenancy: queries scoped by application id", () => {
   it("lists a user's channels: OPEN and PUBLIC ones, PRIVATE ones only with membership", async ({ expect }) => {
     const d = db();
     const app = await newApp(d);
-    const member = await insertUser(d, app.id, "member");
-    const outsider = await insertUser(d, app.id, "outsider");
+    const member = await insertUser(d, app.id, { name: "member" });
+    const outsider = await insertUser(d, app.id, { name: "outsider" });
     const open = await insertChannel(d, app.id, "OPEN", "o");
     const pub = await insertChannel(d, app.id, "PUBLIC", "p");
     const joined = await insertChannel(d, app.id, "PRIVATE", "joined");
@@ -113,8 +117,8 @@ describe("deleteUser", () => {
   it("cascades the user's memberships and the messages they sent, and nothing else", async ({ expect }) => {
     const d = db();
     const app = await newApp(d);
-    const gone = await insertUser(d, app.id, "gone");
-    const stays = await insertUser(d, app.id, "stays");
+    const gone = await insertUser(d, app.id, { name: "gone" });
+    const stays = await insertUser(d, app.id, { name: "stays" });
     const ch = await insertChannel(d, app.id, "PRIVATE", "room");
     await d.insert(channelMembers).values([
       { channelId: ch.id, userId: gone.id, applicationId: app.id },
@@ -133,6 +137,8 @@ describe("deleteUser", () => {
     const result = await deleteUser(d, app.id, gone.id);
     expect(result.deleted).toBe(true);
     expect(result.app).toMatchObject({ id: app.id, name: app.name, key: app.key });
+    // plain TEXT messages: no stored files to remove
+    expect(result.files).toEqual([]);
 
     expect(await findUser(d, app.id, gone.id)).toBeUndefined();
     expect(await countWhere(d, channelMembers, channelMembers.userId, gone.id)).toBe(0);
@@ -149,9 +155,9 @@ describe("deleteUser", () => {
   it("reports an unknown user as not deleted", async ({ expect }) => {
     const d = db();
     const app = await newApp(d);
-    const u = await insertUser(d, app.id, "once");
+    const u = await insertUser(d, app.id, { name: "once" });
     expect((await deleteUser(d, app.id, u.id)).deleted).toBe(true);
-    expect((await deleteUser(d, app.id, u.id)).deleted).toBe(false);
+    expect(await deleteUser(d, app.id, u.id)).toMatchObject({ deleted: false, files: [] });
   });
 });
 
@@ -159,7 +165,7 @@ describe("deleteChannel", () => {
   it("cascades the channel's messages and memberships, and nothing else", async ({ expect }) => {
     const d = db();
     const app = await newApp(d);
-    const user = await insertUser(d, app.id, "u");
+    const user = await insertUser(d, app.id, { name: "u" });
     const gone = await insertChannel(d, app.id, "PUBLIC", "gone");
     const stays = await insertChannel(d, app.id, "PUBLIC", "stays");
     await d.insert(channelMembers).values([
@@ -201,8 +207,8 @@ describe("listUsersPage", () => {
     const app = await newApp(d);
     const other = await newApp(d);
     const made = [];
-    for (let i = 0; i < 7; i++) made.push(await insertUser(d, app.id, `user-${i}`));
-    await insertUser(d, other.id, "elsewhere");
+    for (let i = 0; i < 7; i++) made.push(await insertUser(d, app.id, { name: `user-${i}` }));
+    await insertUser(d, other.id, { name: "elsewhere" });
 
     const first = await listUsersPage(d, app.id, 0, 3);
     expect(first.total).toBe(7);
@@ -222,8 +228,8 @@ describe("listUsersPage", () => {
   it("counts only live users after a delete", async ({ expect }) => {
     const d = db();
     const app = await newApp(d);
-    const a = await insertUser(d, app.id, "a");
-    await insertUser(d, app.id, "b");
+    const a = await insertUser(d, app.id, { name: "a" });
+    await insertUser(d, app.id, { name: "b" });
     await deleteUser(d, app.id, a.id);
     const page = await listUsersPage(d, app.id, 0, 20);
     expect(page.total).toBe(1);
@@ -234,11 +240,134 @@ describe("listUsersPage", () => {
     const d = db();
     const app = await newApp(d);
     const other = await newApp(d);
-    await insertUser(d, app.id, "dup");
-    await expect(insertUser(d, app.id, "dup")).rejects.toThrow();
-    await expect(insertUser(d, other.id, "dup")).resolves.toMatchObject({ name: "dup" });
+    await insertUser(d, app.id, { name: "dup" });
+    await expect(insertUser(d, app.id, { name: "dup" })).rejects.toThrow();
+    await expect(insertUser(d, other.id, { name: "dup" })).resolves.toMatchObject({ name: "dup" });
     const rows = await d.select({ n: count() }).from(users).where(eq(users.applicationId, app.id)).get();
     expect(rows?.n).toBe(1);
+  });
+});
+
+const memberIdsOf = async (d: Db, channelId: number) =>
+  (await d.select({ id: channelMembers.userId }).from(channelMembers).where(eq(channelMembers.channelId, channelId)).orderBy(channelMembers.userId)).map(
+    (r) => r.id,
+  );
+
+describe("channels with members", () => {
+  it("insertChannel: no name is stored as \"\", and initial members of the application are added in the same batch", async ({ expect }) => {
+    const d = db();
+    const app = await newApp(d);
+    const other = await newApp(d);
+    const [u1, u2] = [await insertUser(d, app.id, { name: "u1" }), await insertUser(d, app.id, { name: "u2" })];
+    const stranger = await insertUser(d, other.id, { name: "stranger" });
+
+    const unnamed = await insertChannel(d, app.id, "PUBLIC", undefined);
+    expect(unnamed).toEqual({ id: unnamed.id, type: "PUBLIC", name: "" });
+    expect(await memberIdsOf(d, unnamed.id)).toEqual([]);
+
+    const withMembers = await insertChannel(d, app.id, "PRIVATE", "team", [u2.id, u1.id, stranger.id]);
+    expect(withMembers).toEqual({ id: withMembers.id, type: "PRIVATE", name: "team" });
+    // another application's user is never made a member
+    expect(await memberIdsOf(d, withMembers.id)).toEqual([u1.id, u2.id]);
+    // the marker that found the new channel is gone, so it cannot collide with a DIRECT key
+    const row = await d.select({ directKey: channels.directKey }).from(channels).where(eq(channels.id, withMembers.id)).get();
+    expect(row?.directKey).toBeNull();
+  });
+
+  it("findOrCreateDirectChannel: one channel per set of users, whatever the order", async ({ expect }) => {
+    const d = db();
+    const app = await newApp(d);
+    const [a, b, c] = [
+      await insertUser(d, app.id, { name: "a" }),
+      await insertUser(d, app.id, { name: "b" }),
+      await insertUser(d, app.id, { name: "c" }),
+    ];
+    const first = await findOrCreateDirectChannel(d, app.id, undefined, [b.id, a.id]);
+    expect(first.created).toBe(true);
+    expect(first.channel).toEqual({ id: first.channel.id, type: "DIRECT", name: "" });
+    expect(await memberIdsOf(d, first.channel.id)).toEqual([a.id, b.id]);
+
+    const again = await findOrCreateDirectChannel(d, app.id, "ignored", [a.id, b.id, a.id]);
+    expect(again).toEqual({ channel: first.channel, created: false });
+    expect(await memberIdsOf(d, first.channel.id)).toEqual([a.id, b.id]);
+
+    const trio = await findOrCreateDirectChannel(d, app.id, "trio", [c.id, b.id, a.id]);
+    expect(trio.created).toBe(true);
+    expect(trio.channel.id).not.toBe(first.channel.id);
+    expect(trio.channel.name).toBe("trio");
+
+    // the same user ids in another application are another set
+    const elsewhere = await newApp(d);
+    const ea = await insertUser(d, elsewhere.id, { name: "a" });
+    const eb = await insertUser(d, elsewhere.id, { name: "b" });
+    const theirs = await findOrCreateDirectChannel(d, elsewhere.id, undefined, [ea.id, eb.id]);
+    expect(theirs.created).toBe(true);
+    expect(await findChannel(d, app.id, theirs.channel.id)).toBeUndefined();
+  });
+
+  it("listChannelsPage filters by direct and by member names (all of them), within the application", async ({ expect }) => {
+    const d = db();
+    const app = await newApp(d);
+    const other = await newApp(d);
+    const [jane, john, carol] = [
+      await insertUser(d, app.id, { name: "jane" }),
+      await insertUser(d, app.id, { name: "john" }),
+      await insertUser(d, app.id, { name: "carol" }),
+    ];
+    const pub = await insertChannel(d, app.id, "PUBLIC", "pub", [jane.id]);
+    const priv = await insertChannel(d, app.id, "PRIVATE", "priv", [jane.id, john.id, carol.id]);
+    const dm = (await findOrCreateDirectChannel(d, app.id, undefined, [jane.id, john.id])).channel;
+    const [oj, oo] = [await insertUser(d, other.id, { name: "jane" }), await insertUser(d, other.id, { name: "john" })];
+    await findOrCreateDirectChannel(d, other.id, undefined, [oj.id, oo.id]);
+
+    const ids = async (filter: Parameters<typeof listChannelsPage>[4]) => {
+      const page = await listChannelsPage(d, app.id, 0, 100, filter);
+      expect(page.total).toBe(page.rows.length);
+      return page.rows.map((c) => c.id);
+    };
+    expect(await ids({})).toEqual([pub.id, priv.id, dm.id]);
+    expect(await ids({ direct: true })).toEqual([dm.id]);
+    expect(await ids({ direct: false })).toEqual([pub.id, priv.id]);
+    expect(await ids({ memberNames: ["jane", "john"] })).toEqual([priv.id, dm.id]);
+    expect(await ids({ memberNames: ["jane"] })).toEqual([pub.id, priv.id, dm.id]);
+    expect(await ids({ memberNames: ["carol", "john"] })).toEqual([priv.id]);
+    expect(await ids({ memberNames: ["jane", "nobody"] })).toEqual([]);
+    expect(await ids({ direct: true, memberNames: ["jane", "john"] })).toEqual([dm.id]);
+  });
+
+  it("addMember is idempotent; removeMember reports whether there was a membership; both scoped by application", async ({ expect }) => {
+    const d = db();
+    const app = await newApp(d);
+    const other = await newApp(d);
+    const u = await insertUser(d, app.id, { name: "u" });
+    const ch = await insertChannel(d, app.id, "PRIVATE", "room");
+    await addMember(d, app.id, ch.id, u.id);
+    await addMember(d, app.id, ch.id, u.id);
+    expect(await memberIdsOf(d, ch.id)).toEqual([u.id]);
+
+    const page = await listMembersPage(d, app.id, ch.id, 0, 20);
+    expect(page).toEqual({ rows: [{ id: u.id, name: "u", displayName: null, isGuest: false }], total: 1 });
+    expect(await listMembersPage(d, other.id, ch.id, 0, 20)).toEqual({ rows: [], total: 0 });
+
+    expect(await removeMember(d, other.id, ch.id, u.id)).toBe(false);
+    expect(await memberIdsOf(d, ch.id)).toEqual([u.id]);
+    expect(await removeMember(d, app.id, ch.id, u.id)).toBe(true);
+    expect(await removeMember(d, app.id, ch.id, u.id)).toBe(false);
+    expect(await memberIdsOf(d, ch.id)).toEqual([]);
+  });
+
+  it("listUserChannelsPage counts DIRECT memberships", async ({ expect }) => {
+    const d = db();
+    const app = await newApp(d);
+    const [a, b, c] = [
+      await insertUser(d, app.id, { name: "a" }),
+      await insertUser(d, app.id, { name: "b" }),
+      await insertUser(d, app.id, { name: "c" }),
+    ];
+    const ab = (await findOrCreateDirectChannel(d, app.id, undefined, [a.id, b.id])).channel;
+    const bc = (await findOrCreateDirectChannel(d, app.id, undefined, [b.id, c.id])).channel;
+    expect((await listUserChannelsPage(d, app.id, a.id, 0, 100)).rows.map((ch) => ch.id)).toEqual([ab.id]);
+    expect(await listUserChannelsPage(d, app.id, b.id, 0, 100)).toMatchObject({ total: 2, rows: [{ id: ab.id }, { id: bc.id }] });
   });
 });
 

@@ -807,3 +807,30 @@ describe("notifications and files", () => {
     }
   });
 });
+
+describe("challenge tokens (authParams)", () => {
+  // The demo application keeps `requireAuthenticatedSessions` off: other tests start guest sessions
+  // on it concurrently, and the dev server's database is private to it, so this run cannot switch
+  // the setting for an application of its own. Enforcement (setting on) is covered in workerd by
+  // test/realtime/session-auth.test.ts; here the real SDK shows the wire format it relies on.
+  it("startSession({username, authParams: {token}}) with a Platform API token: that user's session, token sent as stompx_auth_params", async ({ expect }) => {
+    const name = unique("token-holder");
+    const created = await api("POST", `${appUrl()}/users`, { name });
+    expect(created.status).toBe(201);
+    const issued = await api("POST", created.body._links.tokens.href);
+    expect(issued.status).toBe(201);
+    const challenge = issued.body.token as string;
+
+    const kitty = newKitty();
+    const result = await step("startSession with authParams", kitty.startSession({ username: name, authParams: { token: challenge } }));
+    expect(result.succeeded).toBe(true);
+    expect(result.session.user).toMatchObject({ id: created.body.id, name, isGuest: false });
+
+    const socket = sockets.find((s) => s.url.includes(`stompx_user=${encodeURIComponent(name)}`));
+    const sent = new URL(socket!.url).searchParams.get("stompx_auth_params");
+    expect(JSON.parse(sent!)).toEqual({ token: challenge });
+
+    const listed = await api("GET", created.body._links.tokens.href);
+    expect(listed.body._embedded.tokens.map((t: { token: string }) => t.token)).toEqual([challenge]);
+  });
+});

@@ -82,3 +82,37 @@ describe("a generic OAuth library and HAL client against npm run dev", () => {
     await expect(message.refresh()).rejects.toMatchObject({ status: 404 });
   });
 });
+
+describe("the grown API through the same HAL client", () => {
+  it("fills templated find:users and find:channels links and follows members and tokens links", async ({ expect }) => {
+    const root = halClient((await accessToken()).access_token).go();
+    const app = await root.follow("application");
+    const [alice, bob] = await Promise.all(
+      ["alice", "bob"].map((n) => app.follow("users").then((users) => users.postFollow({ data: { name: `${n}-${crypto.randomUUID()}` } }))),
+    );
+    const aliceName = (await alice!.get()).data.name as string;
+    const bobName = (await bob!.get()).data.name as string;
+
+    // find:users is an RFC 6570 template; Ketting expands it from the variables.
+    const found = await (await app.follow("find:users", { name: aliceName })).get();
+    expect(found.getEmbedded().map((u) => u.data.name)).toEqual([aliceName]);
+
+    // A DIRECT channel of the two, then find it by its members and through its members link.
+    const channels = await app.follow("channels");
+    const direct = await channels.postFollow({ data: { type: "DIRECT", members: [alice!.uri, { href: bob!.uri }] } });
+    expect((await direct.get()).data).toMatchObject({ type: "DIRECT" });
+    const byMembers = await (await app.follow("find:channels", { direct: "true", members: `${aliceName},${bobName}` })).get();
+    expect(byMembers.getEmbedded().map((c) => c.uri)).toEqual([direct.uri]);
+    const members = await (await direct.follow("members")).get();
+    expect(members.getEmbedded().map((u) => u.data.name).sort()).toEqual([aliceName, bobName].sort());
+
+    // A user's tokens link: create one challenge token and see it listed.
+    const tokens = await alice!.follow("tokens");
+    const created = await tokens.post({ data: {} });
+    const listed = await tokens.refresh();
+    expect(listed.getEmbedded().map((t) => t.data.token)).toContain(created.data.token);
+
+    await direct.delete();
+    for (const user of [alice!, bob!]) await user.delete();
+  });
+});

@@ -4,7 +4,12 @@ import { applications } from "../../db/schema";
 
 export const findApplicationQuery = (db: Db, applicationId: number) =>
   db
-    .select({ id: applications.id, name: applications.name, key: applications.key })
+    .select({
+      id: applications.id,
+      name: applications.name,
+      key: applications.key,
+      requireAuthenticatedSessions: applications.requireAuthenticatedSessions,
+    })
     .from(applications)
     .where(eq(applications.id, applicationId));
 

@@ -4,13 +4,18 @@ import { pageLinks, type PageMetadata } from "../../http/pagination";
 import type { ChannelView } from "./channels.queries";
 import type { ChannelPage, ChannelResource } from "./channels.schemas";
 
+/** PUBLIC, PRIVATE and DIRECT channels have members; OPEN channels are open to all. */
+export const isGroupChannel = (type: ChannelView["type"]) => type !== "OPEN";
+
 export const toChannelResource = (applicationId: number, channel: ChannelView, links: Links): ChannelResource => ({
   id: channel.id,
   type: channel.type,
-  name: channel.name,
+  // "" is how the database says "no name".
+  ...(channel.name !== "" ? { name: channel.name } : {}),
   _links: {
     self: link(links.channel(applicationId, channel.id)),
     messages: link(links.channelMessages(applicationId, channel.id)),
+    ...(isGroupChannel(channel.type) ? { members: link(links.channelMembers(applicationId, channel.id)) } : {}),
     application: link(links.application(applicationId)),
   },
 });

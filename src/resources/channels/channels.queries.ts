@@ -1,6 +1,6 @@
-import { and, count, eq, inArray, or } from "drizzle-orm";
+import { and, count, eq, inArray, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { channelMembers, channels, type ChannelType } from "../../db/schema";
+import { channelMembers, channels, users, type ChannelType } from "../../db/schema";
 import { findApplicationQuery } from "../applications/applications.queries";
 
 const channelColumns = { id: channels.id, type: channels.type, name: channels.name };
@@ -15,8 +15,67 @@ export const findChannelQuery = (db: Db, applicationId: number, channelId: numbe
 export const findChannel = (db: Db, applicationId: number, channelId: number) =>
   findChannelQuery(db, applicationId, channelId).get();
 
-export const insertChannel = (db: Db, applicationId: number, type: ChannelType, name: string) =>
-  db.insert(channels).values({ applicationId, type, name }).returning(channelColumns).get();
+/**
+ * Adds the given users (of the application) to the channel with this `direct_key`, in one
+ * statement, so it can sit in the same batch as the channel's insert.
+ */
+const insertMembersOfKeyedChannel = (db: Db, applicationId: number, key: string, userIds: number[]) =>
+  db
+    .insert(channelMembers)
+    .select((qb) =>
+      qb
+        .select({
+          channelId: sql<number>`${channels.id}`.as("channel_id"),
+          userId: sql<number>`${users.id}`.as("user_id"),
+          applicationId: sql<number>`${channels.applicationId}`.as("application_id"),
+          lastReadMessageId: sql<null>`null`.as("last_read_message_id"),
+          // The column's own default (the SQLite clock), as a plain insert would use.
+          createdAt: sql<Date>`${channelMembers.createdAt.default}`.as("created_at"),
+        })
+        .from(channels)
+        .innerJoin(users, and(eq(users.applicationId, channels.applicationId), inArray(users.id, userIds)))
+        .where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, key))),
+    )
+    .onConflictDoNothing();
+
+/** Creates a channel and its initial members in one batch ("" stands for "no name"). */
+export const insertChannel = async (
+  db: Db,
+  applicationId: number,
+  type: ChannelType,
+  name: string | undefined,
+  memberIds: number[] = [],
+) => {
+  if (memberIds.length === 0) {
+    return db.insert(channels).values({ applicationId, type, name: name ?? "" }).returning(channelColumns).get();
+  }
+  // The members find the new channel by a key only this insert knows, so both go in one batch.
+  const marker = `new:${crypto.randomUUID()}`;
+  const [[channel]] = await db.batch([
+    db.insert(channels).values({ applicationId, type, name: name ?? "", directKey: marker }).returning(channelColumns),
+    insertMembersOfKeyedChannel(db, applicationId, marker, memberIds),
+    db.update(channels).set({ directKey: null }).where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, marker))),
+  ]);
+  return channel!;
+};
+
+/**
+ * The DIRECT channel of exactly these users, created with its members unless it exists. The
+ * unique (application, sorted member ids) index makes concurrent creates of one set agree.
+ */
+export const findOrCreateDirectChannel = async (db: Db, applicationId: number, name: string | undefined, memberIds: number[]) => {
+  const directKey = [...new Set(memberIds)].sort((a, b) => a - b).join(",");
+  const [inserted, , [channel]] = await db.batch([
+    db
+      .insert(channels)
+      .values({ applicationId, type: "DIRECT", name: name ?? "", directKey })
+      .onConflictDoNothing()
+      .returning({ id: channels.id }),
+    insertMembersOfKeyedChannel(db, applicationId, directKey, memberIds),
+    db.select(channelColumns).from(channels).where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, directKey))),
+  ]);
+  return { channel: channel!, created: inserted.length > 0 };
+};
 
 const pageOf = async (db: Db, where: ReturnType<typeof and>, offset: number, limit: number) => {
   const [rows, [total]] = await db.batch([
@@ -26,10 +85,73 @@ const pageOf = async (db: Db, where: ReturnType<typeof and>, offset: number, lim
   return { rows, total: total?.n ?? 0 };
 };
 
-export const listChannelsPage = (db: Db, applicationId: number, offset: number, limit: number) =>
-  pageOf(db, eq(channels.applicationId, applicationId), offset, limit);
+export interface ChannelFilter {
+  /** true: only DIRECT channels; false: none of them. */
+  direct?: boolean;
+  /** User names that must all be members. */
+  memberNames?: string[];
+}
 
-/** The channels a user has joined or can join: every OPEN and PUBLIC one, and PRIVATE ones they belong to. */
+export const listChannelsPage = (db: Db, applicationId: number, offset: number, limit: number, filter: ChannelFilter = {}) =>
+  pageOf(
+    db,
+    and(
+      eq(channels.applicationId, applicationId),
+      filter.direct === undefined ? undefined : filter.direct ? eq(channels.type, "DIRECT") : ne(channels.type, "DIRECT"),
+      filter.memberNames?.length
+        ? inArray(
+            channels.id,
+            db
+              .select({ id: channelMembers.channelId })
+              .from(channelMembers)
+              .innerJoin(users, eq(users.id, channelMembers.userId))
+              .where(and(eq(channelMembers.applicationId, applicationId), inArray(users.name, filter.memberNames)))
+              .groupBy(channelMembers.channelId)
+              .having(sql`count(distinct ${users.id}) = ${filter.memberNames.length}`),
+          )
+        : undefined,
+    ),
+    offset,
+    limit,
+  );
+
+/** A numbered page of a channel's members (ascending user id), with the total. */
+export const listMembersPage = async (db: Db, applicationId: number, channelId: number, offset: number, limit: number) => {
+  const where = and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId));
+  const [rows, [total]] = await db.batch([
+    db
+      .select({ id: users.id, name: users.name, displayName: users.displayName, isGuest: users.isGuest })
+      .from(channelMembers)
+      .innerJoin(users, eq(users.id, channelMembers.userId))
+      .where(where)
+      .orderBy(users.id)
+      .limit(limit)
+      .offset(offset),
+    db.select({ n: count() }).from(channelMembers).where(where),
+  ]);
+  return { rows, total: total?.n ?? 0 };
+};
+
+/** Adds a member (already one: nothing changes). */
+export const addMember = (db: Db, applicationId: number, channelId: number, userId: number) =>
+  db.insert(channelMembers).values({ applicationId, channelId, userId }).onConflictDoNothing();
+
+/** Removes a member; false when the user was not one. */
+export const removeMember = async (db: Db, applicationId: number, channelId: number, userId: number) =>
+  (
+    await db
+      .delete(channelMembers)
+      .where(
+        and(
+          eq(channelMembers.applicationId, applicationId),
+          eq(channelMembers.channelId, channelId),
+          eq(channelMembers.userId, userId),
+        ),
+      )
+      .returning({ userId: channelMembers.userId })
+  ).length > 0;
+
+/** The channels a user has joined or can join: every OPEN and PUBLIC one, and PRIVATE and DIRECT ones they belong to. */
 export const listUserChannelsPage = (db: Db, applicationId: number, userId: number, offset: number, limit: number) =>
   pageOf(
     db,

@@ -4,14 +4,22 @@ import { deleteFilesUnder } from "../../files/storage";
 import { ApiError } from "../../http/errors";
 import { hal, halContent, halCreated } from "../../http/hal";
 import { ApplicationParams, requireOwnApplication } from "../../http/params";
-import { PageQuery, pageMetadata, pageOffset } from "../../http/pagination";
+import { pageMetadata, pageOffset } from "../../http/pagination";
 import { errorResponses, jsonBody } from "../../http/responses";
 import { createRouter } from "../../http/router";
 import { toApplicationResource } from "../applications/applications.present";
 import { ApplicationResource } from "../applications/applications.schemas";
 import { toChannelPage, toChannelResource } from "./channels.present";
-import { deleteChannel, findChannel, insertChannel, listChannelsPage } from "./channels.queries";
-import { ChannelPage, ChannelParams, ChannelResource, CreateChannelBody } from "./channels.schemas";
+import { deleteChannel, findChannel, findOrCreateDirectChannel, insertChannel, listChannelsPage } from "./channels.queries";
+import {
+  ChannelListQuery,
+  ChannelPage,
+  ChannelParams,
+  ChannelResource,
+  CreateChannelBody,
+  MAX_DIRECT_MEMBERS,
+} from "./channels.schemas";
+import { resolveUserHrefs } from "./members.routes";
 
 const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
 
@@ -20,14 +28,20 @@ export const createChannelRoute = createRoute({
   path: "/applications/{applicationId}/channels",
   summary: "Create a channel",
   request: { params: ApplicationParams, body: jsonBody(CreateChannelBody) },
-  responses: { 201: halContent(ChannelResource, "The new channel"), 400: badRequest, 401: unauthorized, 404: notFound },
+  responses: {
+    200: halContent(ChannelResource, "The existing DIRECT channel of these members"),
+    201: halContent(ChannelResource, "The new channel"),
+    400: badRequest,
+    401: unauthorized,
+    404: notFound,
+  },
 });
 
 export const listChannelsRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/channels",
-  summary: "A page of channels, ascending id",
-  request: { params: ApplicationParams, query: PageQuery },
+  summary: "A page of channels, ascending id (find:channels filters by direct and members)",
+  request: { params: ApplicationParams, query: ChannelListQuery },
   responses: { 200: halContent(ChannelPage, "A page of channels"), 400: badRequest, 401: unauthorized, 404: notFound },
 });
 
@@ -52,15 +66,29 @@ export const channelNotFound = (channelId: number) => new ApiError("ResourceNotF
 export const channelRoutes = createRouter()
   .openapi(createChannelRoute, async (c) => {
     const appId = requireOwnApplication(c.req.valid("param").applicationId, c.var.auth);
-    const { type, name } = c.req.valid("json");
-    const channel = await insertChannel(c.var.db, appId, type, name);
+    const { type, name, members = [] } = c.req.valid("json");
+    const memberIds = await resolveUserHrefs(c.var.db, appId, members, "members");
+    if (type === "DIRECT") {
+      if (memberIds.length < 2 || memberIds.length > MAX_DIRECT_MEMBERS) {
+        const message = `a DIRECT channel has 2 to ${MAX_DIRECT_MEMBERS} distinct members`;
+        throw new ApiError("InvalidRequestError", `Invalid body field: members (${message})`, { members: message });
+      }
+      // One set of users has one direct conversation: asking again returns it (200).
+      const { channel, created } = await findOrCreateDirectChannel(c.var.db, appId, name, memberIds);
+      const body = toChannelResource(appId, channel, c.var.links);
+      return created ? halCreated(c, body, body._links.self.href) : hal(c, body);
+    }
+    const channel = await insertChannel(c.var.db, appId, type, name, memberIds);
     const body = toChannelResource(appId, channel, c.var.links);
     return halCreated(c, body, body._links.self.href);
   })
   .openapi(listChannelsRoute, async (c) => {
     const appId = requireOwnApplication(c.req.valid("param").applicationId, c.var.auth);
     const query = c.req.valid("query");
-    const { rows, total } = await listChannelsPage(c.var.db, appId, pageOffset(query), query.size);
+    const { rows, total } = await listChannelsPage(c.var.db, appId, pageOffset(query), query.size, {
+      direct: query.direct,
+      memberNames: query.members,
+    });
     const meta = pageMetadata(query, total);
     return hal(c, toChannelPage(appId, rows, meta, c.var.links.channels(appId), c.req.url, c.var.links));
   })

@@ -1,6 +1,6 @@
 import { and, desc, eq, lte } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { channels, messages } from "../../db/schema";
+import { channels, messages, type StoredFile } from "../../db/schema";
 import { findChannelQuery } from "../channels/channels.queries";
 
 const messageColumns = {
@@ -9,6 +9,8 @@ const messageColumns = {
   userId: messages.userId,
   type: messages.type,
   body: messages.body,
+  file: messages.file,
+  groupTag: messages.groupTag,
   createdAt: messages.createdAt,
 };
 export type MessageRow = {
@@ -17,11 +19,39 @@ export type MessageRow = {
   userId: number | null;
   type: (typeof messages.$inferSelect)["type"];
   body: string | null;
+  /** FILE and SYSTEM_FILE messages; a hosted file's `key` stays server-side. */
+  file: StoredFile | null;
+  groupTag: string | null;
   createdAt: Date;
 };
 
 export const insertSystemTextMessage = (db: Db, applicationId: number, channelId: number, body: string) =>
   db.insert(messages).values({ applicationId, channelId, type: "SYSTEM_TEXT", body }).returning(messageColumns).get();
+
+export const insertSystemFileMessage = (
+  db: Db,
+  applicationId: number,
+  channelId: number,
+  file: StoredFile,
+  groupTag: string | undefined,
+) =>
+  db
+    .insert(messages)
+    .values({ applicationId, channelId, type: "SYSTEM_FILE", file, groupTag: groupTag ?? null })
+    .returning(messageColumns)
+    .get();
+
+/**
+ * `limit` of the application's persisted messages (every channel) with `id <= atMost`, newest
+ * first. The (application_id, id) index makes this a range scan of `limit` rows at any depth.
+ */
+export const listApplicationMessages = (db: Db, applicationId: number, atMost: number | undefined, limit: number) =>
+  db
+    .select(messageColumns)
+    .from(messages)
+    .where(and(eq(messages.applicationId, applicationId), atMost === undefined ? undefined : lte(messages.id, atMost)))
+    .orderBy(desc(messages.id))
+    .limit(limit);
 
 /**
  * One round trip: the channel, and `limit` of its persisted messages with `id <= atMost`, newest

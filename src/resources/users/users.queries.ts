@@ -3,8 +3,8 @@ import type { Db } from "../../db/client";
 import { messages, users } from "../../db/schema";
 import { findApplicationQuery } from "../applications/applications.queries";
 
-const userColumns = { id: users.id, name: users.name };
-export type UserView = { id: number; name: string };
+const userColumns = { id: users.id, name: users.name, displayName: users.displayName, isGuest: users.isGuest };
+export type UserView = { id: number; name: string; displayName: string | null; isGuest: boolean };
 
 export const findUserQuery = (db: Db, applicationId: number, userId: number) =>
   db
@@ -16,14 +16,32 @@ export const findUser = (db: Db, applicationId: number, userId: number) =>
   findUserQuery(db, applicationId, userId).get();
 
 /** Inserts a user; the unique index on (application, name) decides races between creates. */
-export const insertUser = (db: Db, applicationId: number, name: string) =>
-  db.insert(users).values({ applicationId, name }).returning(userColumns).get();
+export const insertUser = (
+  db: Db,
+  applicationId: number,
+  input: { name: string; displayName?: string; isGuest?: boolean },
+) => db.insert(users).values({ applicationId, ...input }).returning(userColumns).get();
 
-/** One round trip: the page (ascending id) and the total. */
-export const listUsersPage = async (db: Db, applicationId: number, offset: number, limit: number) => {
+/** Sets what the Platform API may change on a user; undefined when there is no such user. */
+export const updateUser = (
+  db: Db,
+  applicationId: number,
+  userId: number,
+  changes: { displayName?: string | null; isGuest?: boolean },
+) =>
+  db
+    .update(users)
+    .set(changes)
+    .where(and(eq(users.applicationId, applicationId), eq(users.id, userId)))
+    .returning(userColumns)
+    .get();
+
+/** One round trip: the page (ascending id) and the total; `name` keeps only that exact name. */
+export const listUsersPage = async (db: Db, applicationId: number, offset: number, limit: number, name?: string) => {
+  const where = and(eq(users.applicationId, applicationId), name === undefined ? undefined : eq(users.name, name));
   const [rows, [total]] = await db.batch([
-    db.select(userColumns).from(users).where(eq(users.applicationId, applicationId)).orderBy(users.id).limit(limit).offset(offset),
-    db.select({ n: count() }).from(users).where(eq(users.applicationId, applicationId)),
+    db.select(userColumns).from(users).where(where).orderBy(users.id).limit(limit).offset(offset),
+    db.select({ n: count() }).from(users).where(where),
   ]);
   return { rows, total: total?.n ?? 0 };
 };

@@ -1,4 +1,6 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../env";
 import { isUniqueViolation } from "../../db/errors";
 import { deleteFiles } from "../../files/storage";
 import { ApiError } from "../../http/errors";
@@ -13,8 +15,8 @@ import { toChannelPage } from "../channels/channels.present";
 import { listUserChannelsPage } from "../channels/channels.queries";
 import { ChannelPage } from "../channels/channels.schemas";
 import { toUserPage, toUserResource } from "./users.present";
-import { deleteUser, findUser, insertUser, listUsersPage } from "./users.queries";
-import { CreateUserBody, UserPage, UserParams, UserResource } from "./users.schemas";
+import { deleteUser, findUser, insertUser, listUsersPage, updateUser } from "./users.queries";
+import { CreateUserBody, UpdateUserBody, UserListQuery, UserPage, UserParams, UserResource } from "./users.schemas";
 
 const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
 
@@ -35,8 +37,8 @@ export const createUserRoute = createRoute({
 export const listUsersRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/users",
-  summary: "A page of users, ascending id",
-  request: { params: ApplicationParams, query: PageQuery },
+  summary: "A page of users, ascending id (find:users filters by exact name)",
+  request: { params: ApplicationParams, query: UserListQuery },
   responses: { 200: halContent(UserPage, "A page of users"), 400: badRequest, 401: unauthorized, 404: notFound },
 });
 
@@ -47,6 +49,17 @@ export const getUserRoute = createRoute({
   request: { params: UserParams },
   responses: { 200: halContent(UserResource, "The user"), 401: unauthorized, 404: notFound },
 });
+
+const updateUserRoute = (method: "put" | "patch") =>
+  createRoute({
+    method,
+    path: "/applications/{applicationId}/users/{userId}",
+    summary: method === "put" ? "Replace a user's displayName and isGuest" : "Change some of a user's displayName and isGuest",
+    request: { params: UserParams, body: jsonBody(UpdateUserBody) },
+    responses: { 200: halContent(UserResource, "The user"), 400: badRequest, 401: unauthorized, 404: notFound },
+  });
+export const putUserRoute = updateUserRoute("put");
+export const patchUserRoute = updateUserRoute("patch");
 
 export const deleteUserRoute = createRoute({
   method: "delete",
@@ -66,13 +79,42 @@ export const listUserChannelsRoute = createRoute({
 
 const userNotFound = (userId: number) => new ApiError("ResourceNotFoundError", `User ${userId} not found`);
 
+/** PUT and PATCH: `id` and `name` are read-only (400 when a different value is sent). */
+const updateUserHandler = async (
+  c: Context<AppEnv>,
+  { applicationId, userId }: { applicationId: number; userId: number },
+  body: z.infer<typeof UpdateUserBody>,
+  mode: "replace" | "merge",
+) => {
+  const appId = requireOwnApplication(applicationId, c.var.auth);
+  const current = await findUser(c.var.db, appId, userId);
+  if (!current) throw userNotFound(userId);
+  if (body.id !== undefined && body.id !== current.id) {
+    throw new ApiError("InvalidRequestError", "id cannot be changed", { id: "id cannot be changed" });
+  }
+  if (body.name !== undefined && body.name !== current.name) {
+    throw new ApiError("InvalidRequestError", "name cannot be changed", { name: "name cannot be changed" });
+  }
+  const changes =
+    mode === "replace"
+      ? { displayName: body.displayName ?? null, isGuest: body.isGuest ?? false }
+      : {
+          ...(body.displayName !== undefined ? { displayName: body.displayName } : {}),
+          ...(body.isGuest !== undefined ? { isGuest: body.isGuest } : {}),
+        };
+  const user = Object.keys(changes).length > 0 ? await updateUser(c.var.db, appId, userId, changes) : current;
+  if (!user) throw userNotFound(userId);
+  return hal(c, toUserResource(appId, user, c.var.links));
+};
+
 export const userRoutes = createRouter()
   .openapi(createUserRoute, async (c) => {
     const appId = requireOwnApplication(c.req.valid("param").applicationId, c.var.auth);
-    const { name } = c.req.valid("json");
+    const input = c.req.valid("json");
+    const { name } = input;
     let user;
     try {
-      user = await insertUser(c.var.db, appId, name);
+      user = await insertUser(c.var.db, appId, input);
     } catch (e) {
       if (isUniqueViolation(e)) {
         throw new ApiError("DuplicateResourceError", `A user named ${JSON.stringify(name)} already exists`, { name });
@@ -85,7 +127,7 @@ export const userRoutes = createRouter()
   .openapi(listUsersRoute, async (c) => {
     const appId = requireOwnApplication(c.req.valid("param").applicationId, c.var.auth);
     const query = c.req.valid("query");
-    const { rows, total } = await listUsersPage(c.var.db, appId, pageOffset(query), query.size);
+    const { rows, total } = await listUsersPage(c.var.db, appId, pageOffset(query), query.size, query.name);
     return hal(c, toUserPage(appId, rows, pageMetadata(query, total), c.req.url, c.var.links));
   })
   .openapi(getUserRoute, async (c) => {
@@ -95,6 +137,8 @@ export const userRoutes = createRouter()
     if (!user) throw userNotFound(userId);
     return hal(c, toUserResource(appId, user, c.var.links));
   })
+  .openapi(putUserRoute, (c) => updateUserHandler(c, c.req.valid("param"), c.req.valid("json"), "replace"))
+  .openapi(patchUserRoute, (c) => updateUserHandler(c, c.req.valid("param"), c.req.valid("json"), "merge"))
   .openapi(deleteUserRoute, async (c) => {
     const { applicationId, userId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
