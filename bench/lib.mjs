@@ -44,7 +44,7 @@ export const startServer = async ({ vars = {} } = {}) => {
   for (let i = 0; i < 240; i++) {
     if (child.exitCode !== null) throw new Error(`dev server exited:\n${log}`);
     try {
-      if ((await fetch(`${baseUrl}/healthz`)).ok) return { baseUrl, port, stop, log: () => log };
+      if ((await fetch(`${baseUrl}/healthz`)).ok) return { baseUrl, port, state, stop, log: () => log };
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }

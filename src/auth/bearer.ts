@@ -6,9 +6,27 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
-import { InvalidTokenError, signingKeys, verifyAccessToken } from "./tokens";
+import { InvalidTokenError, signingKeys, verifyAccessToken, type VerifiedToken } from "./tokens";
 
 const REALM = "kitty-edge";
+
+/**
+ * Tokens already verified by this isolate, until they expire. An ECDSA verification is most of
+ * what authenticating costs, and a back end sends the same token thousands of times. The key is
+ * the whole token, signature included, so a cached entry can only ever match the exact token that
+ * verified; bounded so memory stays flat.
+ */
+const verified = new Map<string, { token: VerifiedToken; expiresAt: number }>();
+const VERIFIED_CACHE_SIZE = 10_000;
+
+const expiryOf = (jwt: string): number => {
+  try {
+    const payload = JSON.parse(atob(jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: number };
+    return typeof payload.exp === "number" ? payload.exp * 1000 : 0;
+  } catch {
+    return 0;
+  }
+};
 
 // RFC 6750 §3: quoted-string values; our descriptions are fixed texts without quotes or
 // backslashes, and escaping anyway keeps a future message from breaking the header syntax.
@@ -32,9 +50,17 @@ export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
       "WWW-Authenticate": challenge(),
     });
   }
+  const cached = verified.get(token);
+  if (cached && cached.expiresAt > Date.now()) {
+    c.set("auth", cached.token);
+    return next();
+  }
   const keys = await signingKeys(c.env.JWT_PRIVATE_KEY);
   try {
-    c.set("auth", await verifyAccessToken(keys, token, { issuer: c.var.config.tokenIssuer }));
+    const claims = await verifyAccessToken(keys, token, { issuer: c.var.config.tokenIssuer });
+    c.set("auth", claims);
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, { token: claims, expiresAt: expiryOf(token) });
   } catch (e) {
     if (!(e instanceof InvalidTokenError)) throw e;
     throw new ApiError("UnauthorizedError", e.message, undefined, {

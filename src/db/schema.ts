@@ -30,6 +30,17 @@ export const applications = sqliteTable(
     key: text("key").notNull(),
     /** When set, chat sessions must present one of the user's challenge tokens; no guests. */
     requireAuthenticatedSessions: integer("require_authenticated_sessions", { mode: "boolean" }).notNull().default(false),
+    /**
+     * Access tokens carry the epoch they were issued in; raising it cuts off every token issued
+     * before (see auth/epochs.ts). Starts at 0.
+     */
+    tokenEpoch: integer("token_epoch").notNull().default(0),
+    /**
+     * Row counts kept by triggers (migrations/0004_counters.sql) so a page's total is one row read,
+     * not a scan of the application's users or channels.
+     */
+    userCount: integer("user_count").notNull().default(0),
+    channelCount: integer("channel_count").notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("applications_key_unique").on(t.key)],

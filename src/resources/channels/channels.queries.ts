@@ -1,6 +1,6 @@
 import { and, count, eq, inArray, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { channelMembers, channels, users, type ChannelType } from "../../db/schema";
+import { applications, channelMembers, channels, users, type ChannelType } from "../../db/schema";
 import { findApplicationQuery } from "../applications/applications.queries";
 
 const channelColumns = { id: channels.id, type: channels.type, name: channels.name };
@@ -77,6 +77,14 @@ export const findOrCreateDirectChannel = async (db: Db, applicationId: number, n
   return { channel: channel!, created: inserted.length > 0 };
 };
 
+const pageWithTotal = async (db: Db, where: ReturnType<typeof and>, offset: number, limit: number, applicationId: number) => {
+  const [rows, [total]] = await db.batch([
+    db.select(channelColumns).from(channels).where(where).orderBy(channels.id).limit(limit).offset(offset),
+    db.select({ n: applications.channelCount }).from(applications).where(eq(applications.id, applicationId)),
+  ]);
+  return { rows, total: total?.n ?? 0 };
+};
+
 const pageOf = async (db: Db, where: ReturnType<typeof and>, offset: number, limit: number) => {
   const [rows, [total]] = await db.batch([
     db.select(channelColumns).from(channels).where(where).orderBy(channels.id).limit(limit).offset(offset),
@@ -93,7 +101,10 @@ export interface ChannelFilter {
 }
 
 export const listChannelsPage = (db: Db, applicationId: number, offset: number, limit: number, filter: ChannelFilter = {}) =>
-  pageOf(
+  filter.direct === undefined && !filter.memberNames?.length
+    ? // Unfiltered: the trigger-kept counter is the total (one row read at any size).
+      pageWithTotal(db, eq(channels.applicationId, applicationId), offset, limit, applicationId)
+    : pageOf(
     db,
     and(
       eq(channels.applicationId, applicationId),

@@ -1,6 +1,6 @@
 import { and, count, eq, isNotNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { messages, users } from "../../db/schema";
+import { applications, messages, users } from "../../db/schema";
 import { findApplicationQuery } from "../applications/applications.queries";
 
 const userColumns = { id: users.id, name: users.name, displayName: users.displayName, isGuest: users.isGuest };
@@ -36,12 +36,18 @@ export const updateUser = (
     .returning(userColumns)
     .get();
 
-/** One round trip: the page (ascending id) and the total; `name` keeps only that exact name. */
+/**
+ * One round trip: the page (ascending id) and the total; `name` keeps only that exact name. The
+ * total of the whole list is the trigger-kept counter (one row read at any size); a name filter
+ * matches at most one row, so counting it is cheap.
+ */
 export const listUsersPage = async (db: Db, applicationId: number, offset: number, limit: number, name?: string) => {
   const where = and(eq(users.applicationId, applicationId), name === undefined ? undefined : eq(users.name, name));
   const [rows, [total]] = await db.batch([
     db.select(userColumns).from(users).where(where).orderBy(users.id).limit(limit).offset(offset),
-    db.select({ n: count() }).from(users).where(where),
+    name === undefined
+      ? db.select({ n: applications.userCount }).from(applications).where(eq(applications.id, applicationId))
+      : db.select({ n: count() }).from(users).where(where),
   ]);
   return { rows, total: total?.n ?? 0 };
 };

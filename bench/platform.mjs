@@ -1,0 +1,129 @@
+/**
+ * `npm run bench`: the Platform API under load, every case a ratio to a baseline route of the
+ * same Worker measured in the same run (absolute numbers drift on shared machines). Starts the
+ * Worker as users do (`scripts/dev.mjs` → `wrangler dev`), seeds data straight into its local D1
+ * (1,000 and 100,000 users; a channel of 100,000 messages), drives each case with autocannon,
+ * then runs the live fan-out benchmark, and writes everything to bench/RESULTS.md.
+ */
+import autocannon from "autocannon";
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { d1Execute, sha256Hex } from "../scripts/lib.mjs";
+import { machine, platform, startServer } from "./lib.mjs";
+
+const DURATION = Number(process.env.DURATION ?? 5); // seconds per case
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10);
+
+/** Seeds with recursive CTEs: 100k rows in one statement, no per-row round trips. */
+const seed = (persistTo) => {
+  const rows = (n, sql) => `WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < ${n}) ${sql}`;
+  d1Execute(
+    [
+      `INSERT INTO applications (name, key) VALUES ('Bench 100k', 'bench-100k-key')`,
+      `INSERT INTO client_credentials (application_id, client_id, secret_hash) SELECT id, 'bench100k', '${sha256Hex("benchsecret")}' FROM applications WHERE key = 'bench-100k-key'`,
+      rows(100_000, `INSERT INTO users (application_id, name) SELECT (SELECT id FROM applications WHERE key = 'bench-100k-key'), 'u' || x FROM seq`),
+      rows(1_000, `INSERT INTO users (application_id, name) SELECT 1, 'user-' || x FROM seq`),
+      `INSERT INTO channels (application_id, type, name) VALUES (1, 'PUBLIC', 'deep')`,
+      rows(100_000, `INSERT INTO messages (application_id, channel_id, type, body) SELECT 1, (SELECT max(id) FROM channels WHERE application_id = 1 AND name = 'deep'), 'SYSTEM_TEXT', 'message ' || x FROM seq`),
+      `INSERT INTO channels (application_id, type, name) VALUES (1, 'PUBLIC', 'posts')`,
+      `INSERT INTO channels (application_id, type, name) VALUES (1, 'OPEN', 'open posts')`,
+    ].join(";\n"),
+    { persistTo },
+  );
+};
+
+const tokenFor = async (baseUrl, id, secret) => {
+  const res = await fetch(`${baseUrl}/oauth/token`, {
+    method: "POST",
+    headers: { Authorization: `Basic ${btoa(`${id}:${secret}`)}`, "Content-Type": "application/x-www-form-urlencoded" },
+    body: "grant_type=client_credentials",
+  });
+  return (await res.json()).access_token;
+};
+
+const load = (opts) =>
+  new Promise((resolve, reject) => {
+    autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+
+const main = async () => {
+  const server = await startServer({});
+  try {
+    seed(server.state);
+    const { baseUrl } = server;
+    const { app, call } = await platform(baseUrl);
+    const token = await tokenFor(baseUrl, "acme", "acmesecret");
+    const token100k = await tokenFor(baseUrl, "bench100k", "benchsecret");
+    const auth = (t) => ({ Authorization: `Bearer ${t}` });
+    const app100k = (await (await fetch(`${baseUrl}/v1/applications/me`, { headers: auth(token100k) })).json()).id;
+    const channels = (await call("GET", `/v1/applications/${app.id}/channels?size=100`)).body._embedded.channels;
+    const deep = channels.find((c) => c.name === "deep");
+    const posts = channels.find((c) => c.name === "posts");
+    const open = channels.find((c) => c.name === "open posts");
+    const user = (await call("GET", `/v1/applications/${app.id}/users?size=1`)).body._embedded.users[0];
+    // Follow `next` links to the middle of the 100k-message channel: that cursor is "deep".
+    let link = `${baseUrl}/v1/applications/${app.id}/channels/${deep.id}/messages?size=100`;
+    const firstPage = link;
+    for (let i = 0; i < 500; i++) link = (await call("GET", link)).body._links.next.href;
+    const deepPage = link;
+
+    const json = { "Content-Type": "application/json" };
+    const cases = [
+      ["baseline: GET /healthz", { url: `${baseUrl}/healthz` }],
+      ["POST /oauth/token", { url: `${baseUrl}/oauth/token`, method: "POST", headers: { Authorization: `Basic ${btoa("acme:acmesecret")}`, "Content-Type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials" }],
+      ["GET one user", { url: user._links.self.href, headers: auth(token) }],
+      ["GET users page 0, 1k users", { url: `${baseUrl}/v1/applications/${app.id}/users`, headers: auth(token) }],
+      ["GET users page 0, 100k users", { url: `${baseUrl}/v1/applications/${app100k}/users`, headers: auth(token100k) }],
+      ["POST message, PUBLIC channel", { url: posts._links.messages.href, method: "POST", headers: { ...auth(token), ...json }, body: JSON.stringify({ body: "bench" }) }],
+      ["GET messages, first page (100k)", { url: firstPage, headers: auth(token) }],
+      ["GET messages, page 500 deep (100k)", { url: deepPage, headers: auth(token) }],
+      ["POST message, OPEN channel (DO)", { url: open._links.messages.href, method: "POST", headers: { ...auth(token), ...json }, body: JSON.stringify({ body: "bench" }) }],
+    ];
+    const results = [];
+    for (const [label, opts] of cases) {
+      const r = await load(opts);
+      const ok = r["2xx"];
+      results.push({ label, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors, ok });
+      console.error(`${label}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}`);
+    }
+    return results;
+  } finally {
+    await server.stop();
+  }
+};
+
+const results = await main();
+const base = results[0].rps;
+const byLabel = Object.fromEntries(results.map((r) => [r.label, r]));
+const ratio = (label) => byLabel[label].rps / base;
+const costRatio = (a, b) => byLabel[b].rps / byLabel[a].rps; // how much more a request of `a` costs than `b`
+const targets = [
+  ["GET one user ≥ 0.7× baseline", ratio("GET one user"), (x) => x >= 0.7],
+  ["POST PUBLIC message ≥ 0.5× baseline", ratio("POST message, PUBLIC channel"), (x) => x >= 0.5],
+  ["POST OPEN message ≥ 0.6× baseline", ratio("POST message, OPEN channel (DO)"), (x) => x >= 0.6],
+  ["users page at 100k costs ≤ 1.3× at 1k", costRatio("GET users page 0, 100k users", "GET users page 0, 1k users"), (x) => x <= 1.3],
+  ["deep messages page ≤ 1.3× first page", costRatio("GET messages, page 500 deep (100k)", "GET messages, first page (100k)"), (x) => x <= 1.3],
+];
+
+const lines = [
+  `Platform API, ${CONNECTIONS} connections, ${DURATION} s per case, ratios to the baseline of the same run`,
+  "",
+  "| case | req/s | p50 ms | p99 ms | × baseline | non-2xx |",
+  "| --- | --- | --- | --- | --- | --- |",
+  ...results.map((r) => `| ${r.label} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.rps / base).toFixed(2)} | ${r.errors} |`),
+  "",
+  "| target | measured | met |",
+  "| --- | --- | --- |",
+  ...targets.map(([name, value, ok]) => `| ${name} | ${value.toFixed(2)} | ${ok(value) ? "yes" : "**no**"} |`),
+];
+console.log(lines.join("\n"));
+
+// The live fan-out case (7) has its own script; run it and append its table.
+const realtime = execFileSync(process.execPath, [path.join(import.meta.dirname, "realtime.mjs")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+console.log(`\n${realtime}`);
+const stamp = `${new Date().toISOString()} · ${await machine()} · local wrangler dev (workerd)`;
+writeFileSync(
+  path.join(import.meta.dirname, "RESULTS.md"),
+  `# Benchmark results\n\n${lines.join("\n")}\n\n## Live fan-out (case 7)\n\n${realtime.trim()}\n\n${stamp}\n`,
+);
