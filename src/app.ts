@@ -9,6 +9,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { bearerAuth } from "./auth/bearer";
+import { accessLog } from "./http/access-log";
 import { oauthRoutes } from "./auth/oauth.routes";
 import { readConfig } from "./config";
 import { createDb } from "./db/client";
@@ -37,6 +38,7 @@ export const createApp = () => {
   app.route("/", streamRoutes);
 
   app.use(requestId());
+  app.use(accessLog);
   app.use(
     methodNotAllowed({
       app,

@@ -70,7 +70,8 @@ export class ChannelRoom extends DurableObject<Env> {
   // ordering stay stable.
   private lastSeq = 0;
   private lastTime = 0;
-  private registryReady = false;
+  /** Whether the shard table exists: undefined until looked up once (then kept in memory). */
+  private registryReady: boolean | undefined;
   /** Per shard, the delivery chain that keeps events in order on its sockets. */
   private readonly chains = new Map<string, Promise<void>>();
 
@@ -97,7 +98,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Forgets every message and subscriber: the channel was deleted. */
   async clear(): Promise<void> {
     this.messages = [];
-    if (this.registryReady || this.hasRegistry()) this.ctx.storage.sql.exec("DELETE FROM shards");
+    if (this.hasRegistry()) this.ctx.storage.sql.exec("DELETE FROM shards");
   }
 
   /** How many messages are held; for tests and monitoring. */
@@ -121,7 +122,7 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   async publish(channelId: number, event: string, origin?: Origin, notify?: NotifyMembers): Promise<void> {
     const shards = new Map<string, number>();
-    if (this.registryReady || this.hasRegistry()) {
+    if (this.hasRegistry()) {
       for (const row of this.ctx.storage.sql.exec<{ name: string; gen: number }>("SELECT name, gen FROM shards")) {
         shards.set(row.name, row.gen);
       }
@@ -174,8 +175,9 @@ export class ChannelRoom extends DurableObject<Env> {
   }
 
   private hasRegistry(): boolean {
-    const found = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'shards'").toArray();
-    this.registryReady = found.length > 0;
+    // Only this object creates the table (in subscribe), so one look per lifetime is enough.
+    this.registryReady ??=
+      this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'shards'").toArray().length > 0;
     return this.registryReady;
   }
 

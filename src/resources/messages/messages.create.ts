@@ -5,8 +5,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context, Next } from "hono";
-import { isForeignKeyViolation } from "../../db/errors";
-import type { ChannelType, StoredFile } from "../../db/schema";
+import type { StoredFile } from "../../db/schema";
 import { channelRoomStub } from "../../durable/channel-room";
 import type { AppEnv } from "../../env";
 import { deleteFiles, putFile } from "../../files/storage";
@@ -21,7 +20,7 @@ import { findChannel } from "../channels/channels.queries";
 import { channelNotFound } from "../channels/channels.routes";
 import { ChannelParams } from "../channels/channels.schemas";
 import { toEphemeralMessageResource, toMessageResource } from "./messages.present";
-import { insertSystemFileMessage, insertSystemTextMessage } from "./messages.queries";
+import { insertIntoPersistedChannel, type SystemContent } from "./messages.queries";
 import { CreateMessageBody, MessageResource, UploadMessageForm } from "./messages.schemas";
 
 const { 400: badRequest, 401: unauthorized, 404: notFound, 413: tooLarge, 415: unsupported } = errorResponses;
@@ -69,41 +68,24 @@ const jsonBodyOf = (contentType: string | undefined, validated: CreateMessageBod
   throw parsed.success ? new ApiError("InvalidRequestError", "A request body is required") : validationError(parsed.error, "json");
 };
 
-type SystemContent =
-  | { type: "SYSTEM_TEXT"; body: string }
-  | { type: "SYSTEM_FILE"; file: StoredFile; groupTag: string | undefined };
-
 /**
  * Sends a system message to a channel: held by the room of an OPEN channel (ephemeral, never
  * D1), else persisted and then published live to the channel's chat sessions. A hosted file of
  * an OPEN channel's message stays in R2 after the room forgets the message: it is deleted with the
  * channel (every object under `<app>/<channel>/`), or earlier by a bucket lifecycle rule.
  */
-const sendSystemMessage = async (
-  c: Context<AppEnv>,
-  appId: number,
-  channel: { id: number; name: string; type: ChannelType },
-  content: SystemContent,
-) => {
+const sendSystemMessage = async (c: Context<AppEnv>, appId: number, channelId: number, content: SystemContent) => {
+  const { message, channel } = await insertIntoPersistedChannel(c.var.db, appId, channelId, content);
+  if (!channel) throw channelNotFound(channelId);
   const room = channelRoomStub(c.env, appId, channel.id);
-  const fields =
-    content.type === "SYSTEM_TEXT"
-      ? { body: content.body }
-      : { file: content.file, ...(content.groupTag !== undefined ? { groupTag: content.groupTag } : {}) };
-  if (channel.type === "OPEN") {
+  if (!message) {
+    // OPEN: the room holds it; nothing is written to D1.
+    const fields =
+      content.type === "SYSTEM_TEXT"
+        ? { body: content.body }
+        : { file: content.file, ...(content.groupTag !== undefined ? { groupTag: content.groupTag } : {}) };
     const held = await room.post(channel.id, { type: content.type, ...fields });
     return halCreated(c, toEphemeralMessageResource(appId, channel.id, held, c.var.links));
-  }
-  let message;
-  try {
-    message =
-      content.type === "SYSTEM_TEXT"
-        ? await insertSystemTextMessage(c.var.db, appId, channel.id, content.body)
-        : await insertSystemFileMessage(c.var.db, appId, channel.id, content.file, content.groupTag);
-  } catch (e) {
-    // The channel was deleted between the lookup and the insert.
-    if (isForeignKeyViolation(e)) throw channelNotFound(channel.id);
-    throw e;
   }
   // Live delivery to chat sessions happens after the response; the message is already safe.
   const live = toChatMessage({ ...message, properties: {}, user: null });
@@ -166,7 +148,7 @@ export const createMessageRoutes = createRouter()
       if (!channel) throw channelNotFound(channelId);
       const stored = await putFile(c.env.FILES, c.var.links.base, appId, channelId, file);
       try {
-        return await sendSystemMessage(c, appId, channel, { type: "SYSTEM_FILE", file: stored, groupTag });
+        return await sendSystemMessage(c, appId, channelId, { type: "SYSTEM_FILE", file: stored, groupTag });
       } catch (e) {
         // Nothing refers to the object now: don't leave it behind.
         await deleteFiles(c.env.FILES, [stored]);
@@ -174,11 +156,9 @@ export const createMessageRoutes = createRouter()
       }
     }
     const body = jsonBodyOf(c.req.header("Content-Type"), c.req.valid("json") as CreateMessageBody);
-    const channel = await findChannel(c.var.db, appId, channelId);
-    if (!channel) throw channelNotFound(channelId);
     if (body.type === "FILE") {
       const file: StoredFile = { type: "EXTERNAL", ...body.file };
-      return sendSystemMessage(c, appId, channel, { type: "SYSTEM_FILE", file, groupTag: body.groupTag });
+      return sendSystemMessage(c, appId, channelId, { type: "SYSTEM_FILE", file, groupTag: body.groupTag });
     }
-    return sendSystemMessage(c, appId, channel, { type: "SYSTEM_TEXT", body: body.body });
+    return sendSystemMessage(c, appId, channelId, { type: "SYSTEM_TEXT", body: body.body });
   });

@@ -1,4 +1,4 @@
-import { and, desc, eq, lte } from "drizzle-orm";
+import { and, desc, eq, lte, ne, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { channels, messages, type StoredFile } from "../../db/schema";
 import { findChannelQuery } from "../channels/channels.queries";
@@ -25,21 +25,48 @@ export type MessageRow = {
   createdAt: Date;
 };
 
+export type SystemContent =
+  | { type: "SYSTEM_TEXT"; body: string }
+  | { type: "SYSTEM_FILE"; file: StoredFile; groupTag?: string | undefined };
+
+/**
+ * One round trip for the common case: inserts the system message if the channel exists in the
+ * application and is persisted (not OPEN), and reads the channel in the same batch. No message
+ * and a channel means an OPEN channel (its room holds the message); neither means no channel.
+ */
+export const insertIntoPersistedChannel = async (db: Db, applicationId: number, channelId: number, content: SystemContent) => {
+  const text = content.type === "SYSTEM_TEXT" ? content.body : null;
+  const file = content.type === "SYSTEM_FILE" ? JSON.stringify(content.file) : null;
+  const groupTag = content.type === "SYSTEM_FILE" ? (content.groupTag ?? null) : null;
+  const [inserted, [channel]] = await db.batch([
+    db
+      .insert(messages)
+      .select((qb) =>
+        qb
+          .select({
+            // NULL into an INTEGER PRIMARY KEY lets SQLite assign the next id.
+            id: sql<number>`null`.as("id"),
+            applicationId: channels.applicationId,
+            channelId: sql<number>`${channels.id}`.as("channel_id"),
+            userId: sql<null>`null`.as("user_id"),
+            type: sql<string>`${content.type}`.as("type"),
+            body: sql<string | null>`${text}`.as("body"),
+            file: sql<string | null>`${file}`.as("file"),
+            groupTag: sql<string | null>`${groupTag}`.as("group_tag"),
+            properties: sql<string>`'{}'`.as("properties"),
+            createdAt: sql<Date>`${messages.createdAt.default}`.as("created_at"),
+          })
+          .from(channels)
+          .where(and(eq(channels.applicationId, applicationId), eq(channels.id, channelId), ne(channels.type, "OPEN"))),
+      )
+      .returning(messageColumns),
+    findChannelQuery(db, applicationId, channelId),
+  ]);
+  return { message: inserted[0] as MessageRow | undefined, channel };
+};
+
 export const insertSystemTextMessage = (db: Db, applicationId: number, channelId: number, body: string) =>
   db.insert(messages).values({ applicationId, channelId, type: "SYSTEM_TEXT", body }).returning(messageColumns).get();
-
-export const insertSystemFileMessage = (
-  db: Db,
-  applicationId: number,
-  channelId: number,
-  file: StoredFile,
-  groupTag: string | undefined,
-) =>
-  db
-    .insert(messages)
-    .values({ applicationId, channelId, type: "SYSTEM_FILE", file, groupTag: groupTag ?? null })
-    .returning(messageColumns)
-    .get();
 
 /**
  * `limit` of the application's persisted messages (every channel) with `id <= atMost`, newest
