@@ -30,9 +30,11 @@ export const startServer = async ({ vars = {} } = {}) => {
     ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--show-interactive-dev-session=false", ...varArgs],
     { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
   );
+  // Keep only the tail of the server's output (every request logs a line): for error reports.
   let log = "";
-  child.stdout.on("data", (d) => (log += d));
-  child.stderr.on("data", (d) => (log += d));
+  const keep = (d) => (log = (log + d).slice(-65_536));
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
     try {
