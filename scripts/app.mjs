@@ -1,12 +1,15 @@
 /**
  * `npm run app -- <command>`: manage applications and their client credentials in D1, locally
  * (the database `npm run dev` serves) or in the deployed database with `--remote`. The running
- * server sees changes at once: it reads credentials from D1 on every token request.
+ * server sees credential changes at once: it reads credentials from D1 on every token request.
+ * A raised token epoch (`tokens revoke-all`) reaches every Worker isolate within
+ * TOKEN_EPOCH_TTL_SECONDS: isolates cache epochs so that authenticating needs no D1 query.
  *
  * Commands are a tree (`COMMANDS`): a node either has `run` (a command) or `commands` (a group,
- * e.g. a future `credentials add|list|revoke`), so adding one is adding an entry.
+ * e.g. `credentials add|list|revoke`), so adding one is adding an entry.
  * @example npm run app -- create --name "My App" --json
  * @example npm run app -- update --id 2 --authenticated-sessions on
+ * @example npm run app -- credentials revoke --client ck_0123456789abcdef01234567
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -92,10 +95,10 @@ Get a token from the dev server:
 };
 
 /** An application id: a positive integer, as the Platform API shows it. */
-const validateId = (id, usage) => {
-  if (id === undefined) throw new UsageError("--id is required", usage);
+const validateId = (id, usage, flag = "id") => {
+  if (id === undefined) throw new UsageError(`--${flag} is required`, usage);
   if (!/^[1-9]\d{0,15}$/.test(id) || !Number.isSafeInteger(Number(id))) {
-    throw new UsageError(`--id must be an application id (a positive integer), got ${JSON.stringify(id)}`, usage);
+    throw new UsageError(`--${flag} must be an application id (a positive integer), got ${JSON.stringify(id)}`, usage);
   }
   return Number(id);
 };
@@ -145,6 +148,137 @@ Chat sessions need no token; a new user name starts a guest session.`
 }`);
 };
 
+/** A client id as `credentials list` prints it; any id the table holds (the demo's is `acme`). */
+const validateClientId = (clientId, usage) => {
+  if (clientId === undefined) throw new UsageError("--client is required", usage);
+  if (clientId === "") throw new UsageError("--client must not be empty", usage);
+  if (clientId.length > NAME_MAX_LENGTH) throw new UsageError(`--client must be at most ${NAME_MAX_LENGTH} characters`, usage);
+  if (!isSqlSafe(clientId)) throw new UsageError("--client must not contain control characters", usage);
+  return clientId;
+};
+
+/** `created_at`/`revoked_at` are milliseconds since the epoch; shown as ISO 8601 (UTC). */
+const isoTime = (ms) => (typeof ms === "number" ? new Date(ms).toISOString() : null);
+
+const credentialOf = (row) => ({
+  clientId: row.client_id,
+  applicationId: row.application_id,
+  createdAt: isoTime(row.created_at),
+  revokedAt: isoTime(row.revoked_at),
+});
+
+const NOW_MS = "cast(unixepoch('subsec') * 1000 as integer)";
+
+const addCredential = (values, usage) => {
+  const applicationId = validateId(values.app, usage, "app");
+  const { remote, where } = target(values, usage);
+
+  const { clientId, clientSecret } = newClientCredentials();
+  // Inserted only if the application exists (INSERT … SELECT); the last statement reads it back.
+  const sql = [
+    `INSERT INTO client_credentials (application_id, client_id, secret_hash)` +
+      ` SELECT id, ${sqlString(clientId)}, ${sqlString(sha256Hex(clientSecret))} FROM applications WHERE id = ${applicationId}`,
+    `SELECT client_id, application_id, created_at, revoked_at FROM client_credentials WHERE client_id = ${sqlString(clientId)}`,
+  ].join(";\n");
+  const row = d1Execute(sql, { remote }).at(-1)?.results?.[0];
+  if (!row) throw new CliError(`there is no application with id ${applicationId} in the ${where} database`);
+  const credential = credentialOf(row);
+
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ ...credential, clientSecret })}\n`);
+    return;
+  }
+  console.log(`Added a client credential to application ${applicationId} in the ${where} database.
+
+  Client id:       ${clientId}
+  Client secret:   ${clientSecret}
+
+The client secret is shown only this once: only its SHA-256 hash is stored. Save it now.
+The application's other credentials keep working; revoke one with
+  ${PROGRAM} credentials revoke --client <clientId>${remote ? " --remote" : ""}`);
+};
+
+const listCredentials = (values, usage) => {
+  const applicationId = validateId(values.app, usage, "app");
+  const { remote, where } = target(values, usage);
+
+  // Secrets are never stored, and hashes are not printed either.
+  const sql = [
+    `SELECT id FROM applications WHERE id = ${applicationId}`,
+    `SELECT client_id, application_id, created_at, revoked_at FROM client_credentials WHERE application_id = ${applicationId} ORDER BY id`,
+  ].join(";\n");
+  const [application, credentials] = d1Execute(sql, { remote });
+  if (!application?.results?.[0]) throw new CliError(`there is no application with id ${applicationId} in the ${where} database`);
+  const rows = (credentials?.results ?? []).map(credentialOf);
+
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ applicationId, credentials: rows })}\n`);
+    return;
+  }
+  if (rows.length === 0) {
+    console.log(`Application ${applicationId} has no client credentials in the ${where} database.`);
+    return;
+  }
+  const table = [["CLIENT ID", "CREATED", "REVOKED"], ...rows.map((r) => [r.clientId, r.createdAt, r.revokedAt ?? "-"])];
+  const widths = table[0].map((_, i) => Math.max(...table.map((cells) => cells[i].length)));
+  console.log(`Client credentials of application ${applicationId} in the ${where} database:\n`);
+  for (const cells of table) console.log(`  ${cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()}`);
+};
+
+const revokeCredential = (values, usage) => {
+  const clientId = validateClientId(values.client, usage);
+  const { remote, where } = target(values, usage);
+
+  // Idempotent: an already revoked credential keeps its first revocation time. The first SELECT
+  // tells which case this is (`d1 execute --json` reports no row counts for an UPDATE).
+  const sql = [
+    `SELECT revoked_at FROM client_credentials WHERE client_id = ${sqlString(clientId)}`,
+    `UPDATE client_credentials SET revoked_at = ${NOW_MS} WHERE client_id = ${sqlString(clientId)} AND revoked_at IS NULL`,
+    `SELECT client_id, application_id, created_at, revoked_at FROM client_credentials WHERE client_id = ${sqlString(clientId)}`,
+    `SELECT count(*) AS active FROM client_credentials WHERE revoked_at IS NULL AND application_id =` +
+      ` (SELECT application_id FROM client_credentials WHERE client_id = ${sqlString(clientId)})`,
+  ].join(";\n");
+  const [before, , read, count] = d1Execute(sql, { remote });
+  const row = read?.results?.[0];
+  if (!row) throw new CliError(`there is no client credential ${JSON.stringify(clientId)} in the ${where} database`);
+  const credential = credentialOf(row);
+  const alreadyRevoked = before?.results?.[0]?.revoked_at != null;
+  const activeCredentials = count?.results?.[0]?.active ?? 0;
+
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ ...credential, alreadyRevoked, activeCredentials })}\n`);
+    return;
+  }
+  console.log(`${alreadyRevoked ? "Already revoked" : "Revoked"}: client ${clientId} of application ${credential.applicationId} in the ${where} database (since ${credential.revokedAt}).
+
+It gets no new access tokens. Tokens it was already given stay valid until they expire
+(TOKEN_TTL_SECONDS, 12 h by default); to cut off every token of the application now, run
+  ${PROGRAM} tokens revoke-all --app ${credential.applicationId}${remote ? " --remote" : ""}
+The application has ${activeCredentials} active credential${activeCredentials === 1 ? "" : "s"} left.`);
+};
+
+const revokeAllTokens = (values, usage) => {
+  const applicationId = validateId(values.app, usage, "app");
+  const { remote, where } = target(values, usage);
+
+  const sql = [
+    `UPDATE applications SET token_epoch = token_epoch + 1 WHERE id = ${applicationId}`,
+    `SELECT id, name, token_epoch FROM applications WHERE id = ${applicationId}`,
+  ].join(";\n");
+  const row = d1Execute(sql, { remote }).at(-1)?.results?.[0];
+  if (!row) throw new CliError(`there is no application with id ${applicationId} in the ${where} database`);
+
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ applicationId, tokenEpoch: row.token_epoch })}\n`);
+    return;
+  }
+  console.log(`Raised the token epoch of application "${row.name}" (id ${applicationId}) to ${row.token_epoch} in the ${where} database.
+
+Every access token issued to it before now is refused (401 invalid_token) within
+TOKEN_EPOCH_TTL_SECONDS (30 s by default) by every running Worker. Clients whose credentials are
+not revoked get a new token from /oauth/token as usual.`);
+};
+
 const COMMANDS = {
   commands: {
     create: {
@@ -169,6 +303,52 @@ const COMMANDS = {
         ...TARGET_OPTIONS,
       },
       run: updateApplication,
+    },
+    credentials: {
+      summary: "Manage an application's client credentials (add, list, revoke)",
+      commands: {
+        add: {
+          summary: "Add a client credential to an application; prints the secret once",
+          args: "--app <id> [--json] [--remote]",
+          options: {
+            app: { type: "string", value: "id", description: "the application's id (as in /v1/applications/{id})" },
+            ...TARGET_OPTIONS,
+          },
+          run: addCredential,
+        },
+        list: {
+          summary: "List an application's client credentials: ids, created, revoked (never secrets)",
+          args: "--app <id> [--json] [--remote]",
+          options: {
+            app: { type: "string", value: "id", description: "the application's id (as in /v1/applications/{id})" },
+            ...TARGET_OPTIONS,
+          },
+          run: listCredentials,
+        },
+        revoke: {
+          summary: "Revoke a client credential: it gets no new tokens (idempotent)",
+          args: "--client <clientId> [--json] [--remote]",
+          options: {
+            client: { type: "string", value: "clientId", description: "the client id to revoke (see `credentials list`)" },
+            ...TARGET_OPTIONS,
+          },
+          run: revokeCredential,
+        },
+      },
+    },
+    tokens: {
+      summary: "Cut off access tokens already issued (revoke-all)",
+      commands: {
+        "revoke-all": {
+          summary: "Raise an application's token epoch: every access token issued before is refused",
+          args: "--app <id> [--json] [--remote]",
+          options: {
+            app: { type: "string", value: "id", description: "the application's id (as in /v1/applications/{id})" },
+            ...TARGET_OPTIONS,
+          },
+          run: revokeAllTokens,
+        },
+      },
     },
   },
 };

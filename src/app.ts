@@ -10,13 +10,16 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { bearerAuth } from "./auth/bearer";
 import { accessLog } from "./http/access-log";
+import { registerOpenApi } from "./openapi";
 import { oauthRoutes } from "./auth/oauth.routes";
 import { readConfig } from "./config";
 import { createDb } from "./db/client";
 import type { AppEnv } from "./env";
 import { ApiError, errorResponse, notFound, onError } from "./http/errors";
 import { baseUrlFor, createLinks } from "./http/links";
+import { browserLanding } from "./http/landing";
 import { requireJsonAccept } from "./http/media-type";
+import { apiRateLimit, tokenRateLimit } from "./http/rate-limit";
 import { defaultHook } from "./http/validation";
 import { applicationRoutes } from "./resources/applications/applications.routes";
 import { channelRoutes } from "./resources/channels/channels.routes";
@@ -72,14 +75,21 @@ export const createApp = () => {
       },
     })(c, next);
   });
+  app.all("/", browserLanding); // a browser at / lands on the API Explorer (before the Accept check)
   app.use(requireJsonAccept);
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.post("/oauth/token", tokenRateLimit);
   app.route("/", oauthRoutes);
 
-  app.use("/v1/*", bearerAuth);
+  // Public: read before a client has a token (the explorer, code generators).
+  registerOpenApi(app);
+
+  // Counted per application once the token verified: unauthenticated floods spend nobody's budget.
+  // (`/v1/*` matches `/v1` itself too, so the limit is not repeated below: one count per request.)
+  app.use("/v1/*", bearerAuth, apiRateLimit);
   app.use("/v1", bearerAuth);
-  app.route("/v1", rootRoutes);
+  app.route("/", rootRoutes);
   app.route("/v1", applicationRoutes);
   app.route("/v1", userRoutes);
   app.route("/v1", tokenRoutes);

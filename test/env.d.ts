@@ -8,6 +8,7 @@ declare global {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
       TEST_FOREIGN_KEY: string;
+      TEST_TINY_RATE_LIMITER: RateLimit;
     }
   }
 }

@@ -30,14 +30,20 @@ export default defineConfig({
                 // 1 MiB instead of 25 MiB, so the file-size tests stay fast; a file of exactly this
                 // size still needs the upload body limit (its multipart body is over 1 MiB).
                 MAX_FILE_BYTES: "1048576",
+                // 1 s instead of 30 s, so test/api/credentials.test.ts can watch an epoch raised
+                // straight in D1 take effect; at most one extra epoch read per application a second.
+                TOKEN_EPOCH_TTL_SECONDS: "1",
               },
+              // A limiter of 3 requests a minute, which test/api/rate-limit.test.ts hands to the Worker
+              // in place of TOKEN_/API_RATE_LIMITER; every other test runs on wrangler.toml's limits.
+              ratelimits: { TEST_TINY_RATE_LIMITER: { namespace_id: "9301", simple: { limit: 3, period: 60 } } },
             },
           })),
         ],
         test: {
           name: "workerd",
           root,
-          include: ["test/{unit,api,db,durable,realtime}/**/*.test.ts"],
+          include: ["test/{unit,api,db,durable,realtime,abuse}/**/*.test.ts"],
           setupFiles: [path.join(root, "test/setup/apply-migrations.ts")],
         },
       },

@@ -1,11 +1,13 @@
 /**
  * `Authorization: Bearer` for every `/v1` request (contract §3), checked before routing so an
- * unknown `/v1` path without a token is a 401, not a 404. No database query: the token's signed
- * claims name the application.
+ * unknown `/v1` path without a token is a 401, not a 404. No database query per request: the
+ * token's signed claims name the application, and its epoch is compared with the isolate's cached
+ * epoch of that application (auth/epochs.ts, re-read at most once per TOKEN_EPOCH_TTL_SECONDS).
  */
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
+import { isRevoked } from "./epochs";
 import { InvalidTokenError, signingKeys, verifyAccessToken, type VerifiedToken } from "./tokens";
 
 const REALM = "kitty-edge";
@@ -37,6 +39,11 @@ const challenge = (error?: { code: string; description: string }) =>
     ? `Bearer realm=${quote(REALM)}, error=${quote(error.code)}, error_description=${quote(error.description)}`
     : `Bearer realm=${quote(REALM)}`;
 
+const unauthorized = (description: string) =>
+  new ApiError("UnauthorizedError", description, undefined, {
+    "WWW-Authenticate": challenge({ code: "invalid_token", description }),
+  });
+
 export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("Authorization");
   if (!header) {
@@ -50,22 +57,27 @@ export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
       "WWW-Authenticate": challenge(),
     });
   }
+  let claims: VerifiedToken;
   const cached = verified.get(token);
   if (cached && cached.expiresAt > Date.now()) {
-    c.set("auth", cached.token);
-    return next();
-  }
-  const keys = await signingKeys(c.env.JWT_PRIVATE_KEY);
-  try {
-    const claims = await verifyAccessToken(keys, token, { issuer: c.var.config.tokenIssuer });
-    c.set("auth", claims);
+    claims = cached.token;
+  } else {
+    const keys = await signingKeys(c.env.JWT_PRIVATE_KEY);
+    try {
+      claims = await verifyAccessToken(keys, token, { issuer: c.var.config.tokenIssuer });
+    } catch (e) {
+      if (!(e instanceof InvalidTokenError)) throw e;
+      throw unauthorized(e.message);
+    }
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
     verified.set(token, { token: claims, expiresAt: expiryOf(token) });
-  } catch (e) {
-    if (!(e instanceof InvalidTokenError)) throw e;
-    throw new ApiError("UnauthorizedError", e.message, undefined, {
-      "WWW-Authenticate": challenge({ code: "invalid_token", description: e.message }),
-    });
   }
+  // After the signature, on the cached path too: a verified token stays verified, but its
+  // application may have raised its epoch since. Only signed tokens get this far, so nobody can
+  // make us read D1 for application ids of their choosing.
+  if (await isRevoked(c.var.db, claims, c.var.config.tokenEpochTtlSeconds)) {
+    throw unauthorized("The access token was revoked");
+  }
+  c.set("auth", claims);
   await next();
 });

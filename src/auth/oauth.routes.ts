@@ -7,6 +7,7 @@ import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../env";
 import { findActiveCredential } from "./credentials.queries";
+import { applicationEpochs } from "./epochs";
 import { verifySecret } from "./secrets";
 import { signAccessToken, signingKeys } from "./tokens";
 
@@ -96,10 +97,13 @@ oauthRoutes.post("/oauth/token", async (c) => {
     return oauthError(c, 400, "unsupported_grant_type", "Only the client_credentials grant is supported");
   }
 
+  // The epoch came with the credential: the token carries it, and this isolate's epoch cache gets
+  // a fresh reading for free (auth/epochs.ts).
+  const epoch = applicationEpochs.remember(credential.applicationId, credential.tokenEpoch);
   const keys = await signingKeys(c.env.JWT_PRIVATE_KEY);
   const token = await signAccessToken(
     keys,
-    { applicationId: credential.applicationId, organizationId: credential.organizationId, clientId },
+    { applicationId: credential.applicationId, organizationId: credential.organizationId, clientId, epoch },
     { issuer: c.var.config.tokenIssuer, ttlSeconds: c.var.config.tokenTtlSeconds },
   );
   return c.json(

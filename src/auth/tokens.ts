@@ -20,6 +20,8 @@ export interface AccessTokenClaims {
   applicationId: number;
   organizationId: number;
   clientId: string;
+  /** The application's token epoch when the token was issued (auth/epochs.ts); omitted: none. */
+  epoch?: number;
 }
 
 export interface IssuedToken {
@@ -71,7 +73,12 @@ export const signAccessToken = async (
   options: { issuer: string; ttlSeconds: number },
 ): Promise<IssuedToken> => {
   const scope = tokenScope(claims.organizationId);
-  const accessToken = await new SignJWT({ scope, application_id: claims.applicationId, client_id: claims.clientId })
+  const accessToken = await new SignJWT({
+    scope,
+    application_id: claims.applicationId,
+    client_id: claims.clientId,
+    ...(claims.epoch !== undefined ? { epoch: claims.epoch } : {}),
+  })
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keys.kid, typ: "at+jwt" })
     .setIssuer(options.issuer)
     .setSubject(claims.clientId)
@@ -87,6 +94,11 @@ export interface VerifiedToken {
   applicationId: number;
   organizationId: number;
   clientId: string;
+  /**
+   * The `epoch` claim: the application's token epoch at issuance. Absent on tokens issued before
+   * epochs existed, which count as epoch 0 (see auth/epochs.ts).
+   */
+  epoch?: number;
 }
 
 /** Why a token was refused, in words safe to show its holder. */
@@ -109,7 +121,11 @@ export const verifyAccessToken = async (
     if (typeof applicationId !== "number" || !Number.isSafeInteger(applicationId) || applicationId < 1 || !match) {
       throw new InvalidTokenError("The access token is missing its application");
     }
-    return { applicationId, organizationId: Number(match[1]), clientId: String(payload.sub) };
+    const epoch = payload.epoch;
+    if (epoch !== undefined && (typeof epoch !== "number" || !Number.isSafeInteger(epoch) || epoch < 0)) {
+      throw new InvalidTokenError("The access token is invalid");
+    }
+    return { applicationId, organizationId: Number(match[1]), clientId: String(payload.sub), ...(epoch !== undefined ? { epoch } : {}) };
   } catch (e) {
     if (e instanceof InvalidTokenError) throw e;
     if (e instanceof errors.JWTExpired) throw new InvalidTokenError("The access token expired");

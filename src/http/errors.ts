@@ -7,6 +7,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { isForeignKeyViolation } from "../db/errors";
 
 const STATUS = {
   InvalidRequestError: 400,
@@ -76,6 +77,11 @@ const fromHttpException = (e: HTTPException): ApiError => {
 export const onError: ErrorHandler = (err, c) => {
   if (err instanceof ApiError) return errorResponse(c, err);
   if (err instanceof HTTPException) return errorResponse(c, fromHttpException(err));
+  // A write that referenced a row deleted meanwhile (a channel or user deleted by a concurrent
+  // request): the database refused it, nothing was written, and the resource is gone.
+  if (isForeignKeyViolation(err)) {
+    return errorResponse(c, new ApiError("ResourceNotFoundError", "A resource this request refers to was deleted meanwhile"));
+  }
   console.error(
     JSON.stringify({
       level: "error",

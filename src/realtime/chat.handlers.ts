@@ -7,14 +7,13 @@
 import { readConfig, LIMITS } from "../config";
 import type { Db } from "../db/client";
 import { CHANNEL_TYPES, type ChannelType, type JsonObject } from "../db/schema";
-import { findOrCreateDirectChannel } from "../resources/channels/channels.queries";
+import { findOrCreateDirectChannel, insertChannel } from "../resources/channels/channels.queries";
 import { MAX_DIRECT_MEMBERS } from "../resources/channels/channels.schemas";
 import { channelRoomStub, type Origin } from "../durable/channel-room";
 import { signGrant, signingKeys } from "../auth/tokens";
 import {
   channelHasUnread,
   countUnreadChannels,
-  createChatChannel,
   existingUserIds,
   findChatMessage,
   findChatUser,
@@ -199,7 +198,11 @@ export const performAction = async (
         displayPictureUrl: optionalString(body, "displayPictureUrl", 2048),
         ...(body.properties === undefined ? {} : { properties: isObject(body.properties) ? body.properties : invalidProperties() }),
       };
-      const user = await updateChatUser(ctx.db, ctx.applicationId, ctx.userId, changes);
+      const editable = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+      const user =
+        Object.keys(editable).length > 0
+          ? await updateChatUser(ctx.db, ctx.applicationId, ctx.userId, editable)
+          : await findChatUser(ctx.db, ctx.applicationId, ctx.userId);
       if (!user) throw new ChatError("UserNotFoundError", "This session's user was deleted");
       return { type: "me.updated", resource: toCurrentUser(user), carriers: [userTopic, dest.userNotificationsTopic(ctx.userId)] };
     }
@@ -211,18 +214,20 @@ export const performAction = async (
       const name = type === "DIRECT" && body.name === undefined ? "" : requireName(body.name, "name");
       const properties = body.properties === undefined ? {} : isObject(body.properties) ? body.properties : invalidProperties();
       const requested = [...new Set(body.members === undefined ? [] : memberIds(body.members))];
-      const members = await existingUserIds(ctx.db, ctx.applicationId, requested);
-      if (members.length !== requested.length) throw new ChatError("UserNotFoundError", "Every member must be a user of this application");
+      // The creator is checked too: a session can outlive its user (deleted by the back end).
+      const everyone = [...new Set([ctx.userId, ...requested])];
+      const existing = await existingUserIds(ctx.db, ctx.applicationId, everyone);
+      if (existing.length !== everyone.length) throw new ChatError("UserNotFoundError", "Every member must be a user of this application");
       let id: number;
       if (type === "DIRECT") {
         // The same set of users always has the same direct channel: asking again returns it.
-        const everyone = [...new Set([ctx.userId, ...members])];
         if (everyone.length < 2 || everyone.length > MAX_DIRECT_MEMBERS) {
           throw new ChatError("InvalidChannelMembersError", `A direct channel has 2 to ${MAX_DIRECT_MEMBERS} members, you included`);
         }
         id = (await findOrCreateDirectChannel(ctx.db, ctx.applicationId, name || undefined, everyone)).channel.id;
       } else {
-        id = await createChatChannel(ctx.db, ctx.applicationId, ctx.userId, { type: type as ChannelType, name, properties }, members);
+        // The channel and its members (creator included) in one batch.
+        id = (await insertChannel(ctx.db, ctx.applicationId, type as ChannelType, name, everyone, properties)).id;
       }
       return { type: "me.channel.created", resource: await presentChannel(ctx, id), carriers: [userTopic] };
     }

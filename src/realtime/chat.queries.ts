@@ -150,27 +150,6 @@ export const joinChannel = async (db: Db, applicationId: number, userId: number,
   return true;
 };
 
-/** Creates a channel with its creator (and any invited users) as members, in one batch. */
-export const createChatChannel = async (
-  db: Db,
-  applicationId: number,
-  creatorId: number,
-  input: { type: ChannelType; name: string; properties: JsonObject },
-  memberIds: number[],
-) => {
-  const channel = await db
-    .insert(channels)
-    .values({ applicationId, type: input.type, name: input.name, properties: input.properties })
-    .returning({ id: channels.id })
-    .get();
-  const ids = [...new Set([creatorId, ...memberIds])];
-  await db
-    .insert(channelMembers)
-    .values(ids.map((userId) => ({ channelId: channel.id, userId, applicationId })))
-    .onConflictDoNothing();
-  return channel.id;
-};
-
 /** Ids of the given users that belong to the application. */
 export const existingUserIds = async (db: Db, applicationId: number, ids: number[]) =>
   ids.length === 0

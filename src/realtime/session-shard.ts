@@ -10,12 +10,14 @@
  * connection's frames strictly in arrival order (spec §6) even though handling one awaits D1.
  */
 import { DurableObject } from "cloudflare:workers";
-import { LIMITS } from "../config";
+import { LIMITS, readConfig } from "../config";
 import { createDb } from "../db/client";
+import { isForeignKeyViolation } from "../db/errors";
 import { channelRoomStub, type Origin } from "../durable/channel-room";
 import { answerRelay, ChatError, performAction, type ChatContext } from "./chat.handlers";
 import { findVisibleChannel } from "./chat.queries";
 import { dest, ERRORS_QUEUE, parseDestination, type Route } from "./destinations";
+import { FrameRate } from "./frame-rate";
 import { FrameError, parseFrames, serializeFrame, type Frame } from "./stomp";
 
 /** Who a socket belongs to; kept in its attachment so it survives hibernation. */
@@ -44,6 +46,8 @@ const nowIso = () => new Date().toISOString();
  */
 const asChatError = (e: unknown): ChatError => {
   if (e instanceof ChatError) return e;
+  // A write racing a deletion (channel or user deleted meanwhile): refused by the database.
+  if (isForeignKeyViolation(e)) return new ChatError("ResourceNotFoundError", "A resource this action refers to was deleted meanwhile");
   console.error(JSON.stringify({ level: "error", event: "chat_call_failed", error: e instanceof Error ? e.stack : String(e) }));
   return new ChatError("InternalServerError", "Internal server error");
 };
@@ -53,6 +57,8 @@ export class SessionShard extends DurableObject<Env> {
   /** Connections refused or closed by us: frames still queued for them are dropped. */
   private readonly closed = new Set<string>();
   private messageSeq = 0;
+  /** Each connection's frame budget, in memory only (frame-rate.ts). */
+  private frameRate = new FrameRate(readConfig(this.env).sessionFramesPer10s);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -187,6 +193,8 @@ export class SessionShard extends DurableObject<Env> {
       ws.send(serializeFrame("CONNECTED", CONNECTED_HEADERS));
       return;
     }
+    const refusal = this.frameRate.check(connection.conn, frame);
+    if (refusal) return this.reportError(ws, connection, refusal.error, refusal.correlation);
     switch (frame.command) {
       case "SUBSCRIBE":
         return this.subscribe(ws, connection, frame);
@@ -381,6 +389,7 @@ export class SessionShard extends DurableObject<Env> {
     const connection = this.connectionOf(ws);
     if (!connection) return;
     this.closed.add(connection.conn);
+    this.frameRate.forget(connection.conn);
     // Bounded: only frames already in flight can still name a closed connection.
     if (this.closed.size > 10_000) this.closed.delete(this.closed.values().next().value!);
     this.ctx.storage.sql.exec("DELETE FROM subscriptions WHERE conn = ?", connection.conn);

@@ -1,6 +1,6 @@
 import { and, count, eq, inArray, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { applications, channelMembers, channels, users, type ChannelType } from "../../db/schema";
+import { applications, channelMembers, channels, users, type ChannelType, type JsonObject } from "../../db/schema";
 import { findApplicationQuery } from "../applications/applications.queries";
 
 const channelColumns = { id: channels.id, type: channels.type, name: channels.name };
@@ -45,14 +45,15 @@ export const insertChannel = async (
   type: ChannelType,
   name: string | undefined,
   memberIds: number[] = [],
+  properties: JsonObject = {},
 ) => {
   if (memberIds.length === 0) {
-    return db.insert(channels).values({ applicationId, type, name: name ?? "" }).returning(channelColumns).get();
+    return db.insert(channels).values({ applicationId, type, name: name ?? "", properties }).returning(channelColumns).get();
   }
   // The members find the new channel by a key only this insert knows, so both go in one batch.
   const marker = `new:${crypto.randomUUID()}`;
   const [[channel]] = await db.batch([
-    db.insert(channels).values({ applicationId, type, name: name ?? "", directKey: marker }).returning(channelColumns),
+    db.insert(channels).values({ applicationId, type, name: name ?? "", directKey: marker, properties }).returning(channelColumns),
     insertMembersOfKeyedChannel(db, applicationId, marker, memberIds),
     db.update(channels).set({ directKey: null }).where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, marker))),
   ]);

@@ -6,7 +6,7 @@ export const ApiRoot = z.object({ _links: halLinks(["self", "application"]) }).o
 
 export const getRootRoute = createRoute({
   method: "get",
-  path: "/",
+  path: "/v1",
   summary: "API root: links to the authenticated application",
   responses: { 200: halContent(ApiRoot, "The root of the application graph") },
 });
