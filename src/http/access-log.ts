@@ -8,6 +8,7 @@ import type { AppEnv } from "../env";
 export const accessLog = createMiddleware<AppEnv>(async (c, next) => {
   const started = Date.now();
   await next();
+  if (c.env.ACCESS_LOG === "off") return;
   console.log(
     JSON.stringify({
       level: "info",
