@@ -27,6 +27,8 @@ export default defineConfig({
                 TEST_FOREIGN_KEY: await testSigningKey(),
                 TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
                 OPEN_CHANNEL_MESSAGE_LIMIT: "5",
+                // One JSON line per request would bury the test output; errors are still logged.
+                ACCESS_LOG: "off",
                 // 1 MiB instead of 25 MiB, so the file-size tests stay fast; a file of exactly this
                 // size still needs the upload body limit (its multipart body is over 1 MiB).
                 MAX_FILE_BYTES: "1048576",

@@ -233,7 +233,10 @@ export class SessionShard extends DurableObject<Env> {
     }
     if (route.kind === "relay") return this.relay(ws, connection, sid, destination, route);
 
-    const count = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM subscriptions WHERE conn = ?", connection.conn).one().n;
+    // Re-subscribing an id replaces that subscription, so it does not count against the bound.
+    const count = this.ctx.storage.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM subscriptions WHERE conn = ? AND sid <> ?", connection.conn, sid)
+      .one().n;
     if (count >= LIMITS.maxSubscriptionsPerConnection) {
       return this.reportError(ws, connection, new ChatError("TooManySubscriptionsError", `At most ${LIMITS.maxSubscriptionsPerConnection} subscriptions per session`), correlation);
     }

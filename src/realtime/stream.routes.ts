@@ -6,6 +6,7 @@
  * Browsers call these cross-origin, so they answer CORS (no credentials are involved).
  */
 import { Hono, type Context } from "hono";
+import { requestId } from "hono/request-id";
 import { signingKeys, verifyGrant } from "../auth/tokens";
 import { readConfig } from "../config";
 import { createDb } from "../db/client";
@@ -48,6 +49,9 @@ const readForm = async (request: Request, body: ArrayBuffer): Promise<FormData |
 };
 
 export const streamRoutes = new Hono<AppEnv>();
+
+// These routes sit before the API's middleware (their own body limit); they still carry a request id.
+streamRoutes.use(requestId());
 
 streamRoutes.options("/stompx/v1/*", (c) => c.body(null, 204, CORS));
 

@@ -292,3 +292,14 @@ describe("no internal detail in error bodies", () => {
     expectHal(expect, await api.get(urls.users));
   });
 });
+
+describe("X-Request-Id outside the JSON API", () => {
+  it("is on file downloads and upload answers too", async ({ expect }) => {
+    const res = await fetchWorker("/stompx/v1/files/1/1/00000000-0000-0000-0000-000000000000/none.txt");
+    expect(res.status).toBe(404);
+    expect(res.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+    const upload = await fetchWorker("/stompx/v1/channels/1/messages", { method: "POST" });
+    expect(upload.status).toBe(401);
+    expect(upload.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
