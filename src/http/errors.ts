@@ -26,6 +26,9 @@ const STATUS = {
 
 export type ErrorName = keyof typeof STATUS;
 
+/** Every `error` value an error body may carry (the OpenAPI document's Error schema lists them). */
+export const ERROR_NAMES = Object.keys(STATUS) as [ErrorName, ...ErrorName[]];
+
 export interface ErrorBody {
   error: ErrorName;
   message: string;

@@ -1,31 +1,61 @@
-/** Error responses every protected route may give, declared once for the OpenAPI document. */
+/**
+ * Responses routes declare, for the OpenAPI document: error bodies with their statuses and
+ * headers, and created resources with their `Location`. Responses that app-wide middleware can
+ * give to any operation (406, 413, 429) are declared once, in `openapi.ts`.
+ */
 import { z } from "@hono/zod-openapi";
+import { ERROR_NAMES } from "./errors";
+import { halContent } from "./hal";
 
 export const ErrorResponseBody = z
   .object({
-    error: z.string().openapi({ example: "ResourceNotFoundError" }),
-    message: z.string(),
+    error: z.enum(ERROR_NAMES).openapi({ example: "ResourceNotFoundError" }),
+    message: z.string().openapi({ example: "User 7 not found" }),
     timestamp: z.string().openapi({ format: "date-time" }),
-    properties: z.record(z.string(), z.unknown()).optional(),
+    properties: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: "What is wrong with which field (dotted path), or other details of the error" }),
   })
   .openapi("Error");
 
-const errorContent = (description: string) => ({
+type HeaderObject = { description: string; required?: boolean; schema: { type: "string" } };
+
+const errorContent = (description: string, headers?: Record<string, HeaderObject>) => ({
   description,
   content: { "application/json": { schema: ErrorResponseBody } },
+  ...(headers ? { headers } : {}),
 });
+
+const stringHeader = (description: string, required = true): HeaderObject => ({ description, required, schema: { type: "string" } });
 
 export const errorResponses = {
   400: errorContent("Invalid request: malformed JSON or an invalid field (named in properties)"),
-  401: errorContent("Missing, malformed, expired or invalid access token"),
+  401: errorContent("Missing, malformed, expired, revoked or invalid access token", {
+    "WWW-Authenticate": stringHeader("Bearer challenge (RFC 6750), with error=\"invalid_token\" when a token was sent"),
+  }),
   404: errorContent("No such resource in this application"),
+  405: errorContent("The path exists, but not with this method", { Allow: stringHeader("The methods the path accepts") }),
   406: errorContent("The Accept header rules out JSON"),
+  409: errorContent("Conflicts with an existing resource"),
   413: errorContent("Request body over the size limit"),
   415: errorContent("Request body is not JSON"),
+  429: errorContent("Too many requests; retry later", { "Retry-After": stringHeader("Seconds to wait before retrying") }),
 } as const;
 
 /** Request body content: JSON, also accepted under the HAL media type. */
 export const jsonBody = <S extends z.ZodType>(schema: S) => ({
   required: true,
   content: { "application/json": { schema }, "application/hal+json": { schema } },
+});
+
+/**
+ * A 201 with the new resource and its address in `Location` (`locationRequired: false` when some
+ * new resources have no address, as an OPEN channel's messages).
+ */
+export const createdContent = <S extends z.ZodType>(schema: S, description: string, { locationRequired = true } = {}) => ({
+  ...halContent(schema, description),
+  headers: {
+    Location: { description: "The new resource's self href", required: locationRequired, schema: { type: "string" as const } },
+  },
 });

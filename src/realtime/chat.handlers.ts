@@ -7,7 +7,7 @@
 import { readConfig, LIMITS } from "../config";
 import type { Db } from "../db/client";
 import { CHANNEL_TYPES, type ChannelType, type JsonObject } from "../db/schema";
-import { findOrCreateDirectChannel, insertChannel } from "../resources/channels/channels.queries";
+import { findOrCreateDirectChannel, insertChannel, listMembersPage } from "../resources/channels/channels.queries";
 import { MAX_DIRECT_MEMBERS } from "../resources/channels/channels.schemas";
 import { channelRoomStub, type Origin } from "../durable/channel-room";
 import { signGrant, signingKeys } from "../auth/tokens";
@@ -20,7 +20,6 @@ import {
   findVisibleChannel,
   insertUserMessage,
   joinChannel,
-  listChannelMembers,
   listChatChannels,
   listChatMessages,
   markRead,
@@ -145,7 +144,7 @@ export const answerRelay = async (ctx: ChatContext, route: Extract<Route, { kind
     case "channelMembers": {
       await requireChannel(ctx, route.id);
       const { page, size } = pageQuery(route.query);
-      const { rows, total } = await listChannelMembers(ctx.db, ctx.applicationId, route.id, page * size, size);
+      const { rows, total } = await listMembersPage(ctx.db, ctx.applicationId, route.id, page * size, size);
       return numberedRelayPage("users", rows.map(toChatUser), dest.channelMembers(route.id), page, size, total);
     }
     case "channelMessages": {

@@ -250,23 +250,6 @@ export const markRead = (db: Db, applicationId: number, channelId: number, userI
     );
 };
 
-/** A numbered page of a channel's members. */
-export const listChannelMembers = async (db: Db, applicationId: number, channelId: number, offset: number, limit: number) => {
-  const where = and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId));
-  const [rows, [total]] = await db.batch([
-    db
-      .select(chatUserColumns)
-      .from(channelMembers)
-      .innerJoin(users, eq(users.id, channelMembers.userId))
-      .where(where)
-      .orderBy(users.id)
-      .limit(limit)
-      .offset(offset),
-    db.select({ n: count() }).from(channelMembers).where(where),
-  ]);
-  return { rows: rows as ChatUserRow[], total: total?.n ?? 0 };
-};
-
 /** Members of a channel other than `exceptUserId`, for notifications (bounded). */
 export const channelMemberIds = async (
   db: Db,

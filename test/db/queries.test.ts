@@ -346,7 +346,10 @@ describe("channels with members", () => {
     expect(await memberIdsOf(d, ch.id)).toEqual([u.id]);
 
     const page = await listMembersPage(d, app.id, ch.id, 0, 20);
-    expect(page).toEqual({ rows: [{ id: u.id, name: "u", displayName: null, isGuest: false }], total: 1 });
+    expect(page).toEqual({
+      rows: [{ id: u.id, name: "u", displayName: null, displayPictureUrl: null, isGuest: false, properties: {} }],
+      total: 1,
+    });
     expect(await listMembersPage(d, other.id, ch.id, 0, 20)).toEqual({ rows: [], total: 0 });
 
     expect(await removeMember(d, other.id, ch.id, u.id)).toBe(false);

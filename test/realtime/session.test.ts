@@ -4,135 +4,30 @@
  * them (binary, NUL-terminated, via @stomp/stompjs's marshalling) and read back with the SDK's own
  * parser. Each test makes its own application; tests in this file share D1 and run one at a time.
  */
-import { FrameImpl } from "@stomp/stompjs/esm6/frame-impl.js";
-import { Parser } from "@stomp/stompjs/esm6/parser.js";
 import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { ORIGIN, setup, type TestApplication } from "../helpers/api";
-
-interface ServerFrame {
-  command: string;
-  headers: Record<string, string>;
-  body: string;
-}
+import { ORIGIN, setup } from "../helpers/api";
+import {
+  ChatClient as Client,
+  connectChat,
+  ERRORS_SID,
+  openChat,
+  openSocket,
+  receipt,
+  sessionQuery,
+  sleep,
+} from "../helpers/chat";
 
 const utf8 = new TextEncoder();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A frame exactly as the SDK sends it: stompjs marshalling with STOMP 1.2 escaping, as binary. */
-const sdkFrame = (command: string, headers: Record<string, string>, body = ""): Uint8Array => {
-  const raw = FrameImpl.marshall({ command, headers, body, escapeHeaderValues: command !== "CONNECT", skipContentLengthHeader: false });
-  return typeof raw === "string" ? utf8.encode(raw) : new Uint8Array(raw);
-};
-
-const openSocket = (query: string) =>
-  exports.default.fetch(new Request(`${ORIGIN}/stompx/websocket?${query}`, { headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": "v12.stomp" } }));
-
-const sessionQuery = (key: string, user: string) => `api_key=${encodeURIComponent(key)}&stompx_user=${encodeURIComponent(user)}`;
-
-/** The client end of one chat-session socket, reading frames with the SDK's STOMP parser. */
-class Client {
-  readonly frames: ServerFrame[] = [];
-  pings = 0;
-  closed: { code: number; reason: string } | undefined;
-  private readonly parser = new Parser(
-    (raw) => {
-      const frame = FrameImpl.fromRawFrame(raw, true);
-      this.frames.push({ command: frame.command, headers: { ...frame.headers } as Record<string, string>, body: frame.body });
-    },
-    () => this.pings++,
-  );
-
-  constructor(readonly ws: WebSocket) {
-    ws.accept();
-    ws.addEventListener("message", (e) => this.parser.parseChunk(e.data as string | ArrayBuffer, true));
-    ws.addEventListener("close", (e) => {
-      this.closed = { code: e.code, reason: e.reason };
-    });
-  }
-
-  send(command: string, headers: Record<string, string>, body = "") {
-    this.ws.send(sdkFrame(command, headers, body));
-  }
-
-  /** Removes and returns the first frame matching `pred`, waiting for it up to `ms`. */
-  async take(what: string, pred: (f: ServerFrame) => boolean, ms = 3000): Promise<ServerFrame> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const i = this.frames.findIndex(pred);
-      if (i >= 0) return this.frames.splice(i, 1)[0]!;
-      if (Date.now() > deadline) {
-        throw new Error(`no ${what} within ${ms} ms; frames so far: ${JSON.stringify(this.frames).slice(0, 1500)}; closed: ${JSON.stringify(this.closed)}`);
-      }
-      await sleep(10);
-    }
-  }
-
-  /** The frames matching `pred` that arrive within `ms` (normally expected to be none). */
-  async within(ms: number, pred: (f: ServerFrame) => boolean) {
-    await sleep(ms);
-    return this.frames.filter(pred);
-  }
-
-  async waitClosed(ms = 3000) {
-    const deadline = Date.now() + ms;
-    while (!this.closed && Date.now() < deadline) await sleep(10);
-    return this.closed;
-  }
-
-  /** The error on the errors queue correlated by `receipt-id` (actions) or `subscription-id` (relays). */
-  async error(by: { receipt?: string; subscription?: string }) {
-    const frame = await this.take(`errors-queue MESSAGE for ${JSON.stringify(by)}`, (f) =>
-      f.command === "MESSAGE" &&
-      f.headers.destination === "/user/queue/v1/errors" &&
-      (by.receipt === undefined || f.headers["receipt-id"] === by.receipt) &&
-      (by.subscription === undefined || f.headers["subscription-id"] === by.subscription),
-    );
-    return { frame, body: JSON.parse(frame.body) as { error: string; message: string; time: string } };
-  }
-
-  /** The one MESSAGE answering relay subscription `sid`. */
-  async relay(sid: string, destination: string) {
-    this.send("SUBSCRIBE", { id: sid, destination, ack: "auto" });
-    const frame = await this.take(`relay reply to ${destination}`, (f) => f.command === "MESSAGE" && f.headers.subscription === sid);
-    return JSON.parse(frame.body).resource;
-  }
-
-  close() {
-    try {
-      this.ws.close(1000, "test done");
-    } catch {
-      /* already closed */
-    }
-  }
-}
-
-const ERRORS_SID = "subscription-id-errors";
-
-/** Opens a socket (101 checked) and returns its client end, before CONNECT. */
-const open = async (key: string, user: string) => {
-  const res = await openSocket(sessionQuery(key, user));
-  if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade answered ${res.status}: ${await res.text()}`);
-  return new Client(res.webSocket);
-};
-
-/** A connected session as the SDK starts one: CONNECT, CONNECTED, errors-queue SUBSCRIBE, `me` relay. */
-const connect = async (app: TestApplication, user: string) => {
-  const client = await open(app.key, user);
-  client.send("CONNECT", { "accept-version": "1.2", "heart-beat": "5000,5000" });
-  await client.take("CONNECTED", (f) => f.command === "CONNECTED");
-  client.send("SUBSCRIBE", { id: ERRORS_SID, destination: "/user/queue/v1/errors", ack: "auto" });
-  const me = await client.relay(`subscription-id-me-${crypto.randomUUID()}`, "/application/v1/users/me.relay");
-  return { client, me: me as { id: number; name: string; _topics: { channels: string; notifications: string } } };
-};
+/** The shared protocol-level client (test/helpers/chat.ts), under this file's short names. */
+const open = openChat;
+const connect = connectChat;
 
 const count = async (table: "messages" | "channel_members" | "channels") =>
   (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<number>("n")) ?? -1;
 
 const d1Counts = async () => ({ messages: await count("messages"), memberships: await count("channel_members"), channels: await count("channels") });
-
-const receipt = () => `receipt-${crypto.randomUUID()}`;
 
 const textMessage = (body: string) => JSON.stringify({ type: "TEXT", body });
 

@@ -1,6 +1,7 @@
 import { and, count, eq, inArray, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { applications, channelMembers, channels, users, type ChannelType, type JsonObject } from "../../db/schema";
+import { chatUserColumns, type ChatUserRow } from "../../realtime/chat.queries";
 import { findApplicationQuery } from "../applications/applications.queries";
 
 const channelColumns = { id: channels.id, type: channels.type, name: channels.name };
@@ -127,12 +128,12 @@ export const listChannelsPage = (db: Db, applicationId: number, offset: number, 
     limit,
   );
 
-/** A numbered page of a channel's members (ascending user id), with the total. */
+/** A numbered page of a channel's members (ascending user id), with the total; for both APIs. */
 export const listMembersPage = async (db: Db, applicationId: number, channelId: number, offset: number, limit: number) => {
   const where = and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId));
   const [rows, [total]] = await db.batch([
     db
-      .select({ id: users.id, name: users.name, displayName: users.displayName, isGuest: users.isGuest })
+      .select(chatUserColumns)
       .from(channelMembers)
       .innerJoin(users, eq(users.id, channelMembers.userId))
       .where(where)
@@ -141,7 +142,7 @@ export const listMembersPage = async (db: Db, applicationId: number, channelId: 
       .offset(offset),
     db.select({ n: count() }).from(channelMembers).where(where),
   ]);
-  return { rows, total: total?.n ?? 0 };
+  return { rows: rows as ChatUserRow[], total: total?.n ?? 0 };
 };
 
 /** Adds a member (already one: nothing changes). */
