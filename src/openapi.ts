@@ -1,13 +1,18 @@
 /**
  * `GET /v1/openapi.json`: the OpenAPI 3.1 document, generated from the same route and zod schema
- * definitions that validate requests, so it cannot drift from what the Worker does. The token
- * endpoint (plain Hono, RFC 6749 form bodies) is described here by hand, once.
+ * definitions that validate requests, so it cannot drift from what the Worker does. The plain
+ * Hono endpoints (the token endpoint with its RFC 6749 form bodies, the JWKS, the health check
+ * and this document) are described here by hand, once; so are the responses that app-wide
+ * middleware (app.ts) can give to any operation: 406, 413 and 429.
  */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./env";
 
 const OAuthError = z
-  .object({ error: z.string().openapi({ example: "invalid_client" }), error_description: z.string() })
+  .object({
+    error: z.enum(["invalid_request", "invalid_client", "unsupported_grant_type"]).openapi({ example: "invalid_client" }),
+    error_description: z.string(),
+  })
   .openapi("OAuthError");
 
 const TokenResponse = z
@@ -27,15 +32,57 @@ const TokenRequest = z.object({
   password: z.string().optional().openapi({ description: "Accepted for compatibility: must repeat client_secret" }),
 });
 
+const JsonWebKeySet = z
+  .object({
+    keys: z.array(
+      z.object({
+        kty: z.string().openapi({ example: "EC" }),
+        kid: z.string(),
+        alg: z.string().openapi({ example: "ES256" }),
+        use: z.literal("sig"),
+        crv: z.string().optional().openapi({ example: "P-256" }),
+        x: z.string().optional(),
+        y: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi("JsonWebKeySet");
+
+const Health = z.object({ status: z.literal("ok") }).openapi("Health");
+
+const TOKEN_PATH = "/oauth/token";
+
+const oauth2Scheme = (tokenUrl: string) => ({
+  type: "oauth2" as const,
+  description: "OAuth 2.0 client credentials: POST /oauth/token with the application's client id and secret",
+  flows: { clientCredentials: { tokenUrl, scopes: {} } },
+});
+
+/** Responses any operation may get from app-wide middleware, as `components.responses`. */
+const errorRef = { $ref: "#/components/schemas/Error" };
+const COMMON_RESPONSES = {
+  NotAcceptable: {
+    description: "The Accept header rules out JSON",
+    content: { "application/json": { schema: errorRef } },
+  },
+  PayloadTooLarge: {
+    description: "Request body over the size limit",
+    content: { "application/json": { schema: errorRef } },
+  },
+  TooManyRequests: {
+    description: "Too many requests (per application, or per client id at the token endpoint); retry later",
+    headers: { "Retry-After": { description: "Seconds to wait before retrying", required: true, schema: { type: "string" } } },
+    content: { "application/json": { schema: errorRef } },
+  },
+} as const;
+
 export const registerOpenApi = (app: OpenAPIHono<AppEnv>) => {
-  app.openAPIRegistry.registerComponent("securitySchemes", "oauth2", {
-    type: "oauth2",
-    description: "OAuth 2.0 client credentials: POST /oauth/token with the application's client id and secret",
-    flows: { clientCredentials: { tokenUrl: "/oauth/token", scopes: {} } },
-  });
+  for (const [name, response] of Object.entries(COMMON_RESPONSES)) {
+    app.openAPIRegistry.registerComponent("responses", name, response);
+  }
   app.openAPIRegistry.registerPath({
     method: "post",
-    path: "/oauth/token",
+    path: TOKEN_PATH,
     summary: "Get an access token (client credentials, HTTP Basic or form fields)",
     security: [],
     request: {
@@ -49,23 +96,127 @@ export const registerOpenApi = (app: OpenAPIHono<AppEnv>) => {
     },
     responses: {
       200: { description: "A bearer token", content: { "application/json": { schema: TokenResponse } } },
-      400: { description: "Missing or unsupported grant_type", content: { "application/json": { schema: OAuthError } } },
-      401: { description: "Unknown client or wrong secret", content: { "application/json": { schema: OAuthError } } },
+      400: {
+        description: "Not a form, missing or unsupported grant_type",
+        content: { "application/json": { schema: OAuthError } },
+      },
+      401: {
+        description: "Missing, unknown or wrong client credentials",
+        headers: { "WWW-Authenticate": { description: "Basic challenge", required: true, schema: { type: "string" } } },
+        content: { "application/json": { schema: OAuthError } },
+      },
+    },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/.well-known/jwks.json",
+    summary: "The public keys that verify access tokens (JWKS)",
+    security: [],
+    responses: { 200: { description: "The key set", content: { "application/json": { schema: JsonWebKeySet } } } },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/healthz",
+    summary: "Liveness check",
+    security: [],
+    responses: { 200: { description: "The Worker is up", content: { "application/json": { schema: Health } } } },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/v1/openapi.json",
+    summary: "This OpenAPI 3.1 document",
+    security: [],
+    responses: {
+      200: {
+        description: "The OpenAPI document",
+        content: {
+          "application/json": {
+            schema: {
+              type: "object",
+              properties: {
+                openapi: { type: "string", pattern: "^3\\.1\\.\\d+$" },
+                info: { type: "object" },
+                paths: { type: "object" },
+              },
+              required: ["openapi", "info", "paths"],
+              additionalProperties: true,
+            },
+          },
+        },
+      },
     },
   });
 
-  app.get("/v1/openapi.json", (c) =>
-    c.json(
-      app.getOpenAPI31Document({
-        openapi: "3.1.0",
-        info: {
-          title: "kitty-edge Platform API",
-          version: "1.0.0",
-          description: "ChatKitty-compatible Platform API: HAL+JSON resources for applications, users, channels and messages.",
-        },
-        servers: [{ url: c.var.links.base }],
-        security: [{ oauth2: [] }],
-      }),
-    ),
-  );
+  // One document per isolate and base URL (the last one asked for: hosts are the caller's to choose).
+  let memo: { base: string; doc: OpenApiDocument } | undefined;
+  app.get("/v1/openapi.json", (c) => {
+    const base = c.var.links.base;
+    if (memo?.base !== base) memo = { base, doc: openApiDocument(app, base) };
+    return c.json(memo.doc);
+  });
+};
+
+type OpenApiDocument = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
+type Operation = { security?: unknown[]; requestBody?: unknown; responses: Record<string, unknown> };
+
+const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+
+/**
+ * The document for clients calling `baseUrl`: the generated one, plus what middleware adds to
+ * every operation, with the token URL absolute.
+ */
+export const openApiDocument = (app: OpenAPIHono<AppEnv>, baseUrl: string): OpenApiDocument => {
+  const doc = app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "kitty-edge Platform API",
+      version: "1.0.0",
+      description:
+        "ChatKitty-compatible Platform API: HAL+JSON resources for applications, users, channels and messages. " +
+        "Errors are application/json bodies {error, message, timestamp, properties?}. " +
+        "A method a path does not accept is answered 405 MethodNotAllowedError with an Allow header.",
+    },
+    servers: [{ url: baseUrl }],
+    security: [{ oauth2: [] }],
+  });
+  doc.components = {
+    ...doc.components,
+    securitySchemes: { ...doc.components?.securitySchemes, oauth2: oauth2Scheme(new URL(TOKEN_PATH, baseUrl).href) },
+  };
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = (item as Partial<Record<(typeof METHODS)[number], Operation>>)[method];
+      if (op) addMiddlewareResponses(path, method, op);
+    }
+  }
+  dropUnusableDiscriminators(doc);
+  return doc;
+};
+
+/** What app.ts's middleware can answer before or around any route (`??=`: a route's own wins). */
+const addMiddlewareResponses = (path: string, method: string, op: Operation) => {
+  const ref = (name: keyof typeof COMMON_RESPONSES) => ({ $ref: `#/components/responses/${name}` });
+  const isPublic = Array.isArray(op.security) && op.security.length === 0;
+  op.responses["406"] ??= ref("NotAcceptable"); // requireJsonAccept: every route
+  if (op.requestBody) op.responses["413"] ??= ref("PayloadTooLarge"); // bodyLimit
+  // apiRateLimit counts every authenticated /v1 request; tokenRateLimit every token request.
+  if (!isPublic || (path === TOKEN_PATH && method === "post")) op.responses["429"] ??= ref("TooManyRequests");
+};
+
+/**
+ * OpenAPI requires a discriminator property to be present in every alternative; a union where one
+ * alternative may omit it (a text message's `type` defaults to TEXT) keeps its `oneOf` but loses
+ * the discriminator, which would mislead code generators.
+ */
+const dropUnusableDiscriminators = (doc: OpenApiDocument) => {
+  const schemas = (doc.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
+  const resolve = (s: { $ref?: string }) => (s.$ref ? schemas[s.$ref.replace("#/components/schemas/", "")] : s) as
+    | { required?: string[] }
+    | undefined;
+  for (const schema of Object.values(schemas)) {
+    const discriminator = schema.discriminator as { propertyName: string } | undefined;
+    const options = schema.oneOf as { $ref?: string }[] | undefined;
+    if (!discriminator || !options) continue;
+    if (!options.every((o) => resolve(o)?.required?.includes(discriminator.propertyName))) delete schema.discriminator;
+  }
 };

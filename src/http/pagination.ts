@@ -17,7 +17,8 @@ export const PageQuery = z.object({
   page: wholeNumber("page")
     .optional()
     .default(0)
-    .openapi({ param: { name: "page", in: "query" }, description: "Zero-based page index", example: "0" }),
+    // `default` as the query string spells it (zod's is the parsed number).
+    .openapi({ param: { name: "page", in: "query" }, description: "Zero-based page index", example: "0", default: "0" }),
   size: wholeNumber("size")
     .refine((n) => n >= 1, "size must be at least 1")
     .transform((n) => Math.min(n, LIMITS.maxPageSize))
@@ -27,6 +28,7 @@ export const PageQuery = z.object({
       param: { name: "size", in: "query" },
       description: `Page size, 1 or more; values above ${LIMITS.maxPageSize} are served as ${LIMITS.maxPageSize}`,
       example: "20",
+      default: String(LIMITS.defaultPageSize),
     }),
 });
 export type PageQuery = z.infer<typeof PageQuery>;

@@ -4,6 +4,7 @@ import type { AppEnv } from "../../env";
 import { ApiError } from "../../http/errors";
 import { hal, halContent } from "../../http/hal";
 import { ApplicationParams, requireOwnApplication } from "../../http/params";
+import { errorResponses } from "../../http/responses";
 import { createRouter } from "../../http/router";
 import { findApplication } from "./applications.queries";
 import { toApplicationResource } from "./applications.present";
@@ -13,7 +14,11 @@ export const getCurrentApplicationRoute = createRoute({
   method: "get",
   path: "/applications/me",
   summary: "The application the access token belongs to",
-  responses: { 200: halContent(ApplicationResource, "The application") },
+  responses: {
+    200: halContent(ApplicationResource, "The application"),
+    401: errorResponses[401],
+    404: { ...errorResponses[404], description: "The token's application was deleted" },
+  },
 });
 
 export const getApplicationRoute = createRoute({
@@ -21,7 +26,11 @@ export const getApplicationRoute = createRoute({
   path: "/applications/{applicationId}",
   summary: "An application (only the token's own)",
   request: { params: ApplicationParams },
-  responses: { 200: halContent(ApplicationResource, "The application") },
+  responses: {
+    200: halContent(ApplicationResource, "The application"),
+    401: errorResponses[401],
+    404: { ...errorResponses[404], description: "Not the token's application, or deleted" },
+  },
 });
 
 const respondWithApplication = async (c: Context<AppEnv>, applicationId: number) => {

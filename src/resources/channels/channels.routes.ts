@@ -5,7 +5,7 @@ import { ApiError } from "../../http/errors";
 import { hal, halContent, halCreated } from "../../http/hal";
 import { ApplicationParams, requireOwnApplication } from "../../http/params";
 import { pageMetadata, pageOffset } from "../../http/pagination";
-import { errorResponses, jsonBody } from "../../http/responses";
+import { createdContent, errorResponses, jsonBody } from "../../http/responses";
 import { createRouter } from "../../http/router";
 import { toApplicationResource } from "../applications/applications.present";
 import { ApplicationResource } from "../applications/applications.schemas";
@@ -21,7 +21,7 @@ import {
 } from "./channels.schemas";
 import { resolveUserHrefs } from "./members.routes";
 
-const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
+const { 400: badRequest, 401: unauthorized, 404: notFound, 415: unsupported } = errorResponses;
 
 export const createChannelRoute = createRoute({
   method: "post",
@@ -30,10 +30,11 @@ export const createChannelRoute = createRoute({
   request: { params: ApplicationParams, body: jsonBody(CreateChannelBody) },
   responses: {
     200: halContent(ChannelResource, "The existing DIRECT channel of these members"),
-    201: halContent(ChannelResource, "The new channel"),
+    201: createdContent(ChannelResource, "The new channel"),
     400: badRequest,
     401: unauthorized,
     404: notFound,
+    415: unsupported,
   },
 });
 

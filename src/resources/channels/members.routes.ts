@@ -18,7 +18,7 @@ import { isGroupChannel, toChannelResource } from "./channels.present";
 import { addMember, findChannel, listMembersPage, removeMember } from "./channels.queries";
 import { AddMemberBody, ChannelParams, ChannelResource, MemberParams } from "./channels.schemas";
 
-const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
+const { 400: badRequest, 401: unauthorized, 404: notFound, 415: unsupported } = errorResponses;
 
 /**
  * The ids of users named by their self hrefs; 400 naming `field` unless every one is a user of
@@ -59,7 +59,13 @@ export const addMemberRoute = createRoute({
   path: "/applications/{applicationId}/channels/{channelId}/members",
   summary: "Add a user to a PUBLIC or PRIVATE channel (already a member: no change)",
   request: { params: ChannelParams, body: jsonBody(AddMemberBody) },
-  responses: { 200: halContent(ChannelResource, "The channel"), 400: badRequest, 401: unauthorized, 404: notFound },
+  responses: {
+    200: halContent(ChannelResource, "The channel"),
+    400: badRequest,
+    401: unauthorized,
+    404: notFound,
+    415: unsupported,
+  },
 });
 
 export const removeMemberRoute = createRoute({

@@ -10,9 +10,9 @@ import { channelRoomStub } from "../../durable/channel-room";
 import type { AppEnv } from "../../env";
 import { deleteFiles, putFile } from "../../files/storage";
 import { ApiError } from "../../http/errors";
-import { halContent, halCreated } from "../../http/hal";
+import { halCreated } from "../../http/hal";
 import { requireOwnApplication } from "../../http/params";
-import { errorResponses } from "../../http/responses";
+import { createdContent, errorResponses } from "../../http/responses";
 import { createRouter } from "../../http/router";
 import { validationError } from "../../http/validation";
 import { messageCreatedEvent, messageNotification, toChatMessage } from "../../realtime/resources";
@@ -125,12 +125,13 @@ export const createMessageRoute = createRoute({
     },
   },
   responses: {
-    201: halContent(MessageResource, "The new message"),
+    // An OPEN channel's messages are not persisted and have no address: no Location then.
+    201: createdContent(MessageResource, "The new message", { locationRequired: false }),
     400: badRequest,
     401: unauthorized,
     404: notFound,
     413: tooLarge,
-    415: unsupported,
+    415: { ...unsupported, description: "Request body is neither JSON nor multipart/form-data" },
   },
 });
 

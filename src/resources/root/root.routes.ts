@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/router";
 import { hal, halContent, halLinks } from "../../http/hal";
+import { errorResponses } from "../../http/responses";
 
 export const ApiRoot = z.object({ _links: halLinks(["self", "application"]) }).openapi("ApiRoot");
 
@@ -8,7 +9,7 @@ export const getRootRoute = createRoute({
   method: "get",
   path: "/v1",
   summary: "API root: links to the authenticated application",
-  responses: { 200: halContent(ApiRoot, "The root of the application graph") },
+  responses: { 200: halContent(ApiRoot, "The root of the application graph"), 401: errorResponses[401] },
 });
 
 export const rootRoutes = createRouter().openapi(getRootRoute, (c) =>

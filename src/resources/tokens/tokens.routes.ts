@@ -10,7 +10,7 @@ import { ApiError } from "../../http/errors";
 import { hal, halContent, halCreated } from "../../http/hal";
 import { requireOwnApplication } from "../../http/params";
 import { PageQuery, pageMetadata, pageOffset } from "../../http/pagination";
-import { errorResponses, jsonBody } from "../../http/responses";
+import { createdContent, errorResponses, jsonBody } from "../../http/responses";
 import { createRouter } from "../../http/router";
 import { toUserResource } from "../users/users.present";
 import { UserParams, UserResource } from "../users/users.schemas";
@@ -18,7 +18,7 @@ import { toTokenPage, toTokenResource } from "./tokens.present";
 import { deleteUserToken, findUserToken, insertUserToken, listUserTokensPage, MAX_TOKENS_PER_USER } from "./tokens.queries";
 import { CreateTokenBody, TokenPage, TokenParams, TokenResource } from "./tokens.schemas";
 
-const { 400: badRequest, 401: unauthorized, 404: notFound, 415: unsupported } = errorResponses;
+const { 400: badRequest, 401: unauthorized, 404: notFound, 409: conflict, 415: unsupported } = errorResponses;
 
 /**
  * A POST that declares `Content-Type: application/json` but sends nothing (curl with a JSON
@@ -41,11 +41,11 @@ export const createTokenRoute = createRoute({
   // Optional: no body, an empty one, or `{}`.
   request: { params: UserParams, body: { ...jsonBody(CreateTokenBody), required: false } },
   responses: {
-    201: halContent(TokenResource, "The new token"),
+    201: createdContent(TokenResource, "The new token"),
     400: badRequest,
     401: unauthorized,
     404: notFound,
-    409: { ...badRequest, description: `The user already has ${MAX_TOKENS_PER_USER} tokens` },
+    409: { ...conflict, description: `The user already has ${MAX_TOKENS_PER_USER} tokens` },
     415: unsupported,
   },
 });

@@ -7,7 +7,7 @@ import { ApiError } from "../../http/errors";
 import { hal, halContent, halCreated } from "../../http/hal";
 import { ApplicationParams, requireOwnApplication } from "../../http/params";
 import { PageQuery, pageMetadata, pageOffset } from "../../http/pagination";
-import { errorResponses, jsonBody } from "../../http/responses";
+import { createdContent, errorResponses, jsonBody } from "../../http/responses";
 import { createRouter } from "../../http/router";
 import { toApplicationResource } from "../applications/applications.present";
 import { ApplicationResource } from "../applications/applications.schemas";
@@ -18,7 +18,7 @@ import { toUserPage, toUserResource } from "./users.present";
 import { deleteUser, findUser, insertUser, listUsersPage, updateUser } from "./users.queries";
 import { CreateUserBody, UpdateUserBody, UserListQuery, UserPage, UserParams, UserResource } from "./users.schemas";
 
-const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
+const { 400: badRequest, 401: unauthorized, 404: notFound, 409: conflict, 415: unsupported } = errorResponses;
 
 export const createUserRoute = createRoute({
   method: "post",
@@ -26,11 +26,12 @@ export const createUserRoute = createRoute({
   summary: "Create a user",
   request: { params: ApplicationParams, body: jsonBody(CreateUserBody) },
   responses: {
-    201: halContent(UserResource, "The new user"),
+    201: createdContent(UserResource, "The new user"),
     400: badRequest,
     401: unauthorized,
     404: notFound,
-    409: { ...badRequest, description: "The name is taken in this application" },
+    409: { ...conflict, description: "The name is taken in this application" },
+    415: unsupported,
   },
 });
 
@@ -56,7 +57,13 @@ const updateUserRoute = (method: "put" | "patch") =>
     path: "/applications/{applicationId}/users/{userId}",
     summary: method === "put" ? "Replace a user's displayName and isGuest" : "Change some of a user's displayName and isGuest",
     request: { params: UserParams, body: jsonBody(UpdateUserBody) },
-    responses: { 200: halContent(UserResource, "The user"), 400: badRequest, 401: unauthorized, 404: notFound },
+    responses: {
+      200: halContent(UserResource, "The user"),
+      400: badRequest,
+      401: unauthorized,
+      404: notFound,
+      415: unsupported,
+    },
   });
 export const putUserRoute = updateUserRoute("put");
 export const patchUserRoute = updateUserRoute("patch");

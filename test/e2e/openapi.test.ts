@@ -1,0 +1,409 @@
+/**
+ * `GET /v1/openapi.json` against `npm run dev`: a real OpenAPI validator
+ * (`@readme/openapi-parser`, OpenAPI 3.1 schema plus its semantic rules) accepts the document,
+ * and every response the running Worker gives below conforms to it: the status is one the
+ * operation declares, the body validates (Ajv, JSON Schema 2020-12) against the schema declared
+ * for that operation, status and media type, required headers are present, and no object carries
+ * a field the document does not declare. Requests are matched to operations through the
+ * document's own `paths`, so a new route is covered as soon as it is documented and exercised; a
+ * request to an undocumented path or method fails, and so does a documented operation that this
+ * suite never saw succeed.
+ */
+import { compileErrors, validate } from "@readme/openapi-parser";
+import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
+import addFormats from "ajv-formats";
+import { randomUUID } from "node:crypto";
+import { beforeAll, describe, inject, it } from "vitest";
+
+const baseUrl = inject("baseUrl");
+
+type Schema = Record<string, unknown>;
+type MediaTypes = Record<string, { schema?: Schema }>;
+type Response = { $ref?: string; content?: MediaTypes; headers?: Record<string, { required?: boolean }> };
+type Operation = {
+  parameters?: { name: string; in: string }[];
+  requestBody?: { content: MediaTypes };
+  responses: Record<string, Response>;
+};
+type Observed = { status: number; headersOf: Headers };
+type Doc = {
+  openapi: string;
+  servers: { url: string }[];
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema>; responses?: Record<string, Response> };
+};
+
+const HTTP_METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+const COMPONENTS_ID = "urn:kitty-edge:openapi-components";
+
+/**
+ * The test's copy of a schema: `#/components/...` refs point into the registered components, and
+ * every object that lists its properties (without saying what else it allows) allows nothing
+ * else, so an undocumented field in a response fails.
+ */
+const strictCopy = (node: unknown): unknown => {
+  if (Array.isArray(node)) return node.map(strictCopy);
+  if (node === null || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === "$ref" && typeof v === "string") out[k] = v.replace(/^#\/components\/schemas\//, `${COMPONENTS_ID}#/$defs/`);
+    else out[k] = k === "example" ? v : strictCopy(v);
+  }
+  if (out.type === "object" && out.properties && !("additionalProperties" in out)) out.unevaluatedProperties = false;
+  return out;
+};
+
+/** Finds the operation of a request and checks the response against it. */
+class Conformance {
+  private readonly ajv = new Ajv2020({ allErrors: true, strict: true });
+  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly templates: { template: string; re: RegExp; params: number }[];
+  private readonly serverPath: string;
+  /** `METHOD template status` of every response seen. */
+  readonly seen = new Set<string>();
+
+  constructor(readonly doc: Doc) {
+    addFormats(this.ajv);
+    // OpenAPI's annotation keywords, and its "binary" format for file parts.
+    this.ajv.addVocabulary(["example", "discriminator", "xml", "externalDocs"]);
+    this.ajv.addFormat("binary", true);
+    this.ajv.addSchema({ $id: COMPONENTS_ID, $defs: strictCopy(doc.components.schemas) });
+    this.serverPath = new URL(doc.servers[0]!.url).pathname.replace(/\/$/, "");
+    this.templates = Object.keys(doc.paths).map((template) => ({
+      template,
+      re: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{[^}]+\\?\}/g, "[^/]+")}$`),
+      params: (template.match(/\{/g) ?? []).length,
+    }));
+  }
+
+  /** The documented path a concrete one falls under; a literal segment beats a template. */
+  templateOf(pathname: string): string | undefined {
+    const path = pathname.startsWith(this.serverPath) ? pathname.slice(this.serverPath.length) : pathname;
+    return this.templates.filter((t) => t.re.test(path)).sort((a, b) => a.params - b.params)[0]?.template;
+  }
+
+  private resolveResponse(r: Response): Response {
+    return r.$ref ? this.doc.components.responses![r.$ref.split("/").pop()!]! : r;
+  }
+
+  private validator(key: string, schema: Schema): ValidateFunction {
+    let v = this.validators.get(key);
+    if (!v) this.validators.set(key, (v = this.ajv.compile(strictCopy(schema) as Schema)));
+    return v;
+  }
+
+  private fail(where: string, message: string, body?: unknown): never {
+    throw new Error(`${where}: ${message}${body === undefined ? "" : `\n${JSON.stringify(body, null, 2).slice(0, 2000)}`}`);
+  }
+
+  check(method: string, url: URL, request: { contentType?: string; body?: unknown }, res: Observed, body: unknown) {
+    const template = this.templateOf(url.pathname);
+    const where = `${method} ${url.pathname}${url.search} → ${res.status}`;
+    if (!template) this.fail(where, "no documented path matches");
+    const item = this.doc.paths[template]!;
+    const op = item[method.toLowerCase()];
+    if (!op) {
+      // A method the path does not take: 405, naming exactly the documented methods.
+      if (res.status !== 405) this.fail(where, `${method} is not documented for ${template}`, body);
+      const documented = HTTP_METHODS.filter((m) => item[m]).map((m) => m.toUpperCase());
+      const allow = (res.headersOf.get("Allow") ?? "").split(/,\s*/).filter((m) => m && m !== "HEAD");
+      if (allow.sort().join() !== documented.sort().join()) this.fail(where, `Allow: ${allow} but documented: ${documented}`);
+      this.validateBody(`405 ${template}`, where, { $ref: "#/components/schemas/Error" }, body);
+      this.seen.add(`${method} ${template} 405`);
+      return;
+    }
+    for (const name of new Set(url.searchParams.keys())) {
+      if (!op.parameters?.some((p) => p.in === "query" && p.name === name)) this.fail(where, `query parameter ${name} is not documented`);
+    }
+    const declared = op.responses[String(res.status)] ?? op.responses.default;
+    if (!declared) this.fail(where, `status not declared (declared: ${Object.keys(op.responses)})`, body);
+    const response = this.resolveResponse(declared);
+    for (const [name, header] of Object.entries(response.headers ?? {})) {
+      if (header.required && !res.headersOf.has(name)) this.fail(where, `required header ${name} missing`);
+    }
+    const mediaType = (res.headersOf.get("Content-Type") ?? "").split(";")[0]!.trim();
+    if (!response.content) {
+      if (body !== "") this.fail(where, "the document declares no body", body);
+    } else {
+      const schema = response.content[mediaType]?.schema;
+      if (!schema) this.fail(where, `media type ${mediaType} not declared (${Object.keys(response.content)})`, body);
+      this.validateBody(`${method} ${template} ${res.status} ${mediaType}`, where, schema, body);
+    }
+    // What the server accepted, the document must accept too.
+    if (res.status < 300 && request.contentType && request.body !== undefined) {
+      const schema = op.requestBody?.content[request.contentType]?.schema;
+      if (!schema) this.fail(where, `request media type ${request.contentType} not documented`);
+      this.validateBody(`request ${method} ${template} ${request.contentType}`, `${where} (request body)`, schema, request.body);
+    }
+    this.seen.add(`${method} ${template} ${res.status}`);
+  }
+
+  private validateBody(key: string, where: string, schema: Schema, body: unknown) {
+    const validate = this.validator(key, schema);
+    if (!validate(body)) this.fail(where, `does not match the document: ${this.ajv.errorsText(validate.errors)}`, body);
+  }
+}
+
+let doc: Doc;
+let conformance: Conformance;
+let token: string;
+
+type CallOptions = { auth?: string | false; json?: unknown; form?: FormData; text?: [string, string]; headers?: Record<string, string> };
+
+/** A request to the dev server whose response is checked against the document. */
+const call = async (method: string, pathOrUrl: string, opts: CallOptions = {}) => {
+  const url = new URL(pathOrUrl, baseUrl);
+  const headers = new Headers(opts.headers);
+  if (opts.auth !== false) headers.set("Authorization", `Bearer ${opts.auth ?? token}`);
+  let body: BodyInit | undefined;
+  let request: { contentType?: string; body?: unknown } = {};
+  if (opts.json !== undefined) {
+    headers.set("Content-Type", "application/json");
+    body = JSON.stringify(opts.json);
+    request = { contentType: "application/json", body: opts.json };
+  } else if (opts.form) {
+    body = opts.form;
+  } else if (opts.text) {
+    headers.set("Content-Type", opts.text[0]);
+    body = opts.text[1];
+  }
+  const res = await fetch(url, { method, headers, body });
+  const text = await res.text();
+  const parsed: unknown = /json/.test(res.headers.get("Content-Type") ?? "") ? JSON.parse(text) : text;
+  conformance.check(method, url, request, { status: res.status, headersOf: res.headers }, parsed);
+  return { status: res.status, headers: res.headers, body: parsed as any };
+};
+
+const getToken = async (init: RequestInit) => {
+  const url = new URL("/oauth/token", baseUrl);
+  const res = await fetch(url, { method: "POST", ...init });
+  const body = await res.json();
+  conformance.check("POST", url, {}, { status: res.status, headersOf: res.headers }, body);
+  return { status: res.status, body: body as any };
+};
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+
+describe("the OpenAPI document of the running Worker", () => {
+  beforeAll(async () => {
+    const res = await fetch(`${baseUrl}/v1/openapi.json`);
+    doc = (await res.json()) as Doc;
+    conformance = new Conformance(doc);
+  });
+
+  it("is valid OpenAPI 3.1 according to @readme/openapi-parser", async ({ expect }) => {
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    const result = await validate(structuredClone(doc) as never);
+    expect(result.valid, result.valid ? "" : compileErrors(result)).toBe(true);
+    expect(result.warnings).toEqual([]);
+    // The validator is not a rubber stamp: a broken copy is refused.
+    const broken = structuredClone(doc) as any;
+    broken.paths["/v1"].get.responses["200"] = { content: {} };
+    broken.paths["/v1/applications/{applicationId}"].get.parameters = [];
+    expect((await validate(broken)).valid).toBe(false);
+  });
+
+  it("names the client-credentials token URL of this server, and documents itself", async ({ expect }) => {
+    const scheme = (doc.components as any).securitySchemes.oauth2;
+    expect(scheme.flows.clientCredentials.tokenUrl).toBe(`${baseUrl}/oauth/token`);
+    expect(doc.servers[0]!.url).toBe(baseUrl);
+    await call("GET", "/v1/openapi.json", { auth: false });
+    await call("GET", "/.well-known/jwks.json", { auth: false });
+    await call("GET", "/healthz", { auth: false });
+  });
+
+  it("matches concrete paths to templates, literal segments first", ({ expect }) => {
+    expect(conformance.templateOf("/v1/applications/me")).toBe("/v1/applications/me");
+    expect(conformance.templateOf("/v1/applications/7")).toBe("/v1/applications/{applicationId}");
+    expect(conformance.templateOf("/v1/applications/7/users/3/tokens/abc")).toBe("/v1/applications/{applicationId}/users/{userId}/tokens/{token}");
+    expect(conformance.templateOf("/v1/nothing/here")).toBeUndefined();
+  });
+
+  it("the conformance check refuses what the document does not say", ({ expect }) => {
+    const seenBefore = new Set(conformance.seen);
+    const ok = { status: 200, headersOf: new Headers({ "Content-Type": "application/hal+json" }) };
+    const root = { _links: { self: { href: `${baseUrl}/v1` }, application: { href: `${baseUrl}/v1/applications/me` } } };
+    const check = (path: string, res: Observed, body: unknown, method = "GET") => () =>
+      conformance.check(method, new URL(path, baseUrl), {}, res, body);
+    expect(check("/v1", ok, root)).not.toThrow();
+    expect(check("/v1", ok, { ...root, extra: 1 })).toThrow(/does not match/);
+    expect(check("/v1", ok, { _links: { self: root._links.self } })).toThrow(/does not match/);
+    expect(check("/v1", { ...ok, status: 418 }, root)).toThrow(/status not declared/);
+    expect(check("/v1", { ...ok, headersOf: new Headers({ "Content-Type": "text/plain" }) }, root)).toThrow(/media type/);
+    expect(check("/v1?debug=1", ok, root)).toThrow(/query parameter debug/);
+    expect(check("/v2", ok, root)).toThrow(/no documented path/);
+    expect(check("/v1", ok, root, "PUT")).toThrow(/not documented/);
+    const unauthorized = { status: 401, headersOf: new Headers({ "Content-Type": "application/json" }) };
+    const error = { error: "UnauthorizedError", message: "no", timestamp: new Date().toISOString() };
+    expect(check("/v1", unauthorized, error)).toThrow(/required header WWW-Authenticate/);
+    expect(check("/v1", { ...unauthorized, headersOf: new Headers({ "Content-Type": "application/json", "WWW-Authenticate": "Bearer" }) }, { ...error, error: "Nope" })).toThrow(/does not match/);
+    // These were not responses of the Worker: they count for nothing.
+    conformance.seen.clear();
+    for (const s of seenBefore) conformance.seen.add(s);
+  });
+
+  it("token endpoint: 200, 400 and 401 bodies conform", async ({ expect }) => {
+    const form = (fields: Record<string, string>) => new URLSearchParams(fields);
+    const ok = await getToken({ headers: { Authorization: basic("acme", "acmesecret") }, body: form({ grant_type: "client_credentials" }) });
+    expect(ok.status).toBe(200);
+    token = ok.body.access_token;
+    const viaForm = await getToken({ body: form({ grant_type: "client_credentials", client_id: "acme", client_secret: "acmesecret" }) });
+    expect(viaForm.status).toBe(200);
+    expect((await getToken({ headers: { Authorization: basic("acme", "acmesecret") }, body: form({ grant_type: "password" }) })).status).toBe(400);
+    expect((await getToken({ headers: { Authorization: basic("acme", "wrong") }, body: form({ grant_type: "client_credentials" }) })).status).toBe(401);
+    expect((await getToken({ headers: { Authorization: basic("acme", "acmesecret"), "Content-Type": "application/json" }, body: "{}" })).status).toBe(400);
+  });
+
+  it("walks the whole API: every response conforms", async ({ expect }) => {
+    expect((await call("GET", "/v1")).status).toBe(200);
+    const app = await call("GET", "/v1/applications/me");
+    const appId: number = app.body.id;
+    const a = `/v1/applications/${appId}`;
+    expect((await call("GET", a)).status).toBe(200);
+
+    // Users.
+    const names = [0, 1, 2].map((i) => `oas-${i}-${randomUUID()}`);
+    const users = [];
+    for (const name of names) {
+      const created = await call("POST", `${a}/users`, { json: { name, displayName: `User ${name}` } });
+      expect(created.status).toBe(201);
+      users.push(created.body as { id: number; _links: { self: { href: string } } });
+    }
+    const [u0, u1, u2] = users as [(typeof users)[0], (typeof users)[0], (typeof users)[0]];
+    let page = await call("GET", `${a}/users?page=0&size=1`);
+    expect(page.body.page.size).toBe(1);
+    for (let i = 0; i < 3 && page.body._links.next; i++) page = await call("GET", page.body._links.next.href);
+    expect((await call("GET", `${a}/users?name=${encodeURIComponent(names[0]!)}`)).body._embedded.users).toHaveLength(1);
+    expect((await call("GET", u0._links.self.href)).status).toBe(200);
+    expect((await call("PUT", u0._links.self.href, { json: { displayName: "Zero", isGuest: false } })).status).toBe(200);
+    expect((await call("PATCH", u0._links.self.href, { json: { isGuest: true } })).status).toBe(200);
+
+    // Channels of every type.
+    const channel = async (json: unknown, status = 201) => {
+      const res = await call("POST", `${a}/channels`, { json });
+      expect(res.status).toBe(status);
+      return res.body as { id: number; _links: Record<string, { href: string }> };
+    };
+    const open = await channel({ type: "OPEN", name: "oas open" });
+    const pub = await channel({ type: "PUBLIC", name: "oas public", members: [u0._links.self.href] });
+    const priv = await channel({ type: "PRIVATE" });
+    const direct = await channel({ type: "DIRECT", members: [u0._links.self.href, { href: u1._links.self.href }] });
+    const again = await channel({ type: "DIRECT", members: [u1._links.self.href, u0._links.self.href] }, 200);
+    expect(again.id).toBe(direct.id);
+    expect((await call("GET", `${a}/channels?page=0&size=2`)).status).toBe(200);
+    expect((await call("GET", `${a}/channels?direct=true&members=${encodeURIComponent(`${names[0]},${names[1]}`)}`)).body._embedded.channels).toHaveLength(1);
+    expect((await call("GET", pub._links.self!.href)).status).toBe(200);
+    expect((await call("GET", `${u0._links.self.href}/channels`)).status).toBe(200);
+
+    // Members.
+    expect((await call("POST", pub._links.members!.href, { json: { href: u2._links.self.href } })).status).toBe(200);
+    expect((await call("POST", priv._links.members!.href, { json: { href: u1._links.self.href } })).status).toBe(200);
+    expect((await call("GET", `${pub._links.members!.href}?size=1`)).body.page.totalElements).toBe(2);
+    expect((await call("DELETE", `${pub._links.members!.href}/${u2.id}`)).status).toBe(200);
+    expect((await call("DELETE", `${direct._links.members!.href}/${u0.id}`)).status).toBe(400);
+    expect((await call("GET", `${a}/channels/${open.id}/members`)).status).toBe(404);
+
+    // Messages: text, external file, uploaded file; persisted and (OPEN) ephemeral.
+    const text = await call("POST", pub._links.messages!.href, { json: { body: "Hello 👋" } });
+    expect(text.status).toBe(201);
+    expect(text.headers.get("Location")).toBe(text.body._links.self.href);
+    expect((await call("POST", pub._links.messages!.href, { json: { type: "TEXT", body: "typed" } })).status).toBe(201);
+    const external = await call("POST", pub._links.messages!.href, {
+      json: { type: "FILE", file: { url: "https://example.com/r.pdf", name: "r.pdf", contentType: "application/pdf", size: 10 }, groupTag: "docs" },
+    });
+    expect(external.status).toBe(201);
+    const form = new FormData();
+    form.set("file", new Blob(["hello file"], { type: "text/plain" }), "hello.txt");
+    form.set("groupTag", "uploads");
+    const uploaded = await call("POST", pub._links.messages!.href, { form });
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.body.file.type).toBe("HOSTED");
+    const ephemeral = await call("POST", open._links.messages!.href, { json: { body: "fleeting" } });
+    expect(ephemeral.status).toBe(201);
+    expect(ephemeral.body.id).toBeUndefined();
+    const openUpload = new FormData();
+    openUpload.set("file", new Blob(["x"], { type: "application/octet-stream" }), "x.bin");
+    expect((await call("POST", open._links.messages!.href, { form: openUpload })).status).toBe(201);
+    expect((await call("GET", open._links.messages!.href)).body._embedded.messages.length).toBeGreaterThan(0);
+    let messages = await call("GET", `${pub._links.messages!.href}?size=2`);
+    expect(messages.body._links.next).toBeDefined();
+    messages = await call("GET", messages.body._links.next.href);
+    expect((await call("GET", `${a}/messages?size=3`)).status).toBe(200);
+    expect((await call("GET", text.body._links.self.href)).status).toBe(200);
+    expect((await call("DELETE", text.body._links.self.href)).status).toBe(200);
+
+    // Challenge tokens.
+    const created = await call("POST", `${u0._links.self.href}/tokens`);
+    expect(created.status).toBe(201);
+    expect((await call("POST", `${u0._links.self.href}/tokens`, { json: {} })).status).toBe(201);
+    expect((await call("GET", `${u0._links.self.href}/tokens`)).body.page.totalElements).toBe(2);
+    expect((await call("GET", created.body._links.self.href)).status).toBe(200);
+    expect((await call("DELETE", created.body._links.self.href)).status).toBe(200);
+
+    // Deletes answer with the parent resource.
+    for (const ch of [open, pub, priv, direct]) expect((await call("DELETE", ch._links.self!.href)).status).toBe(200);
+    for (const u of users) expect((await call("DELETE", u._links.self.href)).status).toBe(200);
+  });
+
+  it("errors: 400, 401, 404, 405, 406, 409, 413 and 415 bodies conform", async ({ expect }) => {
+    const a = `/v1/applications/${(await call("GET", "/v1/applications/me")).body.id}`;
+    const user = await call("POST", `${a}/users`, { json: { name: `oas-err-${randomUUID()}` } });
+    const self: string = user.body._links.self.href;
+
+    // 400: invalid fields, malformed JSON, bad query parameters.
+    expect((await call("POST", `${a}/users`, { json: { name: " " } })).status).toBe(400);
+    expect((await call("POST", `${a}/users`, { text: ["application/json", "{"] })).status).toBe(400);
+    expect((await call("POST", `${a}/channels`, { json: { type: "DIRECT", members: [self] } })).status).toBe(400);
+    expect((await call("GET", `${a}/users?page=x`)).status).toBe(400);
+    expect((await call("GET", `${a}/messages?relation=SIDEWAYS`)).status).toBe(400);
+    expect((await call("PUT", self, { json: { name: "renamed" } })).status).toBe(400);
+
+    // 401: no token, a bad token; on a documented and an unknown /v1 path.
+    expect((await call("GET", "/v1", { auth: false })).status).toBe(401);
+    expect((await call("GET", `${a}/users`, { auth: "not-a-jwt" })).status).toBe(401);
+    expect((await call("POST", `${a}/channels`, { auth: false, json: { type: "OPEN" } })).status).toBe(401);
+
+    // 404: unknown ids, another application, a malformed id.
+    expect((await call("GET", `${a}/users/999999999`)).status).toBe(404);
+    expect((await call("GET", `/v1/applications/999999`)).status).toBe(404);
+    expect((await call("GET", `${a}/channels/abc`)).status).toBe(404);
+    expect((await call("GET", `${a}/messages/999999999`)).status).toBe(404);
+    expect((await call("GET", `${self}/tokens/nope`)).status).toBe(404);
+
+    // 405: the Allow header names what the document documents.
+    expect((await call("PUT", `${a}/channels/1`)).status).toBe(405);
+    expect((await call("POST", "/v1")).status).toBe(405);
+    expect((await call("DELETE", "/v1/openapi.json")).status).toBe(405);
+
+    // 406, on an authenticated and a public operation.
+    expect((await call("GET", `${a}/users`, { headers: { Accept: "text/html" } })).status).toBe(406);
+    expect((await call("GET", "/v1/openapi.json", { auth: false, headers: { Accept: "image/png" } })).status).toBe(406);
+
+    // 409: a duplicate name; a user's token limit is covered by test/api/tokens.test.ts.
+    expect((await call("POST", `${a}/users`, { json: { name: user.body.name } })).status).toBe(409);
+
+    // 413: a JSON body over MAX_BODY_BYTES (1 MiB by default).
+    expect((await call("POST", `${a}/users`, { text: ["application/json", JSON.stringify({ name: "x".repeat(1_100_000) })] })).status).toBe(413);
+
+    // 415: not JSON (and for messages, not multipart either).
+    expect((await call("POST", `${a}/users`, { text: ["text/plain", "name=x"] })).status).toBe(415);
+    expect((await call("PATCH", self, { text: ["application/x-www-form-urlencoded", "isGuest=true"] })).status).toBe(415);
+    expect((await call("POST", `${self}/tokens`, { text: ["text/plain", "x"] })).status).toBe(415);
+    const ch = await call("POST", `${a}/channels`, { json: { type: "PUBLIC" } });
+    expect((await call("POST", ch.body._links.members.href, { text: ["text/plain", "x"] })).status).toBe(415);
+    expect((await call("POST", ch.body._links.messages.href, { text: ["application/x-www-form-urlencoded", "body=x"] })).status).toBe(415);
+
+    await call("DELETE", ch.body._links.self.href);
+    await call("DELETE", self);
+  });
+
+  it("saw every documented operation succeed, and every error status above", ({ expect }) => {
+    const succeeded = new Set([...conformance.seen].filter((s) => / 2\d\d$/.test(s)).map((s) => s.replace(/ \d+$/, "")));
+    const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+      HTTP_METHODS.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(operations.filter((op) => !succeeded.has(op)), "documented operations this suite never exercised").toEqual([]);
+    const statuses = new Set([...conformance.seen].map((s) => s.split(" ").pop()));
+    for (const status of ["200", "201", "400", "401", "404", "405", "406", "409", "413", "415"]) expect(statuses).toContain(status);
+  });
+});
