@@ -16,6 +16,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, inject, it, type ExpectStatic } from "vitest";
+import { rejection, sleep, step, unique, until } from "./wait";
 
 const require = createRequire(import.meta.url);
 const WS = require("ws");
@@ -48,46 +49,6 @@ const ChatKitty = require("chatkitty").default;
 
 const baseUrl = inject("baseUrl");
 const host = new URL(baseUrl).host;
-
-// ── helpers ───────────────────────────────────────────────────────────────────────────────────
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Awaits an SDK promise, failing with the step's name if it does not settle in time. (The SDK is untyped here: `any`.) */
-const step = (what: string, promise: Promise<any>, ms = 5000): Promise<any> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: the SDK promise did not settle within ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-
-/** Waits until `condition()` holds, failing with `what` (and `detail()`) after a timeout. */
-const until = async (what: string, condition: () => boolean, detail: () => unknown = () => "", ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms. ${JSON.stringify(detail())?.slice(0, 1500) ?? ""}`);
-    await sleep(20);
-  }
-};
-
-/** A rejection of an SDK promise: its ChatKitty error type, or a timeout. */
-const rejection = async (what: string, promise: Promise<unknown>, ms = 3000) => {
-  try {
-    await step(what, promise, ms);
-  } catch (e: any) {
-    return e;
-  }
-  throw new Error(`${what}: resolved, expected a rejection`);
-};
-
-const unique = (label: string) => `${label}-${randomUUID()}`;
 
 // ── Platform API ──────────────────────────────────────────────────────────────────────────────
 let token = "";
