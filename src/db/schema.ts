@@ -205,7 +205,4 @@ export const userTokens = sqliteTable(
   (t) => [uniqueIndex("user_tokens_token_unique").on(t.token), index("user_tokens_user_idx").on(t.userId, t.id)],
 );
 
-export type ApplicationRow = typeof applications.$inferSelect;
-export type UserRow = typeof users.$inferSelect;
-export type ChannelRow = typeof channels.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;

@@ -222,15 +222,6 @@ export const insertUserMessage = (
     .returning({ id: messages.id, createdAt: messages.createdAt })
     .get();
 
-export const isChannelMember = async (db: Db, channelId: number, userId: number) =>
-  Boolean(
-    await db
-      .select({ c: channelMembers.channelId })
-      .from(channelMembers)
-      .where(and(eq(channelMembers.channelId, channelId), eq(channelMembers.userId, userId)))
-      .get(),
-  );
-
 /**
  * Moves the member's read marker forward to `messageId`, or to the channel's newest message when
  * omitted; never backwards.
