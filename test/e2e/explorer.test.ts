@@ -10,43 +10,27 @@
  * or `UPDATE_SCREENSHOT=1` is set (`UPDATE_SCREENSHOT=1 npm test -- test/e2e/explorer.test.ts`);
  * otherwise it goes to .ci/out/explorer.png (ignored by git), so a test run leaves the tree clean.
  *
- * Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`), driven by
- * playwright-core (no bundled browser download).
+ * The browser is found by ./browser.ts: CHROMIUM_PATH, a system Chrome/Chromium, or the one the
+ * `@sparticuz/chromium` devDependency brings, so a machine with only Node and npm runs it too.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
+import { launchChromium } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const root = path.resolve(import.meta.dirname, "../..");
-const CHROMIUM = "/usr/bin/chromium";
 const README_SCREENSHOT = path.join(root, "docs/explorer.png");
 const SCREENSHOT =
   process.env.UPDATE_SCREENSHOT === "1" || !existsSync(README_SCREENSHOT) ? README_SCREENSHOT : path.join(root, ".ci/out/explorer.png");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}. The API Explorer's browser test drives Debian's chromium package ` +
-        "through playwright-core; install it with: apt-get update && apt-get install -y chromium",
-    );
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
