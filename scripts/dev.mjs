@@ -5,7 +5,10 @@
  *  2. Pending migrations are applied to the local D1 database.
  *  3. The demo application ("Acme Demo", client `acme` / `acmesecret`, the seed document's
  *     example credentials) is inserted once; re-runs change nothing.
- *  4. `wrangler dev --port 8787` runs in the foreground with any extra arguments passed through.
+ *  4. `wrangler dev --port 8787` runs in the foreground with any extra arguments passed through,
+ *     and with PUBLIC_BASE_URL set to the address it serves (unless .dev.vars or a `--var` sets
+ *     one): a local server accepts any Host header, and links and file URLs must never be built
+ *     from one a client made up.
  * @example npm run dev -- --ip 127.0.0.1
  */
 import { randomUUID } from "node:crypto";
@@ -118,6 +121,24 @@ const seedDemoApplication = (persistTo) => {
   console.log(`  API key:       ${row.key}`);
 };
 
+/** The value of `--flag value` or `--flag=value` among wrangler's arguments. */
+const flagValue = (args, flag) => {
+  const at = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (at < 0) return undefined;
+  return args[at].includes("=") ? args[at].slice(flag.length + 1) : args[at + 1];
+};
+
+/** The origin `wrangler dev` will serve: its --ip (when it names one host) and --port. */
+const servedOrigin = (args) => {
+  const ip = flagValue(args, "--ip");
+  const host = !ip || ip === "0.0.0.0" || ip === "::" || ip === "*" ? "localhost" : ip.includes(":") ? `[${ip}]` : ip;
+  return `http://${host}:${flagValue(args, "--port") ?? DEFAULT_PORT}`;
+};
+
+const hasPublicBaseUrl = (args) =>
+  args.some((a, i) => a.startsWith("PUBLIC_BASE_URL") && args[i - 1] === "--var") ||
+  (existsSync(DEV_VARS) && /^\s*PUBLIC_BASE_URL\s*=\s*\S/m.test(readFileSync(DEV_VARS, "utf8")));
+
 runMain(async () => {
   const extraArgs = process.argv.slice(2);
 
@@ -134,6 +155,7 @@ runMain(async () => {
   seedDemoApplication(persistTo);
 
   // A --port given on the command line wins over the default (wrangler rejects it twice).
-  const hasPort = extraArgs.some((a) => a === "--port" || a.startsWith("--port="));
-  process.exitCode = await execWrangler(["dev", ...(hasPort ? [] : ["--port", DEFAULT_PORT]), ...extraArgs]);
+  const hasPort = flagValue(extraArgs, "--port") !== undefined;
+  const publicBase = hasPublicBaseUrl(extraArgs) ? [] : ["--var", `PUBLIC_BASE_URL:${servedOrigin(extraArgs)}`];
+  process.exitCode = await execWrangler(["dev", ...(hasPort ? [] : ["--port", DEFAULT_PORT]), ...publicBase, ...extraArgs]);
 });

@@ -1,7 +1,7 @@
 import type { Config } from "./config";
 import type { Db } from "./db/client";
 import type { Links } from "./http/links";
-import type { VerifiedToken } from "./auth/tokens";
+import type { Grant, VerifiedToken } from "./auth/tokens";
 
 /** Hono's environment for this Worker: generated bindings plus per-request variables. */
 export interface AppEnv {
@@ -13,5 +13,7 @@ export interface AppEnv {
     db: Db;
     /** Set by the bearer middleware on every `/v1` request. */
     auth: VerifiedToken;
+    /** Set on chat-session uploads (`/stompx/v1/...`): the verified write grant. */
+    grant: Grant;
   };
 }

@@ -1,6 +1,20 @@
 import { createApp } from "./app";
+import { createDb } from "./db/client";
+import { drainFileDeletions } from "./files/deletions";
+import { sweepIdempotencyKeys } from "./resources/messages/messages.idempotency";
 
 export { ChannelRoom } from "./durable/channel-room";
 export { SessionShard } from "./realtime/session-shard";
 
-export default createApp() satisfies ExportedHandler<Env>;
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  /**
+   * The cron in wrangler.toml: retries file deletions that failed after their commit and forgets
+   * expired idempotency keys. Each part logs its own failures and leaves the rest for next time.
+   */
+  async scheduled(_controller, env, _ctx) {
+    await Promise.allSettled([drainFileDeletions(env), sweepIdempotencyKeys(createDb(env.DB), Date.now())]);
+  },
+} satisfies ExportedHandler<Env>;

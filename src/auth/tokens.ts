@@ -142,14 +142,20 @@ export interface Grant {
   applicationId: number;
   userId: number;
   purpose: GrantPurpose;
+  /**
+   * The challenge token that admitted the session (applications that require authenticated
+   * sessions): a grant stops working when that token is revoked, as the session does.
+   */
+  tokenId?: number;
 }
 
 /**
  * A grant is a short ES256 JWT signed with the token key. It lives as long as an access token:
- * the SDK caches it for the whole session and never asks again.
+ * the SDK caches it for the whole session and never asks again, so what it allows is checked
+ * again on every use (the user, their membership, the token it was issued under).
  */
 export const signGrant = (keys: SigningKeys, grant: Grant, options: { issuer: string; ttlSeconds: number }) =>
-  new SignJWT({ application_id: grant.applicationId, purpose: grant.purpose })
+  new SignJWT({ application_id: grant.applicationId, purpose: grant.purpose, ...(grant.tokenId !== undefined ? { token_id: grant.tokenId } : {}) })
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keys.kid })
     .setIssuer(options.issuer)
     .setSubject(String(grant.userId))
@@ -173,8 +179,10 @@ export const verifyGrant = async (
     });
     const applicationId = payload.application_id;
     const userId = Number(payload.sub);
+    const tokenId = payload.token_id;
     if (payload.purpose !== purpose || typeof applicationId !== "number" || !Number.isSafeInteger(userId)) return undefined;
-    return { applicationId, userId, purpose };
+    if (tokenId !== undefined && typeof tokenId !== "number") return undefined;
+    return { applicationId, userId, purpose, ...(tokenId !== undefined ? { tokenId } : {}) };
   } catch (e) {
     if (e instanceof errors.JOSEError) return undefined;
     throw e;

@@ -205,4 +205,48 @@ export const userTokens = sqliteTable(
   (t) => [uniqueIndex("user_tokens_token_unique").on(t.token), index("user_tokens_user_idx").on(t.userId, t.id)],
 );
 
+/**
+ * `Idempotency-Key`s of message POSTs to persisted channels: a retry with the same key answers
+ * the message the first request created instead of sending a second one. The row is written in
+ * the same transaction as the message, so a key never names a message that was not stored.
+ * `message_id` has no foreign key: a deleted message leaves its key behind (a retry then learns
+ * the message is gone rather than sending it again). Rows older than a day are ignored and swept.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    /** SHA-256 (hex) of what the request asked for; the same key with another request is refused. */
+    fingerprint: text("fingerprint").notNull(),
+    messageId: integer("message_id").notNull(),
+    createdAt: createdAt(),
+  },
+  // The sweep deletes by age.
+  (t) => [primaryKey({ columns: [t.applicationId, t.key] }), index("idempotency_keys_created_idx").on(t.createdAt)],
+);
+
 export type MessageRow = typeof messages.$inferSelect;
+
+/**
+ * Stored files waiting to be deleted from R2 (an outbox). A row is written in the same transaction
+ * that deletes whatever referred to the files (a message, a user's messages, a channel), and
+ * removed once R2 has deleted them; a failed deletion stays here and is retried by the scheduled
+ * sweep (files/deletions.ts). Downloads refuse a file while its deletion is pending, so a file
+ * is unreachable from the moment the delete was answered. No foreign key: the row must outlive
+ * the application, channel or user it came from.
+ */
+export const fileDeletions = sqliteTable(
+  "file_deletions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    applicationId: integer("application_id").notNull(),
+    /** One object key (`<app>/<channel>/<uuid>`), or a prefix ending in `/` (a whole channel). */
+    target: text("target").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [index("file_deletions_target_idx").on(t.target)],
+);

@@ -19,11 +19,15 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../config";
 import type { StoredFile } from "../db/schema";
 import { createDb } from "../db/client";
-import { channelMemberIds } from "../realtime/chat.queries";
+import { retryTransient } from "./retry";
+import { channelMembersToNotify } from "../realtime/chat.queries";
 import { sessionShardStub, shardName } from "../realtime/shards";
 import { messageCreatedEvent, toEphemeralChatMessage } from "../realtime/resources";
+import { IDEMPOTENCY_KEY_TTL_MS, type IdempotencyClaim } from "../resources/messages/messages.idempotency";
 
 const NOTIFY_LIMIT = 1000;
+/** Idempotency keys an OPEN channel's room remembers (memory, like its messages): the newest. */
+const KEY_LIMIT = 1000;
 
 export interface EphemeralMessage {
   /** Position in this object's stream; a cursor key, never shown as an id. */
@@ -56,6 +60,9 @@ export interface NotifyMembers {
   notification: string;
 }
 
+/** What `postOnce` did: held a new message, found the key's earlier one, or found it used for another request. */
+export type KeyedPost = { outcome: "created" | "replayed"; message: EphemeralMessage } | { outcome: "conflict" };
+
 /** Where a published event came from: the sender's connection gets it with its receipt. */
 export interface Origin {
   shard: string;
@@ -74,6 +81,8 @@ export class ChannelRoom extends DurableObject<Env> {
   private registryReady: boolean | undefined;
   /** Per shard, the delivery chain that keeps events in order on its sockets. */
   private readonly chains = new Map<string, Promise<void>>();
+  /** Idempotency key → its message, oldest first; bounded by KEY_LIMIT and a day. */
+  private readonly keys = new Map<string, { fingerprint: string; at: number; message: Promise<EphemeralMessage> }>();
 
   /** Appends an ephemeral message, dropping the oldest beyond the bound, and publishes it. */
   async post(channelId: number, message: NewEphemeralMessage, origin?: Origin): Promise<EphemeralMessage> {
@@ -83,6 +92,33 @@ export class ChannelRoom extends DurableObject<Env> {
     if (this.messages.length > this.limit) this.messages.splice(0, this.messages.length - this.limit);
     await this.publish(channelId, messageCreatedEvent(toEphemeralChatMessage(channelId, stored)), origin);
     return stored;
+  }
+
+  /**
+   * `post` once per idempotency key: a retry gets the message the key first posted (even after it
+   * left the backlog). The key is remembered before the first await, so concurrent retries wait
+   * for the same message; a post that fails forgets it, so the retry can try again.
+   */
+  async postOnce(channelId: number, message: NewEphemeralMessage, claim: IdempotencyClaim): Promise<KeyedPost> {
+    const now = Date.now();
+    const earlier = this.keys.get(claim.key);
+    if (earlier && now - earlier.at < IDEMPOTENCY_KEY_TTL_MS) {
+      return earlier.fingerprint === claim.fingerprint ? { outcome: "replayed", message: await earlier.message } : { outcome: "conflict" };
+    }
+    // Delete first: re-setting an existing key would keep its old place in the insertion order.
+    this.keys.delete(claim.key);
+    const entry = { fingerprint: claim.fingerprint, at: now, message: this.post(channelId, message) };
+    this.keys.set(claim.key, entry);
+    for (const [key, { at }] of this.keys) {
+      if (this.keys.size <= KEY_LIMIT && now - at < IDEMPOTENCY_KEY_TTL_MS) break;
+      this.keys.delete(key);
+    }
+    try {
+      return { outcome: "created", message: await entry.message };
+    } catch (e) {
+      if (this.keys.get(claim.key) === entry) this.keys.delete(claim.key);
+      throw e;
+    }
   }
 
   /** Up to `count` messages with `seq <= atMost` (all when undefined), newest first. */
@@ -146,14 +182,15 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   private async notifyMembers(channelId: number, { applicationId, senderId, notification }: NotifyMembers) {
     try {
-      const members = await channelMemberIds(createDb(this.env.DB), applicationId, channelId, senderId, NOTIFY_LIMIT);
-      const byShard = new Map<string, number[]>();
-      for (const userId of members) {
-        const shard = shardName(this.env, applicationId, userId);
-        byShard.set(shard, [...(byShard.get(shard) ?? []), userId]);
+      const membersReadAt = Date.now();
+      const members = await channelMembersToNotify(createDb(this.env.DB), applicationId, channelId, senderId, NOTIFY_LIMIT);
+      const byShard = new Map<string, { id: number; name: string }[]>();
+      for (const user of members) {
+        const shard = shardName(this.env, applicationId, user.name);
+        byShard.set(shard, [...(byShard.get(shard) ?? []), user]);
       }
       await Promise.all(
-        [...byShard].map(([shard, userIds]) => sessionShardStub(this.env, shard).notify(channelId, userIds, notification)),
+        [...byShard].map(([shard, users]) => sessionShardStub(this.env, shard).notify(channelId, users, notification, membersReadAt)),
       );
     } catch (e) {
       console.error(JSON.stringify({ level: "error", event: "notify_failed", channelId, error: String(e) }));
@@ -189,6 +226,37 @@ export class ChannelRoom extends DurableObject<Env> {
     this.registryReady = true;
   }
 }
+
+/**
+ * Live delivery of a message that is already saved: best effort. A saved message is never turned
+ * into an error because its fan-out failed (the client would retry and save it twice): transient
+ * room failures are retried, then given up and logged; watchers see the message on their next
+ * fetch. Returns whether the room took it.
+ */
+export const publishSaved = async (
+  room: DurableObjectStub<ChannelRoom>,
+  channelId: number,
+  event: string,
+  origin?: Origin,
+  notify?: NotifyMembers,
+): Promise<boolean> => {
+  try {
+    await retryTransient(() => room.publish(channelId, event, origin, notify));
+    return true;
+  } catch (e) {
+    console.error(JSON.stringify({ level: "error", event: "publish_failed", channelId, error: e instanceof Error ? e.message : String(e) }));
+    return false;
+  }
+};
+
+/** Tells a deleted channel's room to forget everything; best effort (logged), like `publishSaved`. */
+export const clearRoom = async (env: Env, applicationId: number, channelId: number) => {
+  try {
+    await retryTransient(() => channelRoomStub(env, applicationId, channelId).clear());
+  } catch (e) {
+    console.error(JSON.stringify({ level: "error", event: "room_clear_failed", channelId, error: e instanceof Error ? e.message : String(e) }));
+  }
+};
 
 /** The one place that names a channel's room. @example await channelRoomStub(env, 1, 7).post(msg) */
 export const channelRoomStub = (env: Env, applicationId: number, channelId: number) =>

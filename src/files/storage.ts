@@ -4,6 +4,7 @@
  * with the channel. Whoever holds a file's URL may download it, like any chat attachment link;
  * the SDK's `?grant=` suffix is accepted and ignored (it is missing on later history pages).
  */
+import { chunked } from "../db/chunks";
 import type { StoredFile } from "../db/schema";
 
 export const fileKey = (applicationId: number, channelId: number) => `${applicationId}/${channelId}/${crypto.randomUUID()}`;
@@ -26,20 +27,23 @@ export const putFile = async (
   return { type: "HOSTED", url: fileUrl(baseUrl, key, name), name, contentType, size: file.size, key };
 };
 
+/** The most keys one R2 `delete` call accepts (and the most objects one `list` page returns). */
+export const R2_MAX_KEYS_PER_CALL = 1000;
+
 /** Deletes every object under the prefixes (e.g. a deleted channel's `<appId>/<channelId>/`). */
 export const deleteFilesUnder = async (bucket: R2Bucket, prefix: string) => {
   for (let cursor: string | undefined, more = true; more; ) {
-    const page = await bucket.list({ prefix, cursor, limit: 1000 });
+    const page = await bucket.list({ prefix, cursor, limit: R2_MAX_KEYS_PER_CALL });
     if (page.objects.length > 0) await bucket.delete(page.objects.map((o) => o.key));
     more = page.truncated;
     cursor = page.truncated ? page.cursor : undefined;
   }
 };
 
-/** Deletes the objects of hosted files (external ones have no key). */
+/** Deletes the objects of hosted files (external ones have no key), any number of them. */
 export const deleteFiles = async (bucket: R2Bucket, files: (StoredFile | null | undefined)[]) => {
   const keys = files.flatMap((f) => (f?.key ? [f.key] : []));
-  if (keys.length > 0) await bucket.delete(keys);
+  for (const chunk of chunked(keys, R2_MAX_KEYS_PER_CALL)) await bucket.delete(chunk);
 };
 
 /**

@@ -2,12 +2,13 @@
  * One place that decides error bodies and statuses (contract §5):
  * `{error, message, timestamp, properties?}` as `application/json`.
  * Handlers throw `ApiError`; `onError` renders it. Unknown errors are logged with the request id
- * and answered with a bare 500, so no stack trace, SQL or internal detail ever reaches a client.
+ * and answered with a bare 500, so no stack trace, SQL or internal detail ever reaches a client;
+ * transient failures of D1, R2 or a Durable Object are a 503 with `Retry-After` instead.
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { isForeignKeyViolation } from "../db/errors";
+import { isForeignKeyViolation, isTransientError } from "../db/errors";
 
 const STATUS = {
   InvalidRequestError: 400,
@@ -77,6 +78,32 @@ const fromHttpException = (e: HTTPException): ApiError => {
   }
 };
 
+/**
+ * Seconds a client should wait after a transient failure: long enough for a reset object to
+ * restart or a queue to drain, short enough that a person barely notices.
+ */
+export const TRANSIENT_RETRY_AFTER_SECONDS = 5;
+
+const serviceUnavailable = () =>
+  new ApiError(
+    "ServiceUnavailableError",
+    `The service is briefly unavailable; retry after ${TRANSIENT_RETRY_AFTER_SECONDS} seconds`,
+    { retryAfterSeconds: TRANSIENT_RETRY_AFTER_SECONDS },
+    { "Retry-After": String(TRANSIENT_RETRY_AFTER_SECONDS) },
+  );
+
+const logFailure = (c: Context, level: "warn" | "error", err: unknown) => {
+  console[level](
+    JSON.stringify({
+      level,
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+    }),
+  );
+};
+
 export const onError: ErrorHandler = (err, c) => {
   if (err instanceof ApiError) return errorResponse(c, err);
   if (err instanceof HTTPException) return errorResponse(c, fromHttpException(err));
@@ -85,15 +112,12 @@ export const onError: ErrorHandler = (err, c) => {
   if (isForeignKeyViolation(err)) {
     return errorResponse(c, new ApiError("ResourceNotFoundError", "A resource this request refers to was deleted meanwhile"));
   }
-  console.error(
-    JSON.stringify({
-      level: "error",
-      requestId: c.get("requestId"),
-      method: c.req.method,
-      path: c.req.path,
-      error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
-    }),
-  );
+  // Logged too (as a warning): a run of them is an incident worth seeing.
+  if (isTransientError(err)) {
+    logFailure(c, "warn", err);
+    return errorResponse(c, serviceUnavailable());
+  }
+  logFailure(c, "error", err);
   return errorResponse(c, new ApiError("InternalServerError", "Internal server error"));
 };
 

@@ -37,7 +37,7 @@ const rateLimit = (limiter: (env: Env) => RateLimit | undefined, keyOf: KeyOf, w
   createMiddleware<AppEnv>(async (c, next) => {
     const binding = limiter(c.env);
     const key = binding ? await keyOf(c) : undefined;
-    if (binding && key !== undefined && !(await allowed(binding, key.slice(0, MAX_KEY_CHARS), c))) {
+    if (key !== undefined && !(await allowed(binding, key, c))) {
       throw new ApiError(
         "TooManyRequestsError",
         `Too many requests ${what}; retry after ${RETRY_AFTER_SECONDS} seconds`,
@@ -48,9 +48,11 @@ const rateLimit = (limiter: (env: Env) => RateLimit | undefined, keyOf: KeyOf, w
     await next();
   });
 
-const allowed = async (binding: RateLimit, key: string, c: Context<AppEnv>): Promise<boolean> => {
+/** Counts one request under `key`; a binding that is missing or fails lets it through. */
+export const allowed = async (binding: RateLimit | undefined, key: string, c: Context<AppEnv>): Promise<boolean> => {
+  if (!binding) return true;
   try {
-    return (await binding.limit({ key })).success;
+    return (await binding.limit({ key: key.slice(0, MAX_KEY_CHARS) })).success;
   } catch (e) {
     console.error(
       JSON.stringify({ level: "error", event: "rate_limit_failed", requestId: c.get("requestId"), error: e instanceof Error ? e.message : String(e) }),

@@ -9,8 +9,9 @@ import type { Db } from "../db/client";
 import { CHANNEL_TYPES, type ChannelType, type JsonObject } from "../db/schema";
 import { findOrCreateDirectChannel, insertChannel, listMembersPage } from "../resources/channels/channels.queries";
 import { MAX_DIRECT_MEMBERS } from "../resources/channels/channels.schemas";
-import { channelRoomStub, type Origin } from "../durable/channel-room";
+import { channelRoomStub, publishSaved, type Origin } from "../durable/channel-room";
 import { signGrant, signingKeys } from "../auth/tokens";
+import { isSafePublicUrl, MAX_URL_LENGTH, safeUrlRule } from "../http/urls";
 import {
   channelHasUnread,
   countUnreadChannels,
@@ -56,6 +57,8 @@ export interface ChatContext {
   env: Env;
   applicationId: number;
   userId: number;
+  /** The challenge token that admitted the session, if any: grants carry it (auth/tokens.ts). */
+  tokenId?: number | undefined;
   /** This connection, for routing the result of a message it sends. */
   origin: Origin;
 }
@@ -115,7 +118,12 @@ export const answerRelay = async (ctx: ChatContext, route: Extract<Route, { kind
       const config = readConfig(ctx.env);
       const grant = await signGrant(
         await signingKeys(ctx.env.JWT_PRIVATE_KEY),
-        { applicationId: ctx.applicationId, userId: ctx.userId, purpose: route.name === "meReadGrant" ? "file:read" : "file:write" },
+        {
+          applicationId: ctx.applicationId,
+          userId: ctx.userId,
+          purpose: route.name === "meReadGrant" ? "file:read" : "file:write",
+          ...(ctx.tokenId !== undefined ? { tokenId: ctx.tokenId } : {}),
+        },
         { issuer: config.tokenIssuer, ttlSeconds: config.tokenTtlSeconds },
       );
       return { grant };
@@ -176,6 +184,13 @@ const optionalString = (body: Record<string, unknown>, key: string, max: number)
   return v;
 };
 
+/** A URL other users' apps will load (`http/urls.ts`); null or "" clears it. */
+const optionalUrl = (body: Record<string, unknown>, key: string): string | null | undefined => {
+  const v = optionalString(body, key, MAX_URL_LENGTH);
+  if (v && !isSafePublicUrl(v)) throw new ChatError("InvalidRequestError", safeUrlRule(key));
+  return v;
+};
+
 const requireName = (v: unknown, field: string) => {
   if (typeof v !== "string" || v.trim() === "" || v.length > LIMITS.nameLength) {
     throw new ChatError("InvalidChannelNameError", `${field} must be a non-blank string of at most ${LIMITS.nameLength} characters`);
@@ -194,7 +209,7 @@ export const performAction = async (
     case "meUpdate": {
       const changes = {
         displayName: optionalString(body, "displayName", LIMITS.nameLength),
-        displayPictureUrl: optionalString(body, "displayPictureUrl", 2048),
+        displayPictureUrl: optionalUrl(body, "displayPictureUrl"),
         ...(body.properties === undefined ? {} : { properties: isObject(body.properties) ? body.properties : invalidProperties() }),
       };
       const editable = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
@@ -243,8 +258,7 @@ export const performAction = async (
         throw new ChatError("InvalidMessageError", `body must be a string of 1 to ${LIMITS.messageBodyLength} characters`);
       }
       if (body.type !== undefined && body.type !== "TEXT") throw new ChatError("InvalidMessageError", "type must be TEXT");
-      await sendTextMessage(ctx, route.id, text);
-      return undefined;
+      return sendTextMessage(ctx, route.id, text);
     }
     case "channelRead": {
       await requireMembership(ctx, route.id);
@@ -279,7 +293,7 @@ const memberIds = (members: unknown): number[] => {
  * through the channel's room, which returns it to the sender with its receipt and to everyone
  * else watching the channel. Sending marks the channel read up to that message for the sender.
  */
-const sendTextMessage = async (ctx: ChatContext, channelId: number, text: string) => {
+const sendTextMessage = async (ctx: ChatContext, channelId: number, text: string): Promise<ActionResult | undefined> => {
   const channel = await requireMembership(ctx, channelId);
   const room = channelRoomStub(ctx.env, ctx.applicationId, channelId);
   const sender = await findChatUser(ctx.db, ctx.applicationId, ctx.userId);
@@ -287,17 +301,21 @@ const sendTextMessage = async (ctx: ChatContext, channelId: number, text: string
   if (channel.type === "OPEN") {
     const { properties: _p, ...user } = toChatUser(sender);
     await room.post(channelId, { type: "TEXT", body: text, user }, ctx.origin);
-    return;
+    return undefined;
   }
   const row = await insertUserMessage(ctx.db, ctx.applicationId, channelId, ctx.userId, { type: "TEXT", body: text });
   const message = toChatMessage({ ...row, channelId, type: "TEXT", body: text, file: null, properties: {}, user: sender });
-  await Promise.all([
-    room.publish(channelId, messageCreatedEvent(message), ctx.origin, {
+  const [published] = await Promise.all([
+    publishSaved(room, channelId, messageCreatedEvent(message), ctx.origin, {
       applicationId: ctx.applicationId,
       senderId: ctx.userId,
       notification: messageNotification(channel, message),
     }),
     markRead(ctx.db, ctx.applicationId, channelId, ctx.userId, row.id),
   ]);
+  // Saved but not fanned out: the sender still gets its result (with its receipt) from here.
+  if (published) return undefined;
+  const topics = [dest.channelMessagesTopic(channelId), dest.channelTopic(channelId), dest.userChannelsTopic(ctx.userId)];
+  return { type: "thread.message.created", resource: message, carriers: topics };
 };
 

@@ -4,6 +4,7 @@
  * every user of the application, PRIVATE ones only to their members.
  */
 import { and, count, desc, eq, inArray, lte, ne, or, sql } from "drizzle-orm";
+import { chunked, MAX_BOUND_PARAMETERS } from "../db/chunks";
 import type { Db } from "../db/client";
 import { applications, channelMembers, channels, messages, users, type ChannelType, type JsonObject, type StoredFile } from "../db/schema";
 
@@ -150,11 +151,16 @@ export const joinChannel = async (db: Db, applicationId: number, userId: number,
   return true;
 };
 
-/** Ids of the given users that belong to the application. */
-export const existingUserIds = async (db: Db, applicationId: number, ids: number[]) =>
-  ids.length === 0
-    ? []
-    : (await db.select({ id: users.id }).from(users).where(and(eq(users.applicationId, applicationId), inArray(users.id, ids)))).map((u) => u.id);
+/** Ids per lookup of users or channels by id: the statement also binds the application id. */
+const IDS_PER_LOOKUP = MAX_BOUND_PARAMETERS - 1;
+
+/** Ids of the given users that belong to the application (each once), in one round trip. */
+export const existingUserIds = async (db: Db, applicationId: number, ids: number[]) => {
+  const [first, ...rest] = chunked([...new Set(ids)], IDS_PER_LOOKUP).map((chunk) =>
+    db.select({ id: users.id }).from(users).where(and(eq(users.applicationId, applicationId), inArray(users.id, chunk))),
+  );
+  return first ? (await db.batch([first, ...rest])).flat().map((u) => u.id) : [];
+};
 
 export const chatMessageColumns = {
   id: messages.id,
@@ -241,39 +247,45 @@ export const markRead = (db: Db, applicationId: number, channelId: number, userI
     );
 };
 
-/** Members of a channel other than `exceptUserId`, for notifications (bounded). */
-export const channelMemberIds = async (
+/** Members of a channel other than `exceptUserId` (ids and names: names pick shards), for notifications (bounded). */
+export const channelMembersToNotify = (
   db: Db,
   applicationId: number,
   channelId: number,
   exceptUserId: number | null,
   limit: number,
 ) =>
-  (
-    await db
-      .select({ id: channelMembers.userId })
-      .from(channelMembers)
-      .where(
-        and(
-          eq(channelMembers.applicationId, applicationId),
-          eq(channelMembers.channelId, channelId),
-          exceptUserId === null ? undefined : ne(channelMembers.userId, exceptUserId),
-        ),
-      )
-      .limit(limit)
-  ).map((r) => r.id);
-
-
-/** The members of each of these (DIRECT) channels, for presenting them. */
-export const membersOfChannels = async (db: Db, applicationId: number, channelIds: number[]) => {
-  const byChannel = new Map<number, ChatUserRow[]>();
-  if (channelIds.length === 0) return byChannel;
-  const rows = await db
-    .select({ channelId: channelMembers.channelId, ...chatUserColumns })
+  db
+    .select({ id: users.id, name: users.name })
     .from(channelMembers)
     .innerJoin(users, eq(users.id, channelMembers.userId))
-    .where(and(eq(channelMembers.applicationId, applicationId), inArray(channelMembers.channelId, channelIds)))
-    .orderBy(users.id);
-  for (const { channelId, ...user } of rows) byChannel.set(channelId, [...(byChannel.get(channelId) ?? []), user as ChatUserRow]);
+    .where(
+      and(
+        eq(channelMembers.applicationId, applicationId),
+        eq(channelMembers.channelId, channelId),
+        exceptUserId === null ? undefined : ne(channelMembers.userId, exceptUserId),
+      ),
+    )
+    .limit(limit);
+
+
+/**
+ * The members of each of these (DIRECT) channels, ascending id, for presenting them; one round
+ * trip. A channel's members all come from the one chunk that names it, so each list stays sorted.
+ */
+export const membersOfChannels = async (db: Db, applicationId: number, channelIds: number[]) => {
+  const byChannel = new Map<number, ChatUserRow[]>();
+  const [first, ...rest] = chunked([...new Set(channelIds)], IDS_PER_LOOKUP).map((chunk) =>
+    db
+      .select({ channelId: channelMembers.channelId, ...chatUserColumns })
+      .from(channelMembers)
+      .innerJoin(users, eq(users.id, channelMembers.userId))
+      .where(and(eq(channelMembers.applicationId, applicationId), inArray(channelMembers.channelId, chunk)))
+      .orderBy(users.id),
+  );
+  if (!first) return byChannel;
+  for (const { channelId, ...user } of (await db.batch([first, ...rest])).flat()) {
+    byChannel.set(channelId, [...(byChannel.get(channelId) ?? []), user as ChatUserRow]);
+  }
   return byChannel;
 };

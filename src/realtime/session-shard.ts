@@ -12,31 +12,59 @@
 import { DurableObject } from "cloudflare:workers";
 import { LIMITS, readConfig } from "../config";
 import { createDb } from "../db/client";
-import { isForeignKeyViolation } from "../db/errors";
+import { isForeignKeyViolation, isTransientError } from "../db/errors";
+import { illFormedTextPath } from "../http/text";
 import { channelRoomStub, type Origin } from "../durable/channel-room";
 import { answerRelay, ChatError, performAction, type ChatContext } from "./chat.handlers";
-import { findVisibleChannel } from "./chat.queries";
+import { findOrCreateGuest, findVisibleChannel } from "./chat.queries";
 import { dest, ERRORS_QUEUE, parseDestination, type Route } from "./destinations";
 import { FrameRate } from "./frame-rate";
+import { userTag } from "./shards";
 import { FrameError, parseFrames, serializeFrame, type Frame } from "./stomp";
+import { MAX_ID_CHARS, SubscriptionStore } from "./subscription-store";
 
 /** Who a socket belongs to; kept in its attachment so it survives hibernation. */
 interface Connection {
   conn: string;
   applicationId: number;
+  userName: string;
+  /** 0 until CONNECT found (or created) the user; known from the start for authenticated sessions. */
   userId: number;
+  /** The challenge token that admitted an authenticated session: revoking it ends the session. */
+  tokenId?: number;
   shard: string;
   connected: boolean;
 }
 
-/** Headers the Worker sets on the upgrade it forwards here (never taken from clients). */
-export const SHARD_HEADERS = { applicationId: "X-Kitty-Application", userId: "X-Kitty-User", shard: "X-Kitty-Shard" };
+/** What the Worker tells a shard about an upgrade it forwards (never taken from clients). */
+export interface ShardUpgrade {
+  applicationId: number;
+  userName: string;
+  shard: string;
+  authenticated?: { id: number; tokenId: number } | undefined;
+}
+
+const UPGRADE_HEADER = "X-Kitty-Upgrade";
+
+/** The upgrade's facts as one header of the request the Worker forwards to the shard. */
+export const encodeShardHeaders = (upgrade: ShardUpgrade) => ({ [UPGRADE_HEADER]: encodeURIComponent(JSON.stringify(upgrade)) });
+
+const decodeShardHeaders = (request: Request): ShardUpgrade => JSON.parse(decodeURIComponent(request.headers.get(UPGRADE_HEADER) ?? ""));
+
+/** Why the Platform API ends a user's live sessions: the ERROR frame each connection gets. */
+export interface SessionEnd {
+  error: "UserDeletedError" | "AccessRevokedError";
+  message: string;
+}
+
+/** A revocation older than this no longer holds back a notification (members are re-read per message). */
+const REVOCATION_MEMORY_MS = 60_000;
+/** Allowance for the clocks of two Durable Objects on different machines. */
+const CLOCK_SKEW_MS = 1_000;
 
 // Clients ping every 5 s; the runtime answers each "\n" with "\n" without waking the object, and
 // the client counts those answers as server activity (it expects some within 2 × 10 s).
 const CONNECTED_HEADERS = { version: "1.2", "heart-beat": "10000,5000", server: "kitty-edge/1" };
-
-const RELAY_MEMORY_MS = 24 * 60 * 60 * 1000;
 
 const nowIso = () => new Date().toISOString();
 
@@ -48,6 +76,7 @@ const asChatError = (e: unknown): ChatError => {
   if (e instanceof ChatError) return e;
   // A write racing a deletion (channel or user deleted meanwhile): refused by the database.
   if (isForeignKeyViolation(e)) return new ChatError("ResourceNotFoundError", "A resource this action refers to was deleted meanwhile");
+  if (isTransientError(e)) return new ChatError("ServiceUnavailableError", "Temporarily unavailable; try again");
   console.error(JSON.stringify({ level: "error", event: "chat_call_failed", error: e instanceof Error ? e.stack : String(e) }));
   return new ChatError("InternalServerError", "Internal server error");
 };
@@ -59,34 +88,39 @@ export class SessionShard extends DurableObject<Env> {
   private messageSeq = 0;
   /** Each connection's frame budget, in memory only (frame-rate.ts). */
   private frameRate = new FrameRate(readConfig(this.env).sessionFramesPer10s);
+  private readonly store: SubscriptionStore;
+  /**
+   * Bumped by every revocation, so a subscription checked against D1 while a revocation ran is
+   * checked again before it is registered.
+   */
+  private revocations = 0;
+  /** When each `user:channel` access was revoked here (kept `REVOCATION_MEMORY_MS`). */
+  private readonly revokedAt = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
-    const sql = ctx.storage.sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS subscriptions (
-      conn TEXT NOT NULL, sid TEXT NOT NULL, destination TEXT NOT NULL, PRIMARY KEY (conn, sid))`);
-    sql.exec("CREATE INDEX IF NOT EXISTS subscriptions_destination ON subscriptions (destination, conn)");
-    sql.exec(`CREATE TABLE IF NOT EXISTS answered_relays (
-      user_id INTEGER NOT NULL, sid TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (user_id, sid))`);
-    // After a restart (not a hibernation) every socket is gone: forget their subscriptions.
-    const live = new Set(ctx.getWebSockets().map((ws) => this.connectionOf(ws)?.conn));
-    for (const { conn } of sql.exec<{ conn: string }>("SELECT DISTINCT conn FROM subscriptions").toArray()) {
-      if (!live.has(conn)) sql.exec("DELETE FROM subscriptions WHERE conn = ?", conn);
-    }
-    sql.exec("DELETE FROM answered_relays WHERE at < ?", Date.now() - RELAY_MEMORY_MS);
+    this.store = new SubscriptionStore(ctx.storage.sql);
+    // After a restart (not a hibernation) every socket is gone.
+    this.store.forgetAllBut(new Set(ctx.getWebSockets().flatMap((ws) => this.connectionOf(ws)?.conn ?? [])), Date.now());
   }
 
-  /** Accepts a chat-session WebSocket forwarded by the Worker for an authenticated user. */
+  /** Accepts a chat-session WebSocket forwarded by the Worker; the user is settled at CONNECT. */
   override async fetch(request: Request): Promise<Response> {
-    const applicationId = Number(request.headers.get(SHARD_HEADERS.applicationId));
-    const userId = Number(request.headers.get(SHARD_HEADERS.userId));
-    const shard = request.headers.get(SHARD_HEADERS.shard) ?? "";
+    const { applicationId, userName, shard, authenticated } = decodeShardHeaders(request);
     const pair = new WebSocketPair();
     const server = pair[1];
     const conn = crypto.randomUUID();
-    this.ctx.acceptWebSocket(server, [conn, `user:${userId}`]);
-    server.serializeAttachment({ conn, applicationId, userId, shard, connected: false } satisfies Connection);
+    this.ctx.acceptWebSocket(server, [conn, userTag(userName)]);
+    server.serializeAttachment({
+      conn,
+      applicationId,
+      userName,
+      userId: authenticated?.id ?? 0,
+      ...(authenticated ? { tokenId: authenticated.tokenId } : {}),
+      shard,
+      connected: false,
+    } satisfies Connection);
     return new Response(null, { status: 101, webSocket: pair[0], headers: { "Sec-WebSocket-Protocol": "v12.stomp" } });
   }
 
@@ -122,12 +156,7 @@ export class SessionShard extends DurableObject<Env> {
    */
   async deliver(channelId: number, event: string, origin?: Origin): Promise<boolean> {
     const topic = dest.channelMessagesTopic(channelId);
-    const rows = this.ctx.storage.sql
-      .exec<{ conn: string; sid: string }>(
-        "SELECT conn, MIN(sid) AS sid FROM subscriptions WHERE destination = ? GROUP BY conn",
-        topic,
-      )
-      .toArray();
+    const rows = this.store.watchers(topic);
     for (const { conn, sid } of rows) {
       if (conn === origin?.conn) continue;
       const ws = this.socketOf(conn);
@@ -147,29 +176,52 @@ export class SessionShard extends DurableObject<Env> {
   /**
    * A notification for these users (all in this shard) about a message in a channel: delivered
    * on the notifications topic of each of their connections, unless one of them is watching the
-   * channel live (then the user already sees the message).
+   * channel live (then the user already sees the message). `membersReadAt` is when the room read
+   * the members: a user whose access to the channel was revoked here after (or about) then is
+   * skipped, so a removal the Platform API confirmed is never undone by a notification in flight.
    */
-  async notify(channelId: number, userIds: number[], notification: string): Promise<void> {
+  async notify(channelId: number, users: { id: number; name: string }[], notification: string, membersReadAt: number): Promise<void> {
     const watched = dest.channelMessagesTopic(channelId);
     const event = JSON.stringify({ type: "me.notification.created", version: "v1", resource: JSON.parse(notification) });
-    for (const userId of userIds) {
-      const sockets = this.ctx.getWebSockets(`user:${userId}`);
-      const conns = sockets.map((ws) => this.connectionOf(ws)?.conn).filter((c): c is string => Boolean(c));
-      if (conns.length === 0) continue;
-      const placeholders = conns.map(() => "?").join(", ");
-      const live = this.ctx.storage.sql
-        .exec(`SELECT 1 FROM subscriptions WHERE destination = ? AND conn IN (${placeholders}) LIMIT 1`, watched, ...conns)
-        .toArray();
-      if (live.length > 0) continue;
-      const topic = dest.userNotificationsTopic(userId);
-      for (const ws of sockets) {
-        const conn = this.connectionOf(ws)?.conn;
-        const sub = this.ctx.storage.sql
-          .exec<{ sid: string }>("SELECT sid FROM subscriptions WHERE conn = ? AND destination = ? LIMIT 1", conn ?? "", topic)
-          .toArray()[0];
+    for (const user of users) {
+      const revoked = this.revokedAt.get(`${user.id}:${channelId}`);
+      if (revoked !== undefined && revoked >= membersReadAt - CLOCK_SKEW_MS) continue;
+      const connections = this.connectionsOf(user);
+      if (connections.some(([, c]) => this.store.find(c.conn, watched))) continue;
+      const topic = dest.userNotificationsTopic(user.id);
+      for (const [ws, c] of connections) {
+        const sub = this.store.find(c.conn, topic);
         if (sub) this.sendMessage(ws, sub.sid, topic, event);
       }
     }
+  }
+
+  /**
+   * The user lost access to a channel (removed from a PRIVATE one): every subscription of theirs
+   * to its topics ends now, before the Platform API answers, so nothing of it reaches them later.
+   */
+  async revokeChannel(user: { id: number; name: string }, channelId: number): Promise<void> {
+    this.revocations++;
+    const now = Date.now();
+    for (const [key, at] of this.revokedAt) if (at < now - REVOCATION_MEMORY_MS) this.revokedAt.delete(key);
+    this.revokedAt.set(`${user.id}:${channelId}`, now);
+    const topics = [dest.channelTopic(channelId), dest.channelMessagesTopic(channelId)];
+    for (const [, c] of this.connectionsOf(user)) this.store.removeDestinations(c.conn, topics);
+  }
+
+  /**
+   * Ends the user's live sessions (all of them, or those a revoked challenge token admitted) with
+   * an ERROR frame: the user was deleted, or may no longer be admitted. Returns how many ended.
+   */
+  async endSessions(user: { id: number; name: string }, end: SessionEnd, tokenId?: number): Promise<number> {
+    this.revocations++;
+    let ended = 0;
+    for (const [ws, c] of this.connectionsOf(user)) {
+      if (tokenId !== undefined && c.tokenId !== tokenId) continue;
+      this.closeWithError(ws, end.error, end.message, 1008);
+      ended++;
+    }
+    return ended;
   }
 
   // ── frames ────────────────────────────────────────────────────────────────────────────────
@@ -189,9 +241,11 @@ export class SessionShard extends DurableObject<Env> {
     if (!connection.connected) {
       // Nothing counts before CONNECT (spec §2.4); the real client never sends anything earlier.
       if (frame.command !== "CONNECT" && frame.command !== "STOMP") return;
-      ws.serializeAttachment({ ...connection, connected: true } satisfies Connection);
-      ws.send(serializeFrame("CONNECTED", CONNECTED_HEADERS));
-      return;
+      return this.startSession(ws, connection);
+    }
+    for (const name of ["id", "receipt"] as const) {
+      const value = frame.headers[name];
+      if (value !== undefined && value.length > MAX_ID_CHARS) throw new FrameError(`The ${name} header is longer than ${MAX_ID_CHARS} characters`);
     }
     const refusal = this.frameRate.check(connection.conn, frame);
     if (refusal) return this.reportError(ws, connection, refusal.error, refusal.correlation);
@@ -199,7 +253,7 @@ export class SessionShard extends DurableObject<Env> {
       case "SUBSCRIBE":
         return this.subscribe(ws, connection, frame);
       case "UNSUBSCRIBE":
-        if (frame.headers.id) this.ctx.storage.sql.exec("DELETE FROM subscriptions WHERE conn = ? AND sid = ?", connection.conn, frame.headers.id);
+        if (frame.headers.id) this.store.remove(connection.conn, frame.headers.id);
         return;
       case "SEND":
         return this.send(ws, connection, frame);
@@ -218,6 +272,20 @@ export class SessionShard extends DurableObject<Env> {
     }
   }
 
+  /**
+   * CONNECT settles who the connection is: an authenticated session's user is known from the
+   * upgrade; a guest session's user is found by name, or created now. Only a CONNECT creates a
+   * user, so a socket that never sends one costs no storage.
+   */
+  private async startSession(ws: WebSocket, connection: Connection) {
+    const userId =
+      connection.userId || (await findOrCreateGuest(this.db(), connection.applicationId, connection.userName)).id;
+    if (this.closed.has(connection.conn)) return; // ended (e.g. its token revoked) meanwhile
+    ws.serializeAttachment({ ...connection, userId, connected: true } satisfies Connection);
+    this.store.expireRelayAnswers(Date.now());
+    ws.send(serializeFrame("CONNECTED", CONNECTED_HEADERS));
+  }
+
   private async subscribe(ws: WebSocket, connection: Connection, frame: Frame) {
     const { id: sid, destination, receipt } = frame.headers;
     const correlation = { ...(sid ? { "subscription-id": sid } : {}), ...(receipt ? { "receipt-id": receipt } : {}) };
@@ -234,21 +302,14 @@ export class SessionShard extends DurableObject<Env> {
     if (route.kind === "relay") return this.relay(ws, connection, sid, destination, route);
 
     // Re-subscribing an id replaces that subscription, so it does not count against the bound.
-    const count = this.ctx.storage.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM subscriptions WHERE conn = ? AND sid <> ?", connection.conn, sid)
-      .one().n;
-    if (count >= LIMITS.maxSubscriptionsPerConnection) {
+    if (this.store.countOthers(connection.conn, sid) >= LIMITS.maxSubscriptionsPerConnection) {
       return this.reportError(ws, connection, new ChatError("TooManySubscriptionsError", `At most ${LIMITS.maxSubscriptionsPerConnection} subscriptions per session`), correlation);
     }
     // Topics the user may not read still get their RECEIPT (an ERROR would kill the session),
     // but are not registered, so nothing is ever delivered on them.
     if (route.kind === "queue" || (await this.mayWatch(connection, route))) {
-      this.ctx.storage.sql.exec(
-        "INSERT OR REPLACE INTO subscriptions (conn, sid, destination) VALUES (?, ?, ?)",
-        connection.conn,
-        sid,
-        destination,
-      );
+      // Registered in the same turn as the check: no revocation can slip in between.
+      this.store.add(connection.conn, sid, destination);
       if (route.kind === "topic" && route.name === "channelMessages") {
         await channelRoomStub(this.env, connection.applicationId, route.id).subscribe(connection.shard);
       }
@@ -256,17 +317,20 @@ export class SessionShard extends DurableObject<Env> {
     if (receipt) ws.send(serializeFrame("RECEIPT", { "receipt-id": receipt }));
   }
 
-  private async mayWatch(connection: Connection, route: Extract<Route, { kind: "topic" }>) {
+  /** Whether the user may watch the topic now: checked again if a revocation ran meanwhile. */
+  private async mayWatch(connection: Connection, route: Extract<Route, { kind: "topic" }>): Promise<boolean> {
     if (route.name === "userChannels" || route.name === "userNotifications") return route.id === connection.userId;
-    return Boolean(await findVisibleChannel(this.db(), connection.applicationId, connection.userId, route.id));
+    for (;;) {
+      const before = this.revocations;
+      const visible = Boolean(await findVisibleChannel(this.db(), connection.applicationId, connection.userId, route.id));
+      if (this.revocations === before) return visible;
+    }
   }
 
   private async relay(ws: WebSocket, connection: Connection, sid: string, destination: string, route: Extract<Route, { kind: "relay" }>) {
-    const sql = this.ctx.storage.sql;
     // The SDK re-subscribes every relay with its old id after a reconnect; answering again would
     // re-run its callbacks (for `me`: a second set of topic subscriptions). Answer each id once.
-    const answered = sql.exec("SELECT 1 FROM answered_relays WHERE user_id = ? AND sid = ?", connection.userId, sid).toArray();
-    if (answered.length > 0) return;
+    if (this.store.wasAnswered(connection.userId, sid, connection.conn, Date.now())) return;
     let resource: unknown;
     try {
       resource = await answerRelay(this.context(connection), route);
@@ -274,7 +338,7 @@ export class SessionShard extends DurableObject<Env> {
       return this.reportError(ws, connection, asChatError(e), { "subscription-id": sid });
     }
     this.sendMessage(ws, sid, destination, JSON.stringify({ version: "v1", resource }));
-    sql.exec("INSERT OR REPLACE INTO answered_relays (user_id, sid, at) VALUES (?, ?, ?)", connection.userId, sid, Date.now());
+    this.store.rememberAnswer(connection.userId, sid, connection.conn);
   }
 
   private async send(ws: WebSocket, connection: Connection, frame: Frame) {
@@ -295,6 +359,11 @@ export class SessionShard extends DurableObject<Env> {
     }
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       return this.reportError(ws, connection, new ChatError("InvalidRequestError", "The body must be a JSON object"), correlation);
+    }
+    // Text is stored exactly as sent or refused: D1 would turn a lone surrogate into U+FFFD.
+    const illFormed = illFormedTextPath(body);
+    if (illFormed !== undefined) {
+      return this.reportError(ws, connection, new ChatError("InvalidRequestError", `${illFormed || "body"} must be well-formed Unicode text (no lone surrogates)`), correlation);
     }
     let result;
     try {
@@ -321,23 +390,18 @@ export class SessionShard extends DurableObject<Env> {
       env: this.env,
       applicationId: connection.applicationId,
       userId: connection.userId,
+      tokenId: connection.tokenId,
       origin: { shard: connection.shard, conn: connection.conn, ...(receipt ? { receipt } : {}) },
     };
   }
 
   /** The connection's subscription to carry a result: the first preferred topic, else any topic. */
   private carrier(connection: Connection, preferred: string[]): { sid: string; destination: string } | undefined {
-    const sql = this.ctx.storage.sql;
     for (const destination of preferred) {
-      const row = sql.exec<{ sid: string }>("SELECT sid FROM subscriptions WHERE conn = ? AND destination = ? LIMIT 1", connection.conn, destination).toArray()[0];
-      if (row) return { sid: row.sid, destination };
+      const found = this.store.find(connection.conn, destination);
+      if (found) return found;
     }
-    return sql
-      .exec<{ sid: string; destination: string }>(
-        "SELECT sid, destination FROM subscriptions WHERE conn = ? AND destination LIKE '/topic/%' LIMIT 1",
-        connection.conn,
-      )
-      .toArray()[0];
+    return this.store.anyTopic(connection.conn);
   }
 
   private sendMessage(ws: WebSocket, sid: string, destination: string, body: string, extra: Record<string, string> = {}) {
@@ -361,9 +425,7 @@ export class SessionShard extends DurableObject<Env> {
    */
   private reportError(ws: WebSocket, connection: Connection, error: ChatError, correlation: Record<string, string>) {
     if (!correlation["receipt-id"] && !correlation["subscription-id"]) return;
-    const queue = this.ctx.storage.sql
-      .exec<{ sid: string }>("SELECT sid FROM subscriptions WHERE conn = ? AND destination = ? LIMIT 1", connection.conn, ERRORS_QUEUE)
-      .toArray()[0];
+    const queue = this.store.find(connection.conn, ERRORS_QUEUE);
     if (!queue) return;
     const body = JSON.stringify({ error: error.error, message: error.message, time: nowIso(), timestamp: nowIso() });
     this.sendMessage(ws, queue.sid, ERRORS_QUEUE, body, correlation);
@@ -377,11 +439,15 @@ export class SessionShard extends DurableObject<Env> {
   private fail(ws: WebSocket, e: unknown) {
     const known = e instanceof FrameError;
     if (!known) console.error(JSON.stringify({ level: "error", event: "session_failed", error: e instanceof Error ? e.stack : String(e) }));
-    const error = known ? "InvalidFrameError" : "InternalServerError";
-    const message = known ? e.message : "Internal server error";
+    if (known) this.closeWithError(ws, "InvalidFrameError", e.message, 1002);
+    else this.closeWithError(ws, "InternalServerError", "Internal server error", 1011);
+  }
+
+  /** The STOMP way to end a connection: an ERROR frame, then the close. */
+  private closeWithError(ws: WebSocket, error: string, message: string, code: number) {
     try {
       ws.send(serializeFrame("ERROR", { message: error, "content-type": "application/json" }, JSON.stringify({ error, message, time: nowIso() })));
-      ws.close(known ? 1002 : 1011, error);
+      ws.close(code, error);
     } catch {
       /* already closed */
     }
@@ -395,7 +461,15 @@ export class SessionShard extends DurableObject<Env> {
     this.frameRate.forget(connection.conn);
     // Bounded: only frames already in flight can still name a closed connection.
     if (this.closed.size > 10_000) this.closed.delete(this.closed.values().next().value!);
-    this.ctx.storage.sql.exec("DELETE FROM subscriptions WHERE conn = ?", connection.conn);
+    this.store.forgetConnection(connection.conn, Date.now());
+  }
+
+  /** The live sockets of this user here (sockets of other names sharing the tag are skipped). */
+  private connectionsOf(user: { id: number; name: string }): [WebSocket, Connection][] {
+    return this.ctx.getWebSockets(userTag(user.name)).flatMap((ws) => {
+      const c = this.connectionOf(ws);
+      return c && c.userId === user.id && !this.closed.has(c.conn) ? [[ws, c] as [WebSocket, Connection]] : [];
+    });
   }
 
   private connectionOf(ws: WebSocket): Connection | undefined {

@@ -1,36 +1,62 @@
 /**
  * `GET /stompx/websocket?api_key=…&stompx_user=…[&stompx_auth_params=…]`: where the ChatKitty SDK
- * opens its session. The Worker identifies the application and the user, then hands the upgrade
- * to the user's session shard. An application with `requireAuthenticatedSessions` admits only
- * existing users presenting one of their challenge tokens (`authParams: {token}`); others admit
- * anyone, creating guests for new names. A session that cannot start is still accepted as a
- * WebSocket and refused with a STOMP ERROR after CONNECT: refusing the HTTP upgrade would leave
- * the SDK retrying every 5 s with `startSession` never settling (spec §2.2, §2.6).
+ * opens its session. The Worker checks the application and, where the application requires
+ * authenticated sessions, the user's challenge token (`authParams: {token}`), then hands the
+ * upgrade to the session shard of that user name. It writes nothing: a guest user is created by
+ * the shard only once a valid CONNECT arrives, so bare upgrades cost no storage.
+ *
+ * A session that cannot start is still accepted as a WebSocket and refused with a STOMP ERROR:
+ * refusing the HTTP upgrade would leave the SDK retrying every 5 s with `startSession` never
+ * settling (spec §2.2, §2.6). Floods are refused before any lookup, with a plain 429, per client
+ * address and then per application (`SESSION_*_RATE_LIMITER`).
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { LIMITS } from "../config";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
+import { allowed, RETRY_AFTER_SECONDS } from "../http/rate-limit";
 import { findUserByNameAndToken } from "../resources/tokens/tokens.queries";
-import { findApplicationByKey, findOrCreateGuest } from "./chat.queries";
-import { SHARD_HEADERS } from "./session-shard";
+import { findApplicationByKey } from "./chat.queries";
+import { encodeShardHeaders } from "./session-shard";
 import { sessionShardStub, shardName } from "./shards";
 import { serializeFrame } from "./stomp";
 
 const SUBPROTOCOL = { "Sec-WebSocket-Protocol": "v12.stomp" };
 
-/** Accepts the socket only to answer its CONNECT with an access-denied ERROR, then closes it. */
+/** A refused socket that never sends a frame is closed after this long. */
+const REFUSED_SOCKET_MS = 10_000;
+
+/**
+ * Accepts the socket only to answer with an access-denied ERROR, then closes it: at the first
+ * message of any kind (the SDK's CONNECT), or after `REFUSED_SOCKET_MS` of silence.
+ */
 const refuse = (reason: string): Response => {
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
   server.accept();
-  server.addEventListener("message", (event) => {
-    if (typeof event.data === "string") return; // a heart-beat before CONNECT
+  let open = true;
+  const deny = () => {
+    if (!open) return;
+    open = false;
     const body = JSON.stringify({ error: "AccessDeniedError", message: reason, time: new Date().toISOString() });
-    server.send(serializeFrame("ERROR", { message: "AccessDeniedError", "content-type": "application/json" }, body));
-    server.close(1008, "access denied");
-  });
+    try {
+      server.send(serializeFrame("ERROR", { message: "AccessDeniedError", "content-type": "application/json" }, body));
+      server.close(1008, "access denied");
+    } catch {
+      /* the client left first */
+    }
+  };
+  server.addEventListener("message", deny);
+  server.addEventListener("close", () => (open = false));
+  setTimeout(deny, REFUSED_SOCKET_MS);
   return new Response(null, { status: 101, webSocket: client, headers: SUBPROTOCOL });
 };
+
+const tooManyUpgrades = (c: Context<AppEnv>, what: string) =>
+  c.json(
+    { error: "TooManyRequestsError", message: `Too many chat sessions opened ${what}; retry after ${RETRY_AFTER_SECONDS} seconds`, timestamp: new Date().toISOString() },
+    429,
+    { "Retry-After": String(RETRY_AFTER_SECONDS) },
+  );
 
 /**
  * The challenge token in the SDK's `stompx_auth_params` (`encodeURIComponent(JSON.stringify(authParams))`),
@@ -58,6 +84,9 @@ websocketRoutes.get("/stompx/websocket", async (c) => {
       Upgrade: "websocket",
     });
   }
+  const address = c.req.header("CF-Connecting-IP") ?? "unknown";
+  if (!(await allowed(c.env.SESSION_ADDRESS_RATE_LIMITER, `address:${address}`, c))) return tooManyUpgrades(c, "from this address");
+
   const apiKey = c.req.query("api_key") ?? "";
   const username = c.req.query("stompx_user") ?? "";
   // The SDK sends the literal "undefined" when the app passed no username.
@@ -67,25 +96,22 @@ websocketRoutes.get("/stompx/websocket", async (c) => {
   const db = createDb(c.env.DB);
   const application = apiKey.length <= 64 ? await findApplicationByKey(db, apiKey) : undefined;
   if (!application) return refuse("Invalid API key");
-  let user: { id: number };
+  if (!(await allowed(c.env.SESSION_APP_RATE_LIMITER, `app:${application.id}`, c))) return tooManyUpgrades(c, "for this application");
+
+  let authenticated: { id: number; tokenId: number } | undefined;
   if (application.requireAuthenticatedSessions) {
     // One answer for every failure (no token, wrong token, someone else's, unknown name), so a
     // refusal tells a caller nothing about which names exist.
     const token = challengeToken(c.req.query("stompx_auth_params"));
-    const authenticated = token === undefined ? undefined : await findUserByNameAndToken(db, application.id, username, token);
+    authenticated = token === undefined ? undefined : await findUserByNameAndToken(db, application.id, username, token);
     if (!authenticated) return refuse("This application requires a valid user challenge token (authParams.token)");
-    user = authenticated;
-  } else {
-    user = await findOrCreateGuest(db, application.id, username);
   }
-  const shard = shardName(c.env, application.id, user.id);
+  const shard = shardName(c.env, application.id, username);
   // A fresh request: nothing the client sent besides the upgrade reaches the shard.
   return sessionShardStub(c.env, shard).fetch("https://session-shard/connect", {
     headers: {
       Upgrade: "websocket",
-      [SHARD_HEADERS.applicationId]: String(application.id),
-      [SHARD_HEADERS.userId]: String(user.id),
-      [SHARD_HEADERS.shard]: shard,
+      ...encodeShardHeaders({ applicationId: application.id, userName: username, shard, authenticated }),
     },
   });
 });

@@ -310,10 +310,10 @@ describe("POST {channel messages} JSON {type: FILE}: SYSTEM_FILE, EXTERNAL", () 
     expectHal(expect, await api.del(message._links.self!.href));
   });
 
-  it("accepts http URLs, size 0, media types with parameters, and omits groupTag when not given", async ({ expect }) => {
+  it("accepts https URLs, size 0, media types with parameters, and omits groupTag when not given", async ({ expect }) => {
     const { api, createChannel } = await fileSetup();
     const channel = ChannelResource.parse(await createChannel("PUBLIC"));
-    const file = { url: "http://example.com/a.txt", name: "a.txt", contentType: "text/plain; charset=utf-8", size: 0 };
+    const file = { url: "https://example.com/a.txt", name: "a.txt", contentType: "text/plain; charset=utf-8", size: 0 };
     const res = await api.post(channel._links.messages.href, { type: "FILE", file });
     expectHal(expect, res, 201);
     const message = MessageResource.parse(res.body);

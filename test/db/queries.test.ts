@@ -84,7 +84,7 @@ describe("tenancy: queries scoped by application id", () => {
     const d = db();
     const { a, b } = await twoTenants(d);
 
-    expect((await deleteUser(d, b.app.id, a.user.id)).deleted).toBe(false);
+    expect((await deleteUser(d, b.app.id, a.user.id)).deleted).toBeUndefined();
     expect((await deleteChannel(d, b.app.id, a.pub.id)).deleted).toBeUndefined();
     expect(await deleteMessage(d, b.app.id, a.message.id)).toBeUndefined();
 
@@ -135,10 +135,10 @@ describe("deleteUser", () => {
     const system = await insertSystemTextMessage(d, app.id, ch.id, "system");
 
     const result = await deleteUser(d, app.id, gone.id);
-    expect(result.deleted).toBe(true);
+    expect(result.deleted).toEqual({ id: gone.id, name: "gone" });
     expect(result.app).toMatchObject({ id: app.id, name: app.name, key: app.key });
     // plain TEXT messages: no stored files to remove
-    expect(result.files).toEqual([]);
+    expect(result.fileDeletions).toEqual([]);
 
     expect(await findUser(d, app.id, gone.id)).toBeUndefined();
     expect(await countWhere(d, channelMembers, channelMembers.userId, gone.id)).toBe(0);
@@ -156,8 +156,8 @@ describe("deleteUser", () => {
     const d = db();
     const app = await newApp(d);
     const u = await insertUser(d, app.id, { name: "once" });
-    expect((await deleteUser(d, app.id, u.id)).deleted).toBe(true);
-    expect(await deleteUser(d, app.id, u.id)).toMatchObject({ deleted: false, files: [] });
+    expect((await deleteUser(d, app.id, u.id)).deleted).toEqual({ id: u.id, name: "once" });
+    expect(await deleteUser(d, app.id, u.id)).toMatchObject({ deleted: undefined, fileDeletions: [] });
   });
 });
 
@@ -335,7 +335,7 @@ describe("channels with members", () => {
     expect(await ids({ direct: true, memberNames: ["jane", "john"] })).toEqual([dm.id]);
   });
 
-  it("addMember is idempotent; removeMember reports whether there was a membership; both scoped by application", async ({ expect }) => {
+  it("addMember is idempotent; removeMember returns the removed user (or nothing); both scoped by application", async ({ expect }) => {
     const d = db();
     const app = await newApp(d);
     const other = await newApp(d);
@@ -352,10 +352,10 @@ describe("channels with members", () => {
     });
     expect(await listMembersPage(d, other.id, ch.id, 0, 20)).toEqual({ rows: [], total: 0 });
 
-    expect(await removeMember(d, other.id, ch.id, u.id)).toBe(false);
+    expect(await removeMember(d, other.id, ch.id, u.id)).toBeUndefined();
     expect(await memberIdsOf(d, ch.id)).toEqual([u.id]);
-    expect(await removeMember(d, app.id, ch.id, u.id)).toBe(true);
-    expect(await removeMember(d, app.id, ch.id, u.id)).toBe(false);
+    expect(await removeMember(d, app.id, ch.id, u.id)).toEqual({ id: u.id, name: "u" });
+    expect(await removeMember(d, app.id, ch.id, u.id)).toBeUndefined();
     expect(await memberIdsOf(d, ch.id)).toEqual([]);
   });
 
@@ -389,12 +389,12 @@ describe("messages queries", () => {
     expect(made.every((m) => m.createdAt instanceof Date)).toBe(true);
   });
 
-  it("deleteMessage returns the message's channel and file", async ({ expect }) => {
+  it("deleteMessage returns the message's channel and its file-deletion records (none without a stored file)", async ({ expect }) => {
     const d = db();
     const app = await newApp(d);
     const ch = await insertChannel(d, app.id, "PRIVATE", "room");
     const m = await insertSystemTextMessage(d, app.id, ch.id, "bye");
-    expect(await deleteMessage(d, app.id, m.id)).toEqual({ channel: { id: ch.id, type: "PRIVATE", name: "room" }, file: null });
+    expect(await deleteMessage(d, app.id, m.id)).toEqual({ channel: { id: ch.id, type: "PRIVATE", name: "room" }, fileDeletions: [] });
     expect(await deleteMessage(d, app.id, m.id)).toBeUndefined();
     expect(await findApplication(d, app.id)).toMatchObject({ id: app.id });
   });

@@ -132,7 +132,7 @@ describe("a ChannelRoom that is evicted or reset", () => {
     const onOpen = sid();
     await client.subscribe(onPub, `/topic/v1/channels/${f.pub.id}/messages`);
     await client.subscribe(onOpen, `/topic/v1/channels/${f.open.id}/messages`);
-    const shard = shardName(env, f.app.id, f.jane.id);
+    const shard = shardName(env, f.app.id, f.jane.name);
     for (const channel of [f.pub, f.open]) {
       const room = channelRoomStub(env, f.app.id, channel.id);
       expect(await evictIfRunning(room), `room of ${channel.type} was running`).toBe(true);
@@ -159,7 +159,7 @@ describe("a ChannelRoom that is evicted or reset", () => {
     const registered = await runInDurableObject(channelRoomStub(env, f.app.id, f.pub.id), (_i: ChannelRoom, state) =>
       state.storage.sql.exec<{ name: string }>("SELECT name FROM shards").toArray().map((r) => r.name),
     );
-    expect(registered).toContain(shardName(env, f.app.id, f.jane.id));
+    expect(registered).toContain(shardName(env, f.app.id, f.jane.name));
   });
 });
 
@@ -169,7 +169,7 @@ describe("a SessionShard that is evicted or reset", () => {
     const { client } = await connectChat(f.app, f.jane.name);
     const onPub = sid();
     await client.subscribe(onPub, `/topic/v1/channels/${f.pub.id}/messages`);
-    const shard = sessionShardStub(env, shardName(env, f.app.id, f.jane.id));
+    const shard = sessionShardStub(env, shardName(env, f.app.id, f.jane.name));
     expect(await evictIfRunning(shard, { webSockets: "hibernate" })).toBe(true);
     await sleep(50);
     expect(client.closed).toBeUndefined();
@@ -201,7 +201,7 @@ describe("a SessionShard that is evicted or reset", () => {
       expect(before.pub[0]).toMatch(/:before the reset$/);
 
       if (how === "aborted") await abortAllDurableObjects();
-      else expect(await evictIfRunning(sessionShardStub(env, shardName(env, f.app.id, f.jane.id)), { webSockets: "close" })).toBe(true);
+      else expect(await evictIfRunning(sessionShardStub(env, shardName(env, f.app.id, f.jane.name)), { webSockets: "close" })).toBe(true);
       expect(await client.waitClosed(), "the old socket closed").toBeDefined();
 
       // While nobody is connected, a message arrives: persisted, so never lost.
@@ -255,10 +255,10 @@ describe("a SessionShard that is evicted or reset", () => {
     const f = await makeWorld();
     const { client } = await connectChat(f.app, f.jane.name);
     await client.subscribe(sid(), `/topic/v1/channels/${f.pub.id}/messages`);
-    await evictIfRunning(sessionShardStub(env, shardName(env, f.app.id, f.jane.id)), { webSockets: "close" });
+    await evictIfRunning(sessionShardStub(env, shardName(env, f.app.id, f.jane.name)), { webSockets: "close" });
     await client.waitClosed();
     // After the restart the shard holds no subscription of the dead connection.
-    const rows = await runInDurableObject(sessionShardStub(env, shardName(env, f.app.id, f.jane.id)), (_i, state) =>
+    const rows = await runInDurableObject(sessionShardStub(env, shardName(env, f.app.id, f.jane.name)), (_i, state) =>
       state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM subscriptions").one().n,
     );
     expect(rows).toBe(0);

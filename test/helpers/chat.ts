@@ -60,8 +60,9 @@ export class ChatClient {
     });
   }
 
+  /** Sends a frame; on a socket the server already closed it is dropped, as a dead link drops it. */
   send(command: string, headers: Record<string, string>, body = "") {
-    this.ws.send(sdkFrame(command, headers, body));
+    this.sendRaw(sdkFrame(command, headers, body));
   }
 
   /** Sends raw bytes (or text), swallowing the error of a socket that is already closed. */

@@ -73,7 +73,7 @@ describe("a chat session over its frame budget", () => {
 
     // This shard's budget becomes 3 frames per 10 s, on a clock the test moves.
     let now = Date.now();
-    const stub = sessionShardStub(env, shardName(env, app.id, me.id));
+    const stub = sessionShardStub(env, shardName(env, app.id, name));
     await runInDurableObject(stub, (shard: SessionShard) => {
       shard["frameRate"] = new FrameRate(LIMIT, 10_000, () => now);
     });

@@ -1,7 +1,9 @@
 import { and, count, eq, inArray, ne, or, sql } from "drizzle-orm";
+import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
 import { applications, channelMembers, channels, users, type ChannelType, type JsonObject } from "../../db/schema";
 import { chatUserColumns, type ChatUserRow } from "../../realtime/chat.queries";
+import { queueChannelFiles } from "../../files/deletions";
 import { findApplicationQuery } from "../applications/applications.queries";
 
 const channelColumns = { id: channels.id, type: channels.type, name: channels.name };
@@ -16,28 +18,34 @@ export const findChannelQuery = (db: Db, applicationId: number, channelId: numbe
 export const findChannel = (db: Db, applicationId: number, channelId: number) =>
   findChannelQuery(db, applicationId, channelId).get();
 
+/** Users per member insert: the statement also binds the application id and the key. */
+const MEMBERS_PER_INSERT = MAX_BOUND_PARAMETERS - 2;
+
 /**
- * Adds the given users (of the application) to the channel with this `direct_key`, in one
- * statement, so it can sit in the same batch as the channel's insert.
+ * Adds the given users (of the application) to the channel with this `direct_key`: one
+ * statement per chunk of users, so that all of them can sit in the same batch as the channel's
+ * insert (one transaction: the channel never exists without its members).
  */
 const insertMembersOfKeyedChannel = (db: Db, applicationId: number, key: string, userIds: number[]) =>
-  db
-    .insert(channelMembers)
-    .select((qb) =>
-      qb
-        .select({
-          channelId: sql<number>`${channels.id}`.as("channel_id"),
-          userId: sql<number>`${users.id}`.as("user_id"),
-          applicationId: sql<number>`${channels.applicationId}`.as("application_id"),
-          lastReadMessageId: sql<null>`null`.as("last_read_message_id"),
-          // The column's own default (the SQLite clock), as a plain insert would use.
-          createdAt: sql<Date>`${channelMembers.createdAt.default}`.as("created_at"),
-        })
-        .from(channels)
-        .innerJoin(users, and(eq(users.applicationId, channels.applicationId), inArray(users.id, userIds)))
-        .where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, key))),
-    )
-    .onConflictDoNothing();
+  chunked(userIds, MEMBERS_PER_INSERT).map((chunk) =>
+    db
+      .insert(channelMembers)
+      .select((qb) =>
+        qb
+          .select({
+            channelId: sql<number>`${channels.id}`.as("channel_id"),
+            userId: sql<number>`${users.id}`.as("user_id"),
+            applicationId: sql<number>`${channels.applicationId}`.as("application_id"),
+            lastReadMessageId: sql<null>`null`.as("last_read_message_id"),
+            // The column's own default (the SQLite clock), as a plain insert would use.
+            createdAt: sql<Date>`${channelMembers.createdAt.default}`.as("created_at"),
+          })
+          .from(channels)
+          .innerJoin(users, and(eq(users.applicationId, channels.applicationId), inArray(users.id, chunk)))
+          .where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, key))),
+      )
+      .onConflictDoNothing(),
+  );
 
 /** Creates a channel and its initial members in one batch ("" stands for "no name"). */
 export const insertChannel = async (
@@ -55,7 +63,7 @@ export const insertChannel = async (
   const marker = `new:${crypto.randomUUID()}`;
   const [[channel]] = await db.batch([
     db.insert(channels).values({ applicationId, type, name: name ?? "", directKey: marker, properties }).returning(channelColumns),
-    insertMembersOfKeyedChannel(db, applicationId, marker, memberIds),
+    ...insertMembersOfKeyedChannel(db, applicationId, marker, memberIds),
     db.update(channels).set({ directKey: null }).where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, marker))),
   ]);
   return channel!;
@@ -67,14 +75,14 @@ export const insertChannel = async (
  */
 export const findOrCreateDirectChannel = async (db: Db, applicationId: number, name: string | undefined, memberIds: number[]) => {
   const directKey = [...new Set(memberIds)].sort((a, b) => a - b).join(",");
-  const [inserted, , [channel]] = await db.batch([
+  const [inserted, [channel]] = await db.batch([
     db
       .insert(channels)
       .values({ applicationId, type: "DIRECT", name: name ?? "", directKey })
       .onConflictDoNothing()
       .returning({ id: channels.id }),
-    insertMembersOfKeyedChannel(db, applicationId, directKey, memberIds),
     db.select(channelColumns).from(channels).where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, directKey))),
+    ...insertMembersOfKeyedChannel(db, applicationId, directKey, memberIds),
   ]);
   return { channel: channel!, created: inserted.length > 0 };
 };
@@ -98,7 +106,10 @@ const pageOf = async (db: Db, where: ReturnType<typeof and>, offset: number, lim
 export interface ChannelFilter {
   /** true: only DIRECT channels; false: none of them. */
   direct?: boolean;
-  /** User names that must all be members. */
+  /**
+   * User names that must all be members. Bound in one `IN (…)` (all of them must match in the
+   * same group): the query schema allows at most 10, far below MAX_BOUND_PARAMETERS.
+   */
   memberNames?: string[];
 }
 
@@ -149,10 +160,10 @@ export const listMembersPage = async (db: Db, applicationId: number, channelId: 
 export const addMember = (db: Db, applicationId: number, channelId: number, userId: number) =>
   db.insert(channelMembers).values({ applicationId, channelId, userId }).onConflictDoNothing();
 
-/** Removes a member; false when the user was not one. */
-export const removeMember = async (db: Db, applicationId: number, channelId: number, userId: number) =>
-  (
-    await db
+/** Removes a member; returns the user (id and name, for their live sessions), undefined when not a member. */
+export const removeMember = async (db: Db, applicationId: number, channelId: number, userId: number) => {
+  const [removed, [user]] = await db.batch([
+    db
       .delete(channelMembers)
       .where(
         and(
@@ -161,8 +172,11 @@ export const removeMember = async (db: Db, applicationId: number, channelId: num
           eq(channelMembers.userId, userId),
         ),
       )
-      .returning({ userId: channelMembers.userId })
-  ).length > 0;
+      .returning({ userId: channelMembers.userId }),
+    db.select({ id: users.id, name: users.name }).from(users).where(and(eq(users.applicationId, applicationId), eq(users.id, userId))),
+  ]);
+  return removed.length > 0 ? user : undefined;
+};
 
 /** The channels a user has joined or can join: every OPEN and PUBLIC one, and PRIVATE and DIRECT ones they belong to. */
 export const listUserChannelsPage = (db: Db, applicationId: number, userId: number, offset: number, limit: number) =>
@@ -184,16 +198,18 @@ export const listUserChannelsPage = (db: Db, applicationId: number, userId: numb
 
 /**
  * Deletes a channel; its messages and memberships go with it through ON DELETE CASCADE, in the
- * same statement, so no reader ever sees a half-deleted channel. Returns the deleted channel
- * (its type decides whether an in-memory open channel must be cleared too) and the application.
+ * same statement, so no reader ever sees a half-deleted channel, and the deletion of its stored
+ * files is recorded in the same transaction (files/deletions.ts). Returns the deleted channel,
+ * the application and the file-deletion record to carry out.
  */
 export const deleteChannel = async (db: Db, applicationId: number, channelId: number) => {
-  const [deleted, [app]] = await db.batch([
+  const [queued, deleted, [app]] = await db.batch([
+    queueChannelFiles(db, applicationId, channelId),
     db
       .delete(channels)
       .where(and(eq(channels.applicationId, applicationId), eq(channels.id, channelId)))
       .returning(channelColumns),
     findApplicationQuery(db, applicationId),
   ]);
-  return { deleted: deleted[0], app };
+  return { deleted: deleted[0], app, fileDeletions: queued.map((q) => q.id) };
 };

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { channelRoomStub } from "../../durable/channel-room";
-import { deleteFilesUnder } from "../../files/storage";
+import { clearRoom } from "../../durable/channel-room";
+import { drainFileDeletions } from "../../files/deletions";
 import { ApiError } from "../../http/errors";
 import { hal, halContent, halCreated } from "../../http/hal";
 import { ApplicationParams, requireOwnApplication } from "../../http/params";
@@ -103,12 +103,11 @@ export const channelRoutes = createRouter()
   .openapi(deleteChannelRoute, async (c) => {
     const { applicationId, channelId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
-    const { deleted, app } = await deleteChannel(c.var.db, appId, channelId);
+    const { deleted, app, fileDeletions } = await deleteChannel(c.var.db, appId, channelId);
     if (!deleted || !app) throw channelNotFound(channelId);
-    await Promise.all([
-      // The room forgets its subscribers (and an open channel's messages); R2 its files.
-      channelRoomStub(c.env, appId, channelId).clear(),
-      deleteFilesUnder(c.env.FILES, `${appId}/${channelId}/`),
-    ]);
+    // Committed: what follows is cleanup that never turns the answer into an error. R2 deletions
+    // that fail are retried by the scheduled sweep; a room that cannot be told holds only shard
+    // names and an OPEN channel's messages, which nothing can read without the channel.
+    await Promise.all([clearRoom(c.env, appId, channelId), drainFileDeletions(c.env, fileDeletions)]);
     return hal(c, toApplicationResource(app, c.var.links));
   });

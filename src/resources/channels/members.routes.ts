@@ -12,6 +12,7 @@ import { PageQuery, pageMetadata, pageOffset } from "../../http/pagination";
 import { errorResponses, jsonBody } from "../../http/responses";
 import { createRouter } from "../../http/router";
 import { existingUserIds } from "../../realtime/chat.queries";
+import { membershipEnded } from "../../realtime/live-access";
 import { toUserPage } from "../users/users.present";
 import { UserPage } from "../users/users.schemas";
 import { isGroupChannel, toChannelResource } from "./channels.present";
@@ -100,8 +101,8 @@ export const memberRoutes = createRouter()
     const appId = requireOwnApplication(applicationId, c.var.auth);
     const channel = await groupChannel(c.var.db, appId, channelId);
     if (channel.type === "DIRECT") throw fixedMembers(channelId);
-    if (!(await removeMember(c.var.db, appId, channelId, userId))) {
-      throw new ApiError("ResourceNotFoundError", `User ${userId} is not a member of channel ${channelId}`);
-    }
+    const removed = await removeMember(c.var.db, appId, channelId, userId);
+    if (!removed) throw new ApiError("ResourceNotFoundError", `User ${userId} is not a member of channel ${channelId}`);
+    await membershipEnded(c.env, appId, removed, channel);
     return hal(c, toChannelResource(appId, channel, c.var.links));
   });

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { deleteFiles } from "../../files/storage";
+import { drainFileDeletions } from "../../files/deletions";
 import { channelRoomStub } from "../../durable/channel-room";
 import { CursorQuery, cursorBound } from "../../http/cursor";
 import { ApiError } from "../../http/errors";
@@ -91,6 +91,6 @@ export const messageRoutes = createRouter()
     const appId = requireOwnApplication(applicationId, c.var.auth);
     const deleted = await deleteMessage(c.var.db, appId, messageId);
     if (!deleted) throw messageNotFound(messageId);
-    await deleteFiles(c.env.FILES, [deleted.file]);
+    await drainFileDeletions(c.env, deleted.fileDeletions);
     return hal(c, toChannelResource(appId, deleted.channel, c.var.links));
   });

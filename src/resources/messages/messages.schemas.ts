@@ -6,6 +6,7 @@ import { cursorPage } from "../../http/cursor";
 import { nonBlankString, nonEmptyString } from "../../http/fields";
 import { halLinks } from "../../http/hal";
 import { ApplicationParams, idParam } from "../../http/params";
+import { safeUrl } from "../../http/urls";
 
 /** A file message's file as clients see it (never the R2 key of a hosted file). */
 export const MessageFile = z
@@ -35,18 +36,8 @@ export type MessageResource = z.infer<typeof MessageResource>;
 export const MessagePage = cursorPage("messages", MessageResource).openapi("MessagePage");
 export type MessagePage = z.infer<typeof MessagePage>;
 
-const MAX_URL_LENGTH = 2048;
 /** RFC 6838 type/subtype names, optionally followed by parameters (`text/plain; charset=utf-8`). */
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[^\s;=]+=[^;]*)*$/;
-
-const isHttpUrl = (s: string) => {
-  try {
-    const { protocol } = new URL(s);
-    return protocol === "http:" || protocol === "https:";
-  } catch {
-    return false;
-  }
-};
 
 const groupTag = nonBlankString("groupTag", LIMITS.nameLength).openapi({
   description: "Optional label that groups system file messages",
@@ -57,9 +48,7 @@ const groupTag = nonBlankString("groupTag", LIMITS.nameLength).openapi({
 export const ExternalFile = z
   .object(
     {
-      url: nonEmptyString("file.url", MAX_URL_LENGTH)
-        .refine(isHttpUrl, "file.url must be an absolute http(s) URL")
-        .openapi({ example: "https://example.com/files/report.pdf" }),
+      url: safeUrl("file.url").openapi({ example: "https://example.com/files/report.pdf" }),
       name: nonBlankString("file.name", LIMITS.nameLength).openapi({ example: "report.pdf" }),
       contentType: nonEmptyString("file.contentType", LIMITS.nameLength)
         .refine((s) => MEDIA_TYPE.test(s), "file.contentType must be a media type such as image/png")

@@ -73,26 +73,27 @@ export const findUserToken = async (db: Db, applicationId: number, userId: numbe
   return { token: found, user };
 };
 
-/** Revokes one of the user's tokens; returns whether it existed and the user, for the response. */
+/** Revokes one of the user's tokens; returns its row id (undefined: there was none) and the user. */
 export const deleteUserToken = async (db: Db, applicationId: number, userId: number, token: string) => {
   const [deleted, [user]] = await db.batch([
     db
       .delete(userTokens)
       .where(and(ofUser(applicationId, userId), eq(userTokens.token, token)))
-      .returning({ token: userTokens.token }),
+      .returning({ id: userTokens.id }),
     findUserQuery(db, applicationId, userId),
   ]);
-  return { deleted: deleted.length > 0, user };
+  return { deletedId: deleted[0]?.id, user };
 };
 
 /**
  * The user a chat session authenticates as: the user of the application named `name` who holds
  * `token`, else undefined. One lookup through the token's unique index; never creates a user.
- * @example await findUserByNameAndToken(db, 1, "jane", token) // { id: 7 } or undefined
+ * Also returns the token's row id: the session remembers it, so revoking the token ends it.
+ * @example await findUserByNameAndToken(db, 1, "jane", token) // { id: 7, tokenId: 3 } or undefined
  */
 export const findUserByNameAndToken = (db: Db, applicationId: number, name: string, token: string) =>
   db
-    .select({ id: users.id })
+    .select({ id: users.id, tokenId: userTokens.id })
     .from(userTokens)
     .innerJoin(users, eq(users.id, userTokens.userId))
     .where(
@@ -104,3 +105,13 @@ export const findUserByNameAndToken = (db: Db, applicationId: number, name: stri
       ),
     )
     .get();
+
+/** Whether the user still holds the challenge token with this row id (a grant names it). */
+export const userTokenExists = async (db: Db, applicationId: number, userId: number, tokenId: number) =>
+  Boolean(
+    await db
+      .select({ id: userTokens.id })
+      .from(userTokens)
+      .where(and(ofUser(applicationId, userId), eq(userTokens.id, tokenId)))
+      .get(),
+  );

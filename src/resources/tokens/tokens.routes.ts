@@ -15,6 +15,7 @@ import { createRouter } from "../../http/router";
 import { toUserResource } from "../users/users.present";
 import { UserParams, UserResource } from "../users/users.schemas";
 import { toTokenPage, toTokenResource } from "./tokens.present";
+import { challengeTokenRevoked } from "../../realtime/live-access";
 import { deleteUserToken, findUserToken, insertUserToken, listUserTokensPage, MAX_TOKENS_PER_USER } from "./tokens.queries";
 import { CreateTokenBody, TokenPage, TokenParams, TokenResource } from "./tokens.schemas";
 
@@ -112,8 +113,9 @@ export const tokenRoutes = createRouter()
   .openapi(deleteTokenRoute, async (c) => {
     const { applicationId, userId, token } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
-    const { deleted, user } = await deleteUserToken(c.var.db, appId, userId, token);
+    const { deletedId, user } = await deleteUserToken(c.var.db, appId, userId, token);
     if (!user) throw userNotFound(userId);
-    if (!deleted) throw tokenNotFound(userId);
+    if (deletedId === undefined) throw tokenNotFound(userId);
+    await challengeTokenRevoked(c.env, appId, user, deletedId);
     return hal(c, toUserResource(appId, user, c.var.links));
   });

@@ -1,6 +1,7 @@
-import { and, count, eq, isNotNull } from "drizzle-orm";
+import { and, count, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { applications, messages, users } from "../../db/schema";
+import { applications, users } from "../../db/schema";
+import { queueUserFiles } from "../../files/deletions";
 import { findApplicationQuery } from "../applications/applications.queries";
 
 const userColumns = { id: users.id, name: users.name, displayName: users.displayName, isGuest: users.isGuest };
@@ -54,20 +55,18 @@ export const listUsersPage = async (db: Db, applicationId: number, offset: numbe
 
 /**
  * Deletes a user and, through the foreign keys' ON DELETE CASCADE, their memberships and the
- * messages they sent, in one statement; returns, in the same round trip, the files of those
- * messages (whose stored objects go too) and the application for the response.
+ * messages they sent, in one statement; the deletion of those messages' stored files is recorded
+ * in the same transaction (files/deletions.ts). Returns the deleted user (for their live
+ * sessions), the application for the response, and the file-deletion records to carry out.
  */
 export const deleteUser = async (db: Db, applicationId: number, userId: number) => {
-  const [files, deleted, [app]] = await db.batch([
-    db
-      .select({ file: messages.file })
-      .from(messages)
-      .where(and(eq(messages.applicationId, applicationId), eq(messages.userId, userId), isNotNull(messages.file))),
+  const [queued, deleted, [app]] = await db.batch([
+    queueUserFiles(db, applicationId, userId),
     db
       .delete(users)
       .where(and(eq(users.applicationId, applicationId), eq(users.id, userId)))
-      .returning({ id: users.id }),
+      .returning({ id: users.id, name: users.name }),
     findApplicationQuery(db, applicationId),
   ]);
-  return { deleted: deleted.length > 0, app, files: files.map((f) => f.file) };
+  return { deleted: deleted[0], app, fileDeletions: queued.map((q) => q.id) };
 };

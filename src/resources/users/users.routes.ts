@@ -2,7 +2,8 @@ import { createRoute, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { isUniqueViolation } from "../../db/errors";
-import { deleteFiles } from "../../files/storage";
+import { drainFileDeletions } from "../../files/deletions";
+import { userDeleted } from "../../realtime/live-access";
 import { ApiError } from "../../http/errors";
 import { hal, halContent, halCreated } from "../../http/hal";
 import { ApplicationParams, requireOwnApplication } from "../../http/params";
@@ -149,9 +150,9 @@ export const userRoutes = createRouter()
   .openapi(deleteUserRoute, async (c) => {
     const { applicationId, userId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
-    const { deleted, app, files } = await deleteUser(c.var.db, appId, userId);
+    const { deleted, app, fileDeletions } = await deleteUser(c.var.db, appId, userId);
     if (!deleted || !app) throw userNotFound(userId);
-    await deleteFiles(c.env.FILES, files);
+    await Promise.all([userDeleted(c.env, appId, deleted), drainFileDeletions(c.env, fileDeletions)]);
     return hal(c, toApplicationResource(app, c.var.links));
   })
   .openapi(listUserChannelsRoute, async (c) => {
