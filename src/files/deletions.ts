@@ -4,7 +4,7 @@
  * `file_deletions`; R2 is told afterwards. If R2 (or the request) fails after the commit, the
  * record stays and the scheduled sweep tries again until R2 confirms, so no file outlives what
  * referred to it, and a download of a file whose deletion is pending is refused at once.
- * @example const [queued] = await db.batch([queueMessageFile(db, 1, 7), deleteTheMessage]); await drainFileDeletions(env, ids(queued));
+ * @example const [queued] = await db.batch([queueMessageFile(db, 1, 7), deleteTheMessage]); await drainFileDeletions(env, queued);
  */
 import { and, asc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import { createDb, type Db } from "../db/client";
@@ -26,7 +26,9 @@ const deletionRow = (applicationId: unknown, target: unknown) => ({
   createdAt: sql<Date>`${fileDeletions.createdAt.default}`.as("created_at"),
 });
 
-const returningIds = { id: fileDeletions.id };
+/** What a queued record says: enough to carry it out without reading it back. */
+const returningIds = { id: fileDeletions.id, target: fileDeletions.target };
+export type FileDeletion = { id: number; target: string };
 
 /** Records the deletion of every file of a channel, if it exists (for the channel delete's batch). */
 export const queueChannelFiles = (db: Db, applicationId: number, channelId: number) =>
@@ -61,16 +63,14 @@ export const queueMessageFile = (db: Db, applicationId: number, messageId: numbe
   queueFilesOfMessages(db, applicationId, eq(messages.id, messageId));
 
 /**
- * Deletes from R2 what the given records (or, without ids, the oldest pending ones) name, and
- * the records R2 confirmed. Never throws: a failure is counted on its record and logged, and
- * the sweep tries again. Returns how many records were completed.
+ * Deletes from R2 what the given records (just queued by a delete; without them, the oldest
+ * pending ones) name, and the records R2 confirmed. Never throws: a failure is counted on its
+ * record and logged, and the sweep tries again. Returns how many records were completed.
  */
-export const drainFileDeletions = async (env: Env, ids?: number[]): Promise<number> => {
+export const drainFileDeletions = async (env: Env, queued?: FileDeletion[]): Promise<number> => {
   const db = createDb(env.DB);
   try {
-    const rows = ids
-      ? (await Promise.all(chunked(ids, MAX_BOUND_PARAMETERS).map((chunk) => db.select().from(fileDeletions).where(inArray(fileDeletions.id, chunk))))).flat()
-      : await db.select().from(fileDeletions).orderBy(asc(fileDeletions.id)).limit(SWEEP_BATCH);
+    const rows = queued ?? (await db.select(returningIds).from(fileDeletions).orderBy(asc(fileDeletions.id)).limit(SWEEP_BATCH));
     let done = 0;
     // Single keys go to R2 a thousand at a time; a channel prefix is listed and deleted page by page.
     const keys = rows.filter((r) => !r.target.endsWith("/"));

@@ -211,17 +211,13 @@ export class SessionShard extends DurableObject<Env> {
 
   /**
    * Ends the user's live sessions (all of them, or those a revoked challenge token admitted) with
-   * an ERROR frame: the user was deleted, or may no longer be admitted. Returns how many ended.
+   * an ERROR frame: the user was deleted, or may no longer be admitted.
    */
-  async endSessions(user: { id: number; name: string }, end: SessionEnd, tokenId?: number): Promise<number> {
+  async endSessions(user: { id: number; name: string }, end: SessionEnd, tokenId?: number): Promise<void> {
     this.revocations++;
-    let ended = 0;
     for (const [ws, c] of this.connectionsOf(user)) {
-      if (tokenId !== undefined && c.tokenId !== tokenId) continue;
-      this.closeWithError(ws, end.error, end.message, 1008);
-      ended++;
+      if (tokenId === undefined || c.tokenId === tokenId) this.closeWithError(ws, end.error, end.message, 1008);
     }
-    return ended;
   }
 
   // ── frames ────────────────────────────────────────────────────────────────────────────────

@@ -28,6 +28,8 @@ export class SubscriptionStore {
       user_id INTEGER NOT NULL, sid TEXT NOT NULL, conn TEXT NOT NULL, seq INTEGER NOT NULL, ended_at INTEGER,
       PRIMARY KEY (user_id, sid))`);
     sql.exec("CREATE INDEX IF NOT EXISTS relay_answers_conn ON relay_answers (conn, seq)");
+    // Every wake-up and CONNECT looks rows up by end time: an index, not a scan of every row.
+    sql.exec("CREATE INDEX IF NOT EXISTS relay_answers_ended ON relay_answers (ended_at)");
   }
 
   /** After a restart every socket is gone: ends what belongs to connections not in `live`. */

@@ -211,5 +211,5 @@ export const deleteChannel = async (db: Db, applicationId: number, channelId: nu
       .returning(channelColumns),
     findApplicationQuery(db, applicationId),
   ]);
-  return { deleted: deleted[0], app, fileDeletions: queued.map((q) => q.id) };
+  return { deleted: deleted[0], app, fileDeletions: queued };
 };

@@ -175,5 +175,5 @@ export const deleteMessage = async (db: Db, applicationId: number, messageId: nu
       .where(and(eq(messages.applicationId, applicationId), eq(messages.id, messageId)))
       .returning({ id: messages.id }),
   ]);
-  return deleted[0] && channel ? { channel, fileDeletions: queued.map((q) => q.id) } : undefined;
+  return deleted[0] && channel ? { channel, fileDeletions: queued } : undefined;
 };

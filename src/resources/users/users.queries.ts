@@ -68,5 +68,5 @@ export const deleteUser = async (db: Db, applicationId: number, userId: number) 
       .returning({ id: users.id, name: users.name }),
     findApplicationQuery(db, applicationId),
   ]);
-  return { deleted: deleted[0], app, fileDeletions: queued.map((q) => q.id) };
+  return { deleted: deleted[0], app, fileDeletions: queued };
 };
