@@ -3,7 +3,8 @@
  * definitions that validate requests, so it cannot drift from what the Worker does. The plain
  * Hono endpoints (the token endpoint with its RFC 6749 form bodies, the JWKS, the health check
  * and this document) are described here by hand, once; so are the responses that app-wide
- * middleware (app.ts) can give to any operation: 406, 413 and 429.
+ * middleware (app.ts) can give to any operation: 406, 413 and 429, and the 503 of a transient
+ * D1, R2 or Durable Object failure (http/errors.ts).
  */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./env";
@@ -71,6 +72,11 @@ const COMMON_RESPONSES = {
   },
   TooManyRequests: {
     description: "Too many requests (per application, or per client id at the token endpoint); retry later",
+    headers: { "Retry-After": { description: "Seconds to wait before retrying", required: true, schema: { type: "string" } } },
+    content: { "application/json": { schema: errorRef } },
+  },
+  ServiceUnavailable: {
+    description: "D1, R2 or a Durable Object failed transiently (overloaded, reset, connection lost); retry later",
     headers: { "Retry-After": { description: "Seconds to wait before retrying", required: true, schema: { type: "string" } } },
     content: { "application/json": { schema: errorRef } },
   },
@@ -201,6 +207,7 @@ const addMiddlewareResponses = (path: string, method: string, op: Operation) => 
   if (op.requestBody) op.responses["413"] ??= ref("PayloadTooLarge"); // bodyLimit
   // apiRateLimit counts every authenticated /v1 request; tokenRateLimit every token request.
   if (!isPublic || (path === TOKEN_PATH && method === "post")) op.responses["429"] ??= ref("TooManyRequests");
+  op.responses["503"] ??= ref("ServiceUnavailable"); // onError: any route that touches storage
 };
 
 /**

@@ -89,12 +89,13 @@ describe("the OpenAPI document built from createApp()", () => {
     }
   });
 
-  it("gives each operation a 2xx, a 406, and (unless public) a 401 with its challenge and a 429", ({ expect }) => {
+  it("gives each operation a 2xx, a 406, a 503 with Retry-After, and (unless public) a 401 with its challenge and a 429", ({ expect }) => {
     for (const { path, method, op } of operations) {
       const where = `${method.toUpperCase()} ${path}`;
       const codes = Object.keys(op.responses);
       expect(codes.some((c) => /^2\d\d$/.test(c)), where).toBe(true);
       expect(codes, where).toContain("406");
+      expect(resolve(op.responses["503"]!).headers, where).toHaveProperty("Retry-After");
       if (op.requestBody) expect(codes, where).toContain("413");
       if (!isPublic(op)) {
         expect(codes, where).toContain("401");
