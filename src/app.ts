@@ -21,14 +21,16 @@ import { browserLanding } from "./http/landing";
 import { requireJsonAccept } from "./http/media-type";
 import { apiRateLimit, tokenRateLimit } from "./http/rate-limit";
 import { defaultHook } from "./http/validation";
-import { applicationRoutes } from "./resources/applications/applications.routes";
-import { channelRoutes } from "./resources/channels/channels.routes";
-import { memberRoutes } from "./resources/channels/members.routes";
-import { MULTIPART_OVERHEAD_BYTES, fileTooLarge, isFileUpload } from "./resources/messages/messages.create";
-import { messageRoutes } from "./resources/messages/messages.routes";
-import { rootRoutes } from "./resources/root/root.routes";
-import { tokenRoutes } from "./resources/tokens/tokens.routes";
-import { userRoutes } from "./resources/users/users.routes";
+import { applicationRoutes } from "./api/applications/applications.routes";
+import { channelRoutes } from "./api/channels/channels.routes";
+import { memberRoutes } from "./api/channels/members.routes";
+import { isFileUpload } from "./api/messages/messages.create";
+import { fileTooLarge, MULTIPART_OVERHEAD_BYTES } from "./chat/rules";
+import { fromChatError } from "./http/errors";
+import { messageRoutes } from "./api/messages/messages.routes";
+import { rootRoutes } from "./api/root/root.routes";
+import { tokenRoutes } from "./api/tokens/tokens.routes";
+import { userRoutes } from "./api/users/users.routes";
 import { streamRoutes } from "./realtime/stream.routes";
 import { websocketRoutes } from "./realtime/websocket.routes";
 
@@ -71,7 +73,7 @@ export const createApp = () => {
     return bodyLimit({
       maxSize,
       onError: () => {
-        throw upload ? fileTooLarge(maxFileBytes) : new ApiError("PayloadTooLargeError", `The request body is larger than ${maxSize} bytes`);
+        throw upload ? fromChatError(fileTooLarge(maxFileBytes)) : new ApiError("PayloadTooLargeError", `The request body is larger than ${maxSize} bytes`);
       },
     })(c, next);
   });

@@ -1,10 +1,10 @@
 import { createApp } from "./app";
 import { createDb } from "./db/client";
 import { drainFileDeletions } from "./files/deletions";
-import { sweepIdempotencyKeys } from "./resources/messages/messages.idempotency";
+import { sweepIdempotencyKeys } from "./chat/queries/idempotency";
 
 export { ChannelRoom } from "./durable/channel-room";
-export { SessionShard } from "./realtime/session-shard";
+export { SessionShard } from "./durable/session-shard";
 
 const app = createApp();
 

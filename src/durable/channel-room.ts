@@ -16,59 +16,25 @@
  *    reports no subscribers left is dropped.
  */
 import { DurableObject } from "cloudflare:workers";
+import { IDEMPOTENCY_KEY_TTL_MS, type IdempotencyClaim } from "../chat/idempotency";
+import {
+  sessionShardStub,
+  shardName,
+  type EphemeralMessage,
+  type KeyedPost,
+  type NewEphemeralMessage,
+  type NotifyMembers,
+  type Origin,
+} from "../chat/live";
+import { channelMembersToNotify } from "../chat/queries/members";
+import type { MessageRow } from "../chat/queries/messages";
 import { readConfig } from "../config";
-import type { StoredFile } from "../db/schema";
 import { createDb } from "../db/client";
-import { retryTransient } from "./retry";
-import { channelMembersToNotify } from "../realtime/chat.queries";
-import { sessionShardStub, shardName } from "../realtime/shards";
-import { messageCreatedEvent, toEphemeralChatMessage } from "../realtime/resources";
-import { IDEMPOTENCY_KEY_TTL_MS, type IdempotencyClaim } from "../resources/messages/messages.idempotency";
+import { messageCreatedEvent, messageNotification, toChatMessage, toEphemeralChatMessage } from "../realtime/presenters";
 
 const NOTIFY_LIMIT = 1000;
 /** Idempotency keys an OPEN channel's room remembers (memory, like its messages): the newest. */
 const KEY_LIMIT = 1000;
-
-export interface EphemeralMessage {
-  /** Position in this object's stream; a cursor key, never shown as an id. */
-  seq: number;
-  type: "SYSTEM_TEXT" | "TEXT" | "FILE" | "SYSTEM_FILE";
-  body?: string;
-  file?: StoredFile;
-  /** System file messages: the back end's optional label. */
-  groupTag?: string;
-  createdTime: string;
-  /** The sender of TEXT and FILE messages (without `properties`: RPC types stay flat). */
-  user?: EphemeralSender;
-}
-
-export interface EphemeralSender {
-  id: number;
-  name: string;
-  displayName: string;
-  displayPictureUrl?: string;
-  isGuest: boolean;
-}
-
-export type NewEphemeralMessage = Omit<EphemeralMessage, "seq" | "createdTime">;
-
-/** Members to notify of a new message, and what to tell them (a serialized Notification). */
-export interface NotifyMembers {
-  applicationId: number;
-  /** The sender, who is not notified; null for system messages. */
-  senderId: number | null;
-  notification: string;
-}
-
-/** What `postOnce` did: held a new message, found the key's earlier one, or found it used for another request. */
-export type KeyedPost = { outcome: "created" | "replayed"; message: EphemeralMessage } | { outcome: "conflict" };
-
-/** Where a published event came from: the sender's connection gets it with its receipt. */
-export interface Origin {
-  shard: string;
-  conn: string;
-  receipt?: string;
-}
 
 export class ChannelRoom extends DurableObject<Env> {
   private readonly limit = readConfig(this.env).openChannelMessageLimit;
@@ -90,7 +56,7 @@ export class ChannelRoom extends DurableObject<Env> {
     const stored: EphemeralMessage = { ...message, seq: ++this.lastSeq, createdTime: new Date(this.lastTime).toISOString() };
     this.messages.push(stored);
     if (this.messages.length > this.limit) this.messages.splice(0, this.messages.length - this.limit);
-    await this.publish(channelId, messageCreatedEvent(toEphemeralChatMessage(channelId, stored)), origin);
+    await this.fanOut(channelId, messageCreatedEvent(toEphemeralChatMessage(channelId, stored)), origin);
     return stored;
   }
 
@@ -152,11 +118,21 @@ export class ChannelRoom extends DurableObject<Env> {
   }
 
   /**
+   * Publishes a message saved in D1: to every live session watching the channel, then as a
+   * notification to members who are not watching it. Returns once the deliveries are queued.
+   */
+  async publish(message: MessageRow, notify: NotifyMembers, origin?: Origin): Promise<void> {
+    const live = toChatMessage(message);
+    await this.fanOut(message.channelId, messageCreatedEvent(live), origin);
+    void this.notifyMembers(message.channelId, notify, messageNotification({ id: message.channelId, name: notify.channelName }, live));
+  }
+
+  /**
    * Sends an event (a serialized `thread.message.created` body) to every subscribed shard, and
    * to the origin's shard so the sender gets its result even before it subscribed. Returns once
    * the deliveries are queued, in order, behind earlier ones.
    */
-  async publish(channelId: number, event: string, origin?: Origin, notify?: NotifyMembers): Promise<void> {
+  private async fanOut(channelId: number, event: string, origin?: Origin): Promise<void> {
     const shards = new Map<string, number>();
     if (this.hasRegistry()) {
       for (const row of this.ctx.storage.sql.exec<{ name: string; gen: number }>("SELECT name, gen FROM shards")) {
@@ -172,7 +148,6 @@ export class ChannelRoom extends DurableObject<Env> {
         if (this.chains.get(shard) === next) this.chains.delete(shard);
       });
     }
-    if (notify) void this.notifyMembers(channelId, notify);
   }
 
   /**
@@ -180,7 +155,7 @@ export class ChannelRoom extends DurableObject<Env> {
    * notifications topic. Bounded to the first `NOTIFY_LIMIT` members: a huge channel is a
    * broadcast medium, and its members watch it live.
    */
-  private async notifyMembers(channelId: number, { applicationId, senderId, notification }: NotifyMembers) {
+  private async notifyMembers(channelId: number, { applicationId, senderId }: NotifyMembers, notification: string) {
     try {
       const membersReadAt = Date.now();
       const members = await channelMembersToNotify(createDb(this.env.DB), applicationId, channelId, senderId, NOTIFY_LIMIT);
@@ -226,38 +201,3 @@ export class ChannelRoom extends DurableObject<Env> {
     this.registryReady = true;
   }
 }
-
-/**
- * Live delivery of a message that is already saved: best effort. A saved message is never turned
- * into an error because its fan-out failed (the client would retry and save it twice): transient
- * room failures are retried, then given up and logged; watchers see the message on their next
- * fetch. Returns whether the room took it.
- */
-export const publishSaved = async (
-  room: DurableObjectStub<ChannelRoom>,
-  channelId: number,
-  event: string,
-  origin?: Origin,
-  notify?: NotifyMembers,
-): Promise<boolean> => {
-  try {
-    await retryTransient(() => room.publish(channelId, event, origin, notify));
-    return true;
-  } catch (e) {
-    console.error(JSON.stringify({ level: "error", event: "publish_failed", channelId, error: e instanceof Error ? e.message : String(e) }));
-    return false;
-  }
-};
-
-/** Tells a deleted channel's room to forget everything; best effort (logged), like `publishSaved`. */
-export const clearRoom = async (env: Env, applicationId: number, channelId: number) => {
-  try {
-    await retryTransient(() => channelRoomStub(env, applicationId, channelId).clear());
-  } catch (e) {
-    console.error(JSON.stringify({ level: "error", event: "room_clear_failed", channelId, error: e instanceof Error ? e.message : String(e) }));
-  }
-};
-
-/** The one place that names a channel's room. @example await channelRoomStub(env, 1, 7).post(msg) */
-export const channelRoomStub = (env: Env, applicationId: number, channelId: number) =>
-  env.CHANNEL_ROOMS.get(env.CHANNEL_ROOMS.idFromName(`${applicationId}:${channelId}`));

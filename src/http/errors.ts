@@ -8,6 +8,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { CHAT_ERROR_STATUS, ChatError } from "../chat/errors";
 import { isForeignKeyViolation, isTransientError } from "../db/errors";
 
 const STATUS = {
@@ -62,6 +63,17 @@ export const errorBody = (name: ErrorName, message: string, properties?: Record<
 export const errorResponse = (c: Context, error: ApiError): Response =>
   c.json(errorBody(error.errorName, error.message, error.properties), error.status, error.headers);
 
+/** The contract's name for each status (the first name listed with it). */
+const NAME_OF_STATUS = new Map<number, ErrorName>();
+for (const [name, status] of Object.entries(STATUS) as [ErrorName, number][]) if (!NAME_OF_STATUS.has(status)) NAME_OF_STATUS.set(status, name);
+
+/**
+ * A chat operation's failure in the contract's terms: the contract names errors by status
+ * (`ChannelNotFoundError` is a `ResourceNotFoundError`), the message and fields stay.
+ */
+export const fromChatError = (e: ChatError): ApiError =>
+  new ApiError(NAME_OF_STATUS.get(CHAT_ERROR_STATUS[e.error]) ?? "InternalServerError", e.message, e.properties);
+
 /** Maps Hono's own exceptions (malformed JSON, body limit) onto our names. */
 const fromHttpException = (e: HTTPException): ApiError => {
   switch (e.status) {
@@ -106,6 +118,7 @@ const logFailure = (c: Context, level: "warn" | "error", err: unknown) => {
 
 export const onError: ErrorHandler = (err, c) => {
   if (err instanceof ApiError) return errorResponse(c, err);
+  if (err instanceof ChatError) return errorResponse(c, fromChatError(err));
   if (err instanceof HTTPException) return errorResponse(c, fromHttpException(err));
   // A write that referenced a row deleted meanwhile (a channel or user deleted by a concurrent
   // request): the database refused it, nothing was written, and the resource is gone.

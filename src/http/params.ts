@@ -3,6 +3,9 @@
  * answered like any unknown resource (404) rather than as a malformed request.
  */
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { ChatScope } from "../chat/messages";
+import type { AppEnv } from "../env";
 import { ApiError } from "./errors";
 
 /** @example idParam("userId") // "/users/{userId}" → number */
@@ -26,3 +29,6 @@ export const requireOwnApplication = (applicationId: number, auth: { application
   }
   return applicationId;
 };
+
+/** What a chat operation needs from a request: bindings, database, and the (own) application. */
+export const chatScope = (c: Context<AppEnv>, applicationId: number): ChatScope => ({ env: c.env, db: c.var.db, applicationId });

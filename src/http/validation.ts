@@ -21,11 +21,10 @@ const invalidFields = (issues: { path: string; message: string }[], target: stri
   return new ApiError("InvalidRequestError", message, properties);
 };
 
-export const validationError = (error: z.ZodError, target: string): ApiError =>
-  invalidFields(
-    error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message })),
-    target,
-  );
+/** A zod failure as (dotted path, message) pairs: what every protocol reports of a bad input. */
+export const fieldIssues = (error: z.ZodError) => error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+
+export const validationError = (error: z.ZodError, target: string): ApiError => invalidFields(fieldIssues(error), target);
 
 /** The 400 for valid input that holds text D1 could not store exactly (see `text.ts`), if any. */
 const illFormedTextError = (data: unknown, target: string): ApiError | undefined => {

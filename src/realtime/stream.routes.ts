@@ -10,18 +10,20 @@ import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { requestId } from "hono/request-id";
 import { signingKeys, verifyGrant } from "../auth/tokens";
+import { channelForMember } from "../chat/channels";
+import { CHAT_ERROR_STATUS, ChatError } from "../chat/errors";
+import { postUserMessage, postWithStoredFile, type ChatScope } from "../chat/messages";
+import { userTokenExists } from "../chat/queries/user-tokens";
+import { findUser } from "../chat/queries/users";
+import { fileTooLarge, MULTIPART_OVERHEAD_BYTES } from "../chat/rules";
 import { readConfig } from "../config";
 import { createDb } from "../db/client";
-import { channelRoomStub, publishSaved } from "../durable/channel-room";
 import type { AppEnv } from "../env";
-import { baseUrlFor } from "../http/links";
-import { deleteFiles, putFile, withFormFilename } from "../files/storage";
 import { isFileServable } from "../files/deletions";
 import { fileServingHeaders } from "../files/serving";
-import { MULTIPART_OVERHEAD_BYTES } from "../resources/messages/messages.create";
-import { userTokenExists } from "../resources/tokens/tokens.queries";
-import { findChatUser, findVisibleChannel, insertUserMessage } from "./chat.queries";
-import { messageCreatedEvent, messageNotification, toChatMessage, toChatUser, toEphemeralChatMessage } from "./resources";
+import { withFormFilename } from "../files/storage";
+import { baseUrlFor } from "../http/links";
+import { toChatMessage, toEphemeralChatMessage } from "./presenters";
 
 const CORS = {
   "Access-Control-Allow-Origin": "*",
@@ -30,8 +32,9 @@ const CORS = {
   "Access-Control-Max-Age": "86400",
 };
 
-const streamError = (c: Context, status: 400 | 401 | 403 | 404 | 413 | 415, error: string, message: string) =>
-  c.json({ error, message, timestamp: new Date().toISOString() }, status, CORS);
+/** A chat operation's failure, named as chat sessions name it, with its HTTP status. */
+const chatErrorResponse = (c: Context, e: ChatError) =>
+  c.json({ error: e.error, message: e.message, timestamp: new Date().toISOString() }, CHAT_ERROR_STATUS[e.error], CORS);
 
 /**
  * The upload as FormData. Node's SDK sends `Content-Type: multipart/form-data` without a
@@ -66,7 +69,7 @@ const requireWriteGrant = createMiddleware<AppEnv>(async (c, next) => {
   const grant = await verifyGrant(await signingKeys(c.env.JWT_PRIVATE_KEY), c.req.header("Grant") ?? "", "file:write", {
     issuer: readConfig(c.env).tokenIssuer,
   });
-  if (!grant) return streamError(c, 401, "UnauthorizedError", "A valid write grant is required in the Grant header");
+  if (!grant) return chatErrorResponse(c, new ChatError("UnauthorizedError", "A valid write grant is required in the Grant header"));
   c.set("grant", grant);
   await next();
 });
@@ -79,7 +82,7 @@ const uploadLimit = createMiddleware<AppEnv>((c, next) => {
   const { maxFileBytes } = readConfig(c.env);
   return bodyLimit({
     maxSize: maxFileBytes + MULTIPART_OVERHEAD_BYTES,
-    onError: (c) => streamError(c, 413, "PayloadTooLargeError", `Files are limited to ${maxFileBytes} bytes`),
+    onError: (c) => chatErrorResponse(c, fileTooLarge(maxFileBytes)),
   })(c, next);
 });
 
@@ -88,63 +91,56 @@ streamRoutes.post("/stompx/v1/channels/:channelId{[1-9][0-9]{0,15}}/messages", r
   const channelId = Number(c.req.param("channelId"));
   const grant = c.var.grant;
   const form = await readForm(c.req.raw, await c.req.arrayBuffer());
-  if (!form) return streamError(c, 415, "UnsupportedMediaTypeError", "Send the file as multipart/form-data");
+  if (!form) return chatErrorResponse(c, new ChatError("UnsupportedMediaTypeError", "Send the file as multipart/form-data"));
   const part = form.get("file");
   const file = part instanceof File ? withFormFilename(part) : undefined;
-  if (!file) return streamError(c, 400, "InvalidRequestError", "The form needs a file part named file");
-  if (file.size === 0) return streamError(c, 400, "InvalidRequestError", "The file is empty");
-  if (file.size > config.maxFileBytes) return streamError(c, 413, "PayloadTooLargeError", `Files are limited to ${config.maxFileBytes} bytes`);
-
-  const db = createDb(c.env.DB);
-  const { applicationId, userId, tokenId } = grant;
-  // The grant outlives changes to what it was issued for: check the user, their membership and
-  // the session's challenge token again now.
-  const [channel, sender, tokenLive] = await Promise.all([
-    findVisibleChannel(db, applicationId, userId, channelId),
-    findChatUser(db, applicationId, userId),
-    tokenId === undefined ? true : userTokenExists(db, applicationId, userId, tokenId),
-  ]);
-  if (!sender || !tokenLive) return streamError(c, 401, "UnauthorizedError", "This grant's session has ended");
-  if (!channel) return streamError(c, 404, "ChannelNotFoundError", `Channel ${channelId} not found`);
-  if (!channel.isMember) return streamError(c, 403, "NotAChannelMemberError", `Join channel ${channelId} before sending to it`);
-
-  const stored = await putFile(c.env.FILES, baseUrlFor(c.req.url, config.publicBaseUrl), applicationId, channelId, file);
-  const room = channelRoomStub(c.env, applicationId, channelId);
-  if (channel.type === "OPEN") {
-    // Ephemeral like text; the bytes stay in R2 (a bucket lifecycle rule can expire them).
-    const { properties: _p, ...user } = toChatUser(sender);
-    const held = await room.post(channelId, { type: "FILE", file: stored, user });
-    return c.json(toEphemeralChatMessage(channelId, held), 200, CORS);
-  }
-  let row;
+  if (!file) return chatErrorResponse(c, new ChatError("InvalidRequestError", "The form needs a file part named file"));
+  if (file.size === 0) return chatErrorResponse(c, new ChatError("InvalidRequestError", "The file is empty"));
+  if (file.size > config.maxFileBytes) return chatErrorResponse(c, fileTooLarge(config.maxFileBytes));
   try {
-    row = await insertUserMessage(db, applicationId, channelId, userId, { type: "FILE", file: stored });
+    const message = await postUpload(c, grant, channelId, file);
+    return c.json(message, 200, CORS);
   } catch (e) {
-    await deleteFiles(c.env.FILES, [stored]);
+    if (e instanceof ChatError) return chatErrorResponse(c, e);
     throw e;
   }
-  const message = toChatMessage({ ...row, channelId, type: "FILE", body: null, file: stored, properties: {}, user: sender });
-  // Everyone watching the channel sees it live, the uploader included (no receipt: HTTP answered).
-  await publishSaved(room, channelId, messageCreatedEvent(message), undefined, {
-    applicationId,
-    senderId: userId,
-    notification: messageNotification(channel, message),
-  });
-  return c.json(message, 200, CORS);
 });
+
+/**
+ * Posts the uploaded file as the grant's user. The grant outlives changes to what it was issued
+ * for: the user, their membership and the session's challenge token are checked again now.
+ * Everyone watching the channel sees the message live, the uploader included (no receipt: HTTP
+ * answers it).
+ */
+const postUpload = async (c: Context<AppEnv>, grant: AppEnv["Variables"]["grant"], channelId: number, file: File) => {
+  const { applicationId, userId, tokenId } = grant;
+  const scope: ChatScope = { env: c.env, db: createDb(c.env.DB), applicationId };
+  const [sender, tokenLive, channel] = await Promise.all([
+    findUser(scope.db, applicationId, userId),
+    tokenId === undefined ? true : userTokenExists(scope.db, applicationId, userId, tokenId),
+    channelForMember(scope, userId, channelId).catch((e: unknown) => e as Error),
+  ]);
+  if (!sender || !tokenLive) throw new ChatError("UnauthorizedError", "This grant's session has ended");
+  if (channel instanceof Error) throw channel;
+  const baseUrl = baseUrlFor(c.req.url, readConfig(c.env).publicBaseUrl);
+  const posted = await postWithStoredFile(scope, baseUrl, channelId, file, (stored) =>
+    postUserMessage(scope, channel, sender, { type: "FILE", file: stored }),
+  );
+  return "held" in posted ? toEphemeralChatMessage(channelId, posted.held) : toChatMessage(posted.saved);
+};
 
 streamRoutes.get("/stompx/v1/files/:app{[0-9]+}/:channel{[0-9]+}/:id{[0-9a-f-]{36}}/:name", async (c) => {
   // Set first, so that every answer of this route, errors included, carries the serving policy.
   for (const [name, value] of Object.entries(fileServingHeaders())) c.header(name, value);
   const [applicationId, channelId] = [Number(c.req.param("app")), Number(c.req.param("channel"))];
-  if (!Number.isSafeInteger(applicationId) || !Number.isSafeInteger(channelId)) return streamError(c, 404, "FileNotFoundError", "No such file");
+  if (!Number.isSafeInteger(applicationId) || !Number.isSafeInteger(channelId)) return chatErrorResponse(c, new ChatError("FileNotFoundError", "No such file"));
   const key = `${c.req.param("app")}/${c.req.param("channel")}/${c.req.param("id")}`;
   // Checked where the bytes leave: a file whose message, sender or channel was deleted is gone
   // from the moment the delete was answered, even while R2 still holds it.
   const [servable, object] = await Promise.all([isFileServable(createDb(c.env.DB), applicationId, channelId, key), c.env.FILES.get(key)]);
   if (!object || !servable) {
     await object?.body.cancel();
-    return streamError(c, 404, "FileNotFoundError", "No such file");
+    return chatErrorResponse(c, new ChatError("FileNotFoundError", "No such file"));
   }
   const file = { contentType: object.httpMetadata?.contentType ?? "application/octet-stream", name: object.customMetadata?.name ?? "file" };
   return new Response(object.body, {

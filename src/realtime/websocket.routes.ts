@@ -15,11 +15,11 @@ import { LIMITS } from "../config";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { allowed, RETRY_AFTER_SECONDS } from "../http/rate-limit";
-import { findUserByNameAndToken } from "../resources/tokens/tokens.queries";
-import { findApplicationByKey } from "./chat.queries";
-import { encodeShardHeaders } from "./session-shard";
-import { sessionShardStub, shardName } from "./shards";
+import { sessionShardStub, shardName } from "../chat/live";
+import { findApplicationByKey } from "../chat/queries/applications";
+import { findUserByNameAndToken } from "../chat/queries/user-tokens";
 import { serializeFrame } from "./stomp";
+import { encodeShardHeaders } from "./upgrade";
 
 const SUBPROTOCOL = { "Sec-WebSocket-Protocol": "v12.stomp" };
 

@@ -9,10 +9,10 @@ import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import worker from "../../src/index";
-import { FrameRate } from "../../src/realtime/frame-rate";
-import type { SessionShard } from "../../src/realtime/session-shard";
-import { sessionShardStub, shardName } from "../../src/realtime/shards";
-import { MAX_RELAY_ANSWERS_PER_CONNECTION, RECONNECT_WINDOW_MS } from "../../src/realtime/subscription-store";
+import { FrameRate } from "../../src/durable/frame-rate";
+import type { SessionShard } from "../../src/durable/session-shard";
+import { sessionShardStub, shardName } from "../../src/chat/live";
+import { MAX_RELAY_ANSWERS_PER_CONNECTION, RECONNECT_WINDOW_MS } from "../../src/durable/subscription-store";
 import { fetchWorker, ORIGIN, setup } from "../helpers/api";
 import { ChatClient, connectChat, openChat, openSocket, sessionQuery, sid } from "../helpers/chat";
 

@@ -9,10 +9,10 @@ import { count, eq } from "drizzle-orm";
 import { describe, it, type ExpectStatic } from "vitest";
 import { createDb } from "../../src/db/client";
 import { channelMembers } from "../../src/db/schema";
-import { ApplicationResource } from "../../src/resources/applications/applications.schemas";
-import { ChannelPage, ChannelResource } from "../../src/resources/channels/channels.schemas";
-import { MessagePage, MessageResource } from "../../src/resources/messages/messages.schemas";
-import { UserPage, UserResource } from "../../src/resources/users/users.schemas";
+import { ApplicationResource } from "../../src/api/applications/applications.schemas";
+import { ChannelPage, ChannelResource } from "../../src/api/channels/channels.schemas";
+import { MessagePage, MessageResource } from "../../src/api/messages/messages.schemas";
+import { UserPage, UserResource } from "../../src/api/users/users.schemas";
 import { ORIGIN, setup, type ApiResponse } from "../helpers/api";
 import { expectError, expectHal, expectInvalidField, queryOf } from "../helpers/checks";
 

@@ -4,11 +4,12 @@ import { and, count, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { channelMembers, messages } from "../../src/db/schema";
-import { channelRoomStub, type ChannelRoom } from "../../src/durable/channel-room";
-import { ApplicationResource } from "../../src/resources/applications/applications.schemas";
-import { ChannelPage, ChannelResource } from "../../src/resources/channels/channels.schemas";
-import { MessagePage, MessageResource } from "../../src/resources/messages/messages.schemas";
-import { UserResource } from "../../src/resources/users/users.schemas";
+import { channelRoomStub } from "../../src/chat/live";
+import type { ChannelRoom } from "../../src/durable/channel-room";
+import { ApplicationResource } from "../../src/api/applications/applications.schemas";
+import { ChannelPage, ChannelResource } from "../../src/api/channels/channels.schemas";
+import { MessagePage, MessageResource } from "../../src/api/messages/messages.schemas";
+import { UserResource } from "../../src/api/users/users.schemas";
 import { ORIGIN, setup } from "../helpers/api";
 import { expectError, expectHal, expectInvalidField } from "../helpers/checks";
 

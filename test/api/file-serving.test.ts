@@ -5,8 +5,8 @@
  * name says, is a download. Files are uploaded through the Platform API's multipart route.
  */
 import { describe, it } from "vitest";
-import { ChannelResource } from "../../src/resources/channels/channels.schemas";
-import { MessageResource } from "../../src/resources/messages/messages.schemas";
+import { ChannelResource } from "../../src/api/channels/channels.schemas";
+import { MessageResource } from "../../src/api/messages/messages.schemas";
 import { fetchWorker, ORIGIN, setup, tokenFor } from "../helpers/api";
 
 const GUARD = {

@@ -9,8 +9,8 @@ import { and, eq } from "drizzle-orm";
 import { describe, it, type ExpectStatic } from "vitest";
 import { createDb } from "../../src/db/client";
 import { idempotencyKeys } from "../../src/db/schema";
-import { channelRoomStub } from "../../src/durable/channel-room";
-import { sweepIdempotencyKeys } from "../../src/resources/messages/messages.idempotency";
+import { channelRoomStub } from "../../src/chat/live";
+import { sweepIdempotencyKeys } from "../../src/chat/queries/idempotency";
 import { fetchWorker, setup, tokenFor, type ApiResponse, type Client } from "../helpers/api";
 import { expectError, expectHal } from "../helpers/checks";
 

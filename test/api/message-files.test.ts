@@ -11,9 +11,9 @@ import { count, eq } from "drizzle-orm";
 import { describe, it, type ExpectStatic } from "vitest";
 import { createDb } from "../../src/db/client";
 import { messages } from "../../src/db/schema";
-import { ApplicationResource } from "../../src/resources/applications/applications.schemas";
-import { ChannelResource } from "../../src/resources/channels/channels.schemas";
-import { MessagePage, MessageResource } from "../../src/resources/messages/messages.schemas";
+import { ApplicationResource } from "../../src/api/applications/applications.schemas";
+import { ChannelResource } from "../../src/api/channels/channels.schemas";
+import { MessagePage, MessageResource } from "../../src/api/messages/messages.schemas";
 import { ORIGIN, fetchWorker, setup, tokenFor, type ApiResponse, type Client } from "../helpers/api";
 import { expectError, expectHal, expectInvalidField, isIsoUtc } from "../helpers/checks";
 

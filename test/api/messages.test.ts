@@ -3,8 +3,8 @@ import { count, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { messages } from "../../src/db/schema";
-import { ChannelResource } from "../../src/resources/channels/channels.schemas";
-import { MessagePage, MessageResource } from "../../src/resources/messages/messages.schemas";
+import { ChannelResource } from "../../src/api/channels/channels.schemas";
+import { MessagePage, MessageResource } from "../../src/api/messages/messages.schemas";
 import { ORIGIN, setup, type Client } from "../helpers/api";
 import { expectError, expectHal, expectInvalidField, isIsoUtc } from "../helpers/checks";
 

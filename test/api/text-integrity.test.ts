@@ -8,9 +8,9 @@
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { illFormedTextPath } from "../../src/http/text";
-import { ChannelResource } from "../../src/resources/channels/channels.schemas";
-import { MessageResource } from "../../src/resources/messages/messages.schemas";
-import { UserPage, UserResource } from "../../src/resources/users/users.schemas";
+import { ChannelResource } from "../../src/api/channels/channels.schemas";
+import { MessageResource } from "../../src/api/messages/messages.schemas";
+import { UserPage, UserResource } from "../../src/api/users/users.schemas";
 import { setup, type Client } from "../helpers/api";
 import { expectHal, expectInvalidField } from "../helpers/checks";
 import { snapshot } from "../helpers/db-state";

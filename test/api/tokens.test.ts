@@ -4,8 +4,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { UserResource } from "../../src/resources/users/users.schemas";
-import { TokenPage, TokenResource } from "../../src/resources/tokens/tokens.schemas";
+import { UserResource } from "../../src/api/users/users.schemas";
+import { TokenPage, TokenResource } from "../../src/api/tokens/tokens.schemas";
 import { fetchWorker, ORIGIN, setup } from "../helpers/api";
 import { expectError, expectHal, isIsoUtc, queryOf } from "../helpers/checks";
 

@@ -10,7 +10,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, it, type ExpectStatic } from "vitest";
 import { isTransientError } from "../../src/db/errors";
-import { channelRoomStub } from "../../src/durable/channel-room";
+import { channelRoomStub } from "../../src/chat/live";
 import worker from "../../src/index";
 import { ORIGIN, setup, tokenFor, type ApiResponse } from "../helpers/api";
 import { expectError } from "../helpers/checks";

@@ -5,8 +5,8 @@
  * `requireAuthenticatedSessions` field and links.
  */
 import { describe, it, type ExpectStatic } from "vitest";
-import { ApplicationResource } from "../../src/resources/applications/applications.schemas";
-import { UserPage, UserResource } from "../../src/resources/users/users.schemas";
+import { ApplicationResource } from "../../src/api/applications/applications.schemas";
+import { UserPage, UserResource } from "../../src/api/users/users.schemas";
 import { ORIGIN, setup, type Client } from "../helpers/api";
 import { expectError, expectHal, expectInvalidField, queryOf } from "../helpers/checks";
 

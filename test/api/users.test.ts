@@ -2,9 +2,9 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { channelMembers, users as usersTable } from "../../src/db/schema";
-import { ApplicationResource } from "../../src/resources/applications/applications.schemas";
-import { ChannelPage } from "../../src/resources/channels/channels.schemas";
-import { UserPage, UserResource } from "../../src/resources/users/users.schemas";
+import { ApplicationResource } from "../../src/api/applications/applications.schemas";
+import { ChannelPage } from "../../src/api/channels/channels.schemas";
+import { UserPage, UserResource } from "../../src/api/users/users.schemas";
 import { ORIGIN, setup } from "../helpers/api";
 import { expectError, expectHal, expectInvalidField, queryOf } from "../helpers/checks";
 

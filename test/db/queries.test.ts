@@ -7,27 +7,24 @@ import { count, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client";
 import { applications, channelMembers, channels, messages, users } from "../../src/db/schema";
-import { findApplication } from "../../src/resources/applications/applications.queries";
+import { findApplication } from "../../src/chat/queries/applications";
 import {
-  addMember,
   deleteChannel,
   findChannel,
   findOrCreateDirectChannel,
   insertChannel,
   listChannelsPage,
-  listMembersPage,
   listUserChannelsPage,
-  removeMember,
-} from "../../src/resources/channels/channels.queries";
-import {
-  deleteMessage,
-  findChannelWithMessages,
-  findMessage,
-  insertSystemTextMessage,
-} from "../../src/resources/messages/messages.queries";
-import { deleteUser, findUser, insertUser, listUsersPage } from "../../src/resources/users/users.queries";
+} from "../../src/chat/queries/channels";
+import { addMember, listMembersPage, removeMember } from "../../src/chat/queries/members";
+import { deleteMessage, findChannelWithMessages, findMessage } from "../../src/chat/queries/messages";
+import { deleteUser, findUser, insertUser, listUsersPage } from "../../src/chat/queries/users";
 
 const db = () => createDb(env.DB);
+
+/** A system text message, written straight to D1 (the fixture of these tests). */
+const insertSystemTextMessage = (d: Db, applicationId: number, channelId: number, body: string) =>
+  d.insert(messages).values({ applicationId, channelId, type: "SYSTEM_TEXT", body }).returning().get();
 
 const newApp = async (d: Db, name = "Q App") =>
   d.insert(applications).values({ name, key: crypto.randomUUID() }).returning().get();
@@ -76,7 +73,7 @@ describe("tenancy: queries scoped by application id", () => {
     expect(withMessages.rows).toEqual([]);
 
     // sanity: A sees its own rows
-    expect(await findUser(d, a.app.id, a.user.id)).toEqual({ id: a.user.id, name: "A-user", displayName: null, isGuest: false });
+    expect(await findUser(d, a.app.id, a.user.id)).toEqual({ id: a.user.id, name: "A-user", displayName: null, displayPictureUrl: null, isGuest: false, properties: {} });
     expect((await findMessage(d, a.app.id, a.message.id))?.body).toBe("A-message");
   });
 
@@ -178,7 +175,7 @@ describe("deleteChannel", () => {
     const kept = await insertSystemTextMessage(d, app.id, stays.id, "kept");
 
     const result = await deleteChannel(d, app.id, gone.id);
-    expect(result.deleted).toEqual({ id: gone.id, type: "PUBLIC", name: "gone" });
+    expect(result.deleted).toEqual({ id: gone.id, type: "PUBLIC", name: "gone", properties: {} });
     expect(result.app).toMatchObject({ id: app.id, key: app.key });
 
     expect(await findChannel(d, app.id, gone.id)).toBeUndefined();
@@ -262,11 +259,11 @@ describe("channels with members", () => {
     const stranger = await insertUser(d, other.id, { name: "stranger" });
 
     const unnamed = await insertChannel(d, app.id, "PUBLIC", undefined);
-    expect(unnamed).toEqual({ id: unnamed.id, type: "PUBLIC", name: "" });
+    expect(unnamed).toEqual({ id: unnamed.id, type: "PUBLIC", name: "", properties: {} });
     expect(await memberIdsOf(d, unnamed.id)).toEqual([]);
 
     const withMembers = await insertChannel(d, app.id, "PRIVATE", "team", [u2.id, u1.id, stranger.id]);
-    expect(withMembers).toEqual({ id: withMembers.id, type: "PRIVATE", name: "team" });
+    expect(withMembers).toEqual({ id: withMembers.id, type: "PRIVATE", name: "team", properties: {} });
     // another application's user is never made a member
     expect(await memberIdsOf(d, withMembers.id)).toEqual([u1.id, u2.id]);
     // the marker that found the new channel is gone, so it cannot collide with a DIRECT key
@@ -284,7 +281,7 @@ describe("channels with members", () => {
     ];
     const first = await findOrCreateDirectChannel(d, app.id, undefined, [b.id, a.id]);
     expect(first.created).toBe(true);
-    expect(first.channel).toEqual({ id: first.channel.id, type: "DIRECT", name: "" });
+    expect(first.channel).toEqual({ id: first.channel.id, type: "DIRECT", name: "", properties: {} });
     expect(await memberIdsOf(d, first.channel.id)).toEqual([a.id, b.id]);
 
     const again = await findOrCreateDirectChannel(d, app.id, "ignored", [a.id, b.id, a.id]);

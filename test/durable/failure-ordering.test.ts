@@ -10,7 +10,8 @@
 import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { channelRoomStub, type ChannelRoom } from "../../src/durable/channel-room";
+import { channelRoomStub } from "../../src/chat/live";
+import type { ChannelRoom } from "../../src/durable/channel-room";
 import worker from "../../src/index";
 import { fetchWorker, ORIGIN, setup, tokenFor } from "../helpers/api";
 import { connectChat, receipt, sid } from "../helpers/chat";

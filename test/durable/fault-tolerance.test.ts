@@ -8,8 +8,9 @@
 import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it, type ExpectStatic } from "vitest";
-import { channelRoomStub, type ChannelRoom } from "../../src/durable/channel-room";
-import { sessionShardStub, shardName } from "../../src/realtime/shards";
+import { channelRoomStub } from "../../src/chat/live";
+import type { ChannelRoom } from "../../src/durable/channel-room";
+import { sessionShardStub, shardName } from "../../src/chat/live";
 import { ORIGIN, setup } from "../helpers/api";
 import { connectChat, receipt, sid, sleep, type ChatClient } from "../helpers/chat";
 import { NO_ORPHANS, orphans } from "../helpers/db-state";

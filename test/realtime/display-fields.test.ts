@@ -5,8 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { ChannelResource } from "../../src/resources/channels/channels.schemas";
-import { MessageResource } from "../../src/resources/messages/messages.schemas";
+import { ChannelResource } from "../../src/api/channels/channels.schemas";
+import { MessageResource } from "../../src/api/messages/messages.schemas";
 import { setup } from "../helpers/api";
 import { connectChat, ERRORS_QUEUE, receipt, sid } from "../helpers/chat";
 import { expectHal, expectInvalidField } from "../helpers/checks";

@@ -11,8 +11,8 @@ import { eq } from "drizzle-orm";
 import { describe, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { applications } from "../../src/db/schema";
-import type { SessionShard } from "../../src/realtime/session-shard";
-import { sessionShardStub, shardName } from "../../src/realtime/shards";
+import type { SessionShard } from "../../src/durable/session-shard";
+import { sessionShardStub, shardName } from "../../src/chat/live";
 import { fetchWorker, ORIGIN, setup } from "../helpers/api";
 import { ChatClient, connectChat, ERRORS_QUEUE, ERRORS_SID, openSocket, sid, type ServerFrame } from "../helpers/chat";
 

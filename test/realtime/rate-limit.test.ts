@@ -6,9 +6,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { FrameRate } from "../../src/realtime/frame-rate";
-import type { SessionShard } from "../../src/realtime/session-shard";
-import { sessionShardStub, shardName } from "../../src/realtime/shards";
+import { FrameRate } from "../../src/durable/frame-rate";
+import type { SessionShard } from "../../src/durable/session-shard";
+import { sessionShardStub, shardName } from "../../src/chat/live";
 import { newApplication } from "../helpers/api";
 import { connectChat, receipt, sid, type ChatClient } from "../helpers/chat";
 

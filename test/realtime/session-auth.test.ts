@@ -12,8 +12,8 @@ import { eq } from "drizzle-orm";
 import { describe, it, type ExpectStatic } from "vitest";
 import { createDb } from "../../src/db/client";
 import { applications } from "../../src/db/schema";
-import { TokenResource } from "../../src/resources/tokens/tokens.schemas";
-import { UserPage, UserResource } from "../../src/resources/users/users.schemas";
+import { TokenResource } from "../../src/api/tokens/tokens.schemas";
+import { UserPage, UserResource } from "../../src/api/users/users.schemas";
 import { ORIGIN, setup } from "../helpers/api";
 
 interface ServerFrame {

@@ -1,6 +1,6 @@
 /** `retryTransient`: what Cloudflare marks retryable is tried again; overloaded or other failures are not. */
 import { describe, it } from "vitest";
-import { retryTransient } from "../../src/durable/retry";
+import { retryTransient } from "../../src/chat/retry";
 
 const failing = (flags: Record<string, boolean>, failures: number) => {
   let calls = 0;

@@ -1,0 +1,47 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../env";
+import { ApiError } from "../../http/errors";
+import { hal, halContent } from "../../http/hal";
+import { ApplicationParams, requireOwnApplication } from "../../http/params";
+import { errorResponses } from "../../http/responses";
+import { createRouter } from "../../http/router";
+import { findApplication } from "../../chat/queries/applications";
+import { toApplicationResource } from "./applications.present";
+import { ApplicationResource } from "./applications.schemas";
+
+export const getCurrentApplicationRoute = createRoute({
+  method: "get",
+  path: "/applications/me",
+  summary: "The application the access token belongs to",
+  responses: {
+    200: halContent(ApplicationResource, "The application"),
+    401: errorResponses[401],
+    404: { ...errorResponses[404], description: "The token's application was deleted" },
+  },
+});
+
+export const getApplicationRoute = createRoute({
+  method: "get",
+  path: "/applications/{applicationId}",
+  summary: "An application (only the token's own)",
+  request: { params: ApplicationParams },
+  responses: {
+    200: halContent(ApplicationResource, "The application"),
+    401: errorResponses[401],
+    404: { ...errorResponses[404], description: "Not the token's application, or deleted" },
+  },
+});
+
+const respondWithApplication = async (c: Context<AppEnv>, applicationId: number) => {
+  const app = await findApplication(c.var.db, applicationId);
+  // The token outlived its application (deleted since): nothing to show.
+  if (!app) throw new ApiError("ResourceNotFoundError", `Application ${applicationId} not found`);
+  return hal(c, toApplicationResource(app, c.var.links));
+};
+
+export const applicationRoutes = createRouter()
+  .openapi(getCurrentApplicationRoute, (c) => respondWithApplication(c, c.var.auth.applicationId))
+  .openapi(getApplicationRoute, (c) =>
+    respondWithApplication(c, requireOwnApplication(c.req.valid("param").applicationId, c.var.auth)),
+  );

@@ -1,0 +1,42 @@
+/**
+ * Channel operations every transport shares: what a user may see and act in, and creating a
+ * channel (a DIRECT channel is one per set of users: asking again returns it).
+ */
+import type { ChannelType, JsonObject } from "../db/schema";
+import { ChatError, channelNotFound } from "./errors";
+import type { ChatScope } from "./messages";
+import { findOrCreateDirectChannel, findVisibleChannel, insertChannel, type ChannelRow, type VisibleChannel } from "./queries/channels";
+import { directMembersRule, isValidDirectMemberCount } from "./rules";
+
+/** The channel as this user sees it; not found when it does not exist or is PRIVATE to others. */
+export const channelForUser = async ({ db, applicationId }: ChatScope, userId: number, channelId: number): Promise<VisibleChannel> => {
+  const channel = await findVisibleChannel(db, applicationId, userId, channelId);
+  if (!channel) throw channelNotFound(channelId);
+  return channel;
+};
+
+/** The channel, which this user must be a member of to act in it (send, mark read, upload). */
+export const channelForMember = async (scope: ChatScope, userId: number, channelId: number): Promise<VisibleChannel> => {
+  const channel = await channelForUser(scope, userId, channelId);
+  if (!channel.isMember) throw new ChatError("NotAChannelMemberError", `Join channel ${channelId} (${channel.name}) before acting in it`);
+  return channel;
+};
+
+export interface NewChannel {
+  type: ChannelType;
+  /** "" or undefined: no name. */
+  name?: string | undefined;
+  /** Distinct users of the application (checked by the caller); a DIRECT channel's complete set. */
+  memberIds: number[];
+  properties?: JsonObject | undefined;
+}
+
+/** Creates a channel with its members in one batch; a DIRECT one only unless its set of members has one. */
+export const createChannel = async ({ db, applicationId }: ChatScope, input: NewChannel): Promise<{ channel: ChannelRow; created: boolean }> => {
+  const { type, name, memberIds, properties } = input;
+  if (type !== "DIRECT") return { channel: await insertChannel(db, applicationId, type, name, memberIds, properties), created: true };
+  if (!isValidDirectMemberCount(new Set(memberIds).size)) {
+    throw new ChatError("InvalidChannelMembersError", directMembersRule, { members: directMembersRule });
+  }
+  return findOrCreateDirectChannel(db, applicationId, name || undefined, memberIds);
+};

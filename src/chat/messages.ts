@@ -1,0 +1,185 @@
+/**
+ * Posting and listing messages: the one pipeline behind every transport (the Platform API, chat
+ * sessions, uploads), which only translate requests into these calls and the results into their
+ * own shapes.
+ *
+ * Posting: an OPEN channel's message is held by the channel's room, which publishes it (it is
+ * never written to D1); any other channel's message is inserted in D1 first, then published
+ * through the room, which fans it out to the channel's live sessions and notifies members who
+ * are not watching. A saved message is never turned into an error by a failed publish.
+ */
+import type { Db } from "../db/client";
+import { isUniqueViolation } from "../db/errors";
+import type { StoredFile } from "../db/schema";
+import { deleteFiles, putFile } from "../files/storage";
+import { ChatError, channelNotFound } from "./errors";
+import { findIdempotencyKey } from "./queries/idempotency";
+import { markRead } from "./queries/members";
+import { findMessage, insertIntoPersistedChannel, listChannelMessages, type MessageContent, type MessageRow } from "./queries/messages";
+import type { ChannelRow } from "./queries/channels";
+import type { UserRow } from "./queries/users";
+import { keyReused, type IdempotencyClaim } from "./idempotency";
+import { channelRoomStub, publishSaved, type EphemeralMessage, type EphemeralSender, type NewEphemeralMessage, type Origin } from "./live";
+import { isEphemeral } from "./rules";
+
+/** Where an operation runs: the bindings, the database, and the application it acts for. */
+export interface ChatScope {
+  env: Env;
+  db: Db;
+  applicationId: number;
+}
+
+export type SystemContent = Extract<MessageContent, { type: "SYSTEM_TEXT" | "SYSTEM_FILE" }>;
+export type UserContent = Extract<MessageContent, { type: "TEXT" | "FILE" }>;
+
+/** A posted message: held by an OPEN channel's room, or saved in D1. `created` is false for a retry's replay. */
+export type Posted = { held: EphemeralMessage; created: boolean } | { saved: MessageRow; created: boolean; published: boolean };
+
+export interface PostOptions {
+  /** The request's Idempotency-Key and fingerprint: a retry gets the first request's message. */
+  claim?: IdempotencyClaim | undefined;
+  /** The sender's chat connection, which gets the message with its receipt. */
+  origin?: Origin | undefined;
+  /** Hands the live delivery of a saved message to run after the answer (HTTP `waitUntil`); else it is awaited. */
+  defer?: ((delivery: Promise<unknown>) => void) | undefined;
+}
+
+/**
+ * The message an unexpired key already sent to a persisted channel, if any; the same key with a
+ * different request is refused. (Keys of OPEN channels live in their rooms.)
+ */
+export const findEarlierMessage = async ({ db, applicationId }: ChatScope, claim: IdempotencyClaim): Promise<MessageRow | undefined> => {
+  const record = await findIdempotencyKey(db, applicationId, claim.key);
+  if (!record) return undefined;
+  if (record.fingerprint !== claim.fingerprint) throw keyReused(claim.key);
+  const message = await findMessage(db, applicationId, record.messageId);
+  if (!message) throw new ChatError("MessageNotFoundError", `Message ${record.messageId}, sent with this Idempotency-Key, was deleted since`);
+  return message;
+};
+
+/**
+ * A system message from the application's back end. The channel is read in the insert's own
+ * round trip; a concurrent request with the same key that committed first makes the insert fail
+ * as a whole (UNIQUE on the key), and then this answers with that request's message.
+ */
+export const postSystemMessage = async (scope: ChatScope, channelId: number, content: SystemContent, options: PostOptions = {}): Promise<Posted> => {
+  const { claim } = options;
+  let inserted;
+  try {
+    inserted = await insertIntoPersistedChannel(scope.db, scope.applicationId, channelId, content, null, claim);
+  } catch (e) {
+    const earlier = claim && isUniqueViolation(e) ? await findEarlierMessage(scope, claim) : undefined;
+    if (!earlier) throw e;
+    return { saved: earlier, created: false, published: false };
+  }
+  const { message, channel } = inserted;
+  if (!channel) throw channelNotFound(channelId);
+  if (!message) return holdInRoom(scope, channel, content, undefined, options);
+  return { saved: message, created: true, published: await publish(scope, channel, message, options) };
+};
+
+/**
+ * A user's message to a channel they are a member of (the caller checked it against D1). Sending
+ * marks the channel read up to that message for the sender.
+ */
+export const postUserMessage = async (
+  scope: ChatScope,
+  channel: ChannelRow,
+  sender: UserRow,
+  content: UserContent,
+  options: PostOptions = {},
+): Promise<Posted> => {
+  if (isEphemeral(channel.type)) return holdInRoom(scope, channel, content, sender, options);
+  const { message } = await insertIntoPersistedChannel(scope.db, scope.applicationId, channel.id, content, sender);
+  // The channel was seen a moment ago: a message not inserted now means it was deleted meanwhile.
+  if (!message) throw channelNotFound(channel.id);
+  const [published] = await Promise.all([
+    publish(scope, channel, message, options),
+    markRead(scope.db, scope.applicationId, channel.id, sender.id, message.id),
+  ]);
+  return { saved: message, created: true, published };
+};
+
+/**
+ * Stores an uploaded file in R2, then posts its message with `post`. The object is deleted again
+ * when nothing refers to it: the post failed, or answered a retry with the first attempt's
+ * message (and file). A hosted file of an OPEN channel's message stays in R2 after the room
+ * forgets the message: it is deleted with the channel (every object under `<app>/<channel>/`).
+ */
+export const postWithStoredFile = async (
+  scope: ChatScope,
+  baseUrl: string,
+  channelId: number,
+  file: File,
+  post: (stored: StoredFile) => Promise<Posted>,
+): Promise<Posted> => {
+  const stored = await putFile(scope.env.FILES, baseUrl, scope.applicationId, channelId, file);
+  let posted: Posted;
+  try {
+    posted = await post(stored);
+  } catch (e) {
+    await deleteFiles(scope.env.FILES, [stored]);
+    throw e;
+  }
+  if (!posted.created) await deleteFiles(scope.env.FILES, [stored]);
+  return posted;
+};
+
+/** Messages of a channel, newest first: an OPEN channel's from its room (keyed by `seq`), others' from D1 (keyed by id). */
+export type MessageList = { held: EphemeralMessage[] } | { saved: MessageRow[] };
+
+/**
+ * Up to `limit` messages of the channel whose key is at most `atMost` (all when undefined),
+ * newest first. `prefetched` are D1 rows the caller already read with the channel (one round
+ * trip), used unless the channel turns out to be OPEN.
+ */
+export const listMessages = async (
+  scope: ChatScope,
+  channel: Pick<ChannelRow, "id" | "type">,
+  atMost: number | undefined,
+  limit: number,
+  prefetched?: MessageRow[],
+): Promise<MessageList> => {
+  if (isEphemeral(channel.type)) return { held: await channelRoomStub(scope.env, scope.applicationId, channel.id).list(atMost, limit) };
+  return { saved: prefetched ?? (await listChannelMessages(scope.db, scope.applicationId, channel.id, atMost, limit)) };
+};
+
+/** The sender as an OPEN channel's room keeps it (flat for RPC: no `properties`). */
+const ephemeralSender = (u: UserRow): EphemeralSender => ({
+  id: u.id,
+  name: u.name,
+  displayName: u.displayName ?? u.name,
+  ...(u.displayPictureUrl ? { displayPictureUrl: u.displayPictureUrl } : {}),
+  isGuest: u.isGuest,
+});
+
+/** An OPEN channel's message: held (and published) by its room, which also keeps its idempotency keys. */
+const holdInRoom = async (
+  scope: ChatScope,
+  channel: ChannelRow,
+  content: MessageContent,
+  sender: UserRow | undefined,
+  { claim, origin }: PostOptions,
+): Promise<Posted> => {
+  const room = channelRoomStub(scope.env, scope.applicationId, channel.id);
+  const message: NewEphemeralMessage = {
+    type: content.type,
+    ...("body" in content ? { body: content.body } : { file: content.file }),
+    ...(content.type === "SYSTEM_FILE" && content.groupTag !== undefined ? { groupTag: content.groupTag } : {}),
+    ...(sender ? { user: ephemeralSender(sender) } : {}),
+  };
+  if (!claim) return { held: await room.post(channel.id, message, origin), created: true };
+  const posted = await room.postOnce(channel.id, message, claim);
+  if (posted.outcome === "conflict") throw keyReused(claim.key);
+  return { held: posted.message, created: posted.outcome === "created" };
+};
+
+/** Publishes a saved message through its channel's room: now, or after the answer when deferred. */
+const publish = async (scope: ChatScope, channel: ChannelRow, message: MessageRow, { origin, defer }: PostOptions): Promise<boolean> => {
+  const room = channelRoomStub(scope.env, scope.applicationId, channel.id);
+  const notify = { applicationId: scope.applicationId, channelName: channel.name, senderId: message.userId };
+  const delivery = publishSaved(room, message, notify, origin);
+  if (!defer) return delivery;
+  defer(delivery);
+  return true;
+};

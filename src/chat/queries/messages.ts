@@ -1,0 +1,205 @@
+/**
+ * Persisted messages (every channel type but OPEN, whose messages live in their room). Messages
+ * are read with their sender, so every transport can present them from one row.
+ */
+import { and, desc, eq, inArray, lte, ne, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { channels, idempotencyKeys, messages, users, type JsonObject, type MessageType, type StoredFile } from "../../db/schema";
+import { queueMessageFile } from "../../files/deletions";
+import type { IdempotencyClaim } from "../idempotency";
+import { EPHEMERAL } from "../rules";
+import { findChannelQuery } from "./channels";
+import { forgetExpiredKeyQuery } from "./idempotency";
+import { userColumns, type UserRow } from "./users";
+
+const messageColumns = {
+  id: messages.id,
+  channelId: messages.channelId,
+  userId: messages.userId,
+  type: messages.type,
+  body: messages.body,
+  file: messages.file,
+  groupTag: messages.groupTag,
+  properties: messages.properties,
+  createdAt: messages.createdAt,
+};
+const withSender = { ...messageColumns, user: userColumns };
+
+/** A persisted message and its sender (null for system messages). */
+export interface MessageRow {
+  id: number;
+  channelId: number;
+  userId: number | null;
+  type: MessageType;
+  body: string | null;
+  /** FILE and SYSTEM_FILE messages; a hosted file's `key` stays server-side. */
+  file: StoredFile | null;
+  groupTag: string | null;
+  properties: JsonObject;
+  createdAt: Date;
+  user: UserRow | null;
+}
+
+/** What a new message says; user messages also name their sender. */
+export type MessageContent =
+  | { type: "SYSTEM_TEXT"; body: string }
+  | { type: "SYSTEM_FILE"; file: StoredFile; groupTag?: string | undefined }
+  | { type: "TEXT"; body: string }
+  | { type: "FILE"; file: StoredFile };
+
+/**
+ * One round trip for the common case: inserts the message if the channel exists in the
+ * application and is persisted (not OPEN), and reads the channel in the same batch. No message
+ * and a channel means an OPEN channel (its room holds the message); neither means no channel.
+ * With a claim, the key is recorded in the same batch, which D1 runs as one transaction: a key
+ * already recorded (a concurrent request with the same key committed first) fails the batch with
+ * a UNIQUE violation and rolls the message back, so one key never sends two messages.
+ */
+export const insertIntoPersistedChannel = async (
+  db: Db,
+  applicationId: number,
+  channelId: number,
+  content: MessageContent,
+  sender: UserRow | null,
+  claim?: IdempotencyClaim,
+) => {
+  const insert = insertMessageQuery(db, applicationId, channelId, content, sender?.id ?? null);
+  const find = findChannelQuery(db, applicationId, channelId);
+  const saved = (rows: Omit<MessageRow, "user">[]): MessageRow | undefined => (rows[0] ? { ...rows[0], user: sender } : undefined);
+  if (!claim) {
+    const [inserted, [channel]] = await db.batch([insert, find]);
+    return { message: saved(inserted), channel };
+  }
+  const [, inserted, , [channel]] = await db.batch([forgetExpiredKeyQuery(db, applicationId, claim.key), insert, recordKeyQuery(db, claim), find]);
+  return { message: saved(inserted), channel };
+};
+
+const insertMessageQuery = (db: Db, applicationId: number, channelId: number, content: MessageContent, userId: number | null) => {
+  const text = "body" in content ? content.body : null;
+  const file = "file" in content ? JSON.stringify(content.file) : null;
+  const groupTag = content.type === "SYSTEM_FILE" ? (content.groupTag ?? null) : null;
+  return db
+    .insert(messages)
+    .select((qb) =>
+      qb
+        .select({
+          // NULL into an INTEGER PRIMARY KEY lets SQLite assign the next id.
+          id: sql<number>`null`.as("id"),
+          applicationId: channels.applicationId,
+          channelId: sql<number>`${channels.id}`.as("channel_id"),
+          userId: sql<number | null>`${userId}`.as("user_id"),
+          type: sql<string>`${content.type}`.as("type"),
+          body: sql<string | null>`${text}`.as("body"),
+          file: sql<string | null>`${file}`.as("file"),
+          groupTag: sql<string | null>`${groupTag}`.as("group_tag"),
+          properties: sql<string>`'{}'`.as("properties"),
+          createdAt: sql<Date>`${messages.createdAt.default}`.as("created_at"),
+        })
+        .from(channels)
+        .where(and(eq(channels.applicationId, applicationId), eq(channels.id, channelId), ne(channels.type, EPHEMERAL))),
+    )
+    .returning(messageColumns);
+};
+
+/**
+ * Records the key of the message the statement before inserted, and nothing when it inserted
+ * none (an OPEN channel, or no channel): `changes()` and `last_insert_rowid()` describe the
+ * previous statement of the batch, which runs on one connection.
+ */
+const recordKeyQuery = (db: Db, { key, fingerprint }: IdempotencyClaim) =>
+  db.insert(idempotencyKeys).select((qb) =>
+    qb
+      .select({
+        applicationId: messages.applicationId,
+        key: sql<string>`${key}`.as("key"),
+        fingerprint: sql<string>`${fingerprint}`.as("fingerprint"),
+        messageId: messages.id,
+        createdAt: messages.createdAt,
+      })
+      .from(messages)
+      .where(and(sql`changes() = 1`, eq(messages.id, sql`last_insert_rowid()`))),
+  );
+
+/**
+ * A page of messages (`limit` newest with `id <= atMost` among `where`) and, in the same batch,
+ * their senders. Not a join: D1 returns batch rows keyed by column name, so a join's duplicate
+ * names (`id`, `name`, `properties`) would collapse.
+ */
+const pageStatements = (db: Db, where: SQL | undefined, atMost: number | undefined, limit: number) => {
+  const page = db
+    .select(messageColumns)
+    .from(messages)
+    .where(and(where, atMost === undefined ? undefined : lte(messages.id, atMost)))
+    .orderBy(desc(messages.id))
+    .limit(limit);
+  const inPage = page.as("page");
+  const senders = db
+    .select(userColumns)
+    .from(users)
+    .where(inArray(users.id, db.select({ id: inPage.userId }).from(inPage)));
+  return [page, senders] as const;
+};
+
+const withSenders = (rows: Omit<MessageRow, "user">[], senders: UserRow[]): MessageRow[] => {
+  const byId = new Map(senders.map((u) => [u.id, u]));
+  return rows.map((m) => ({ ...m, user: m.userId === null ? null : (byId.get(m.userId) ?? null) }));
+};
+
+/**
+ * `limit` of the application's persisted messages (every channel) with `id <= atMost`, newest
+ * first. The (application_id, id) index makes this a range scan of `limit` rows at any depth.
+ */
+export const listApplicationMessages = async (db: Db, applicationId: number, atMost: number | undefined, limit: number) => {
+  const [rows, senders] = await db.batch(pageStatements(db, eq(messages.applicationId, applicationId), atMost, limit));
+  return withSenders(rows, senders);
+};
+
+const ofChannel = (applicationId: number, channelId: number) =>
+  and(eq(messages.channelId, channelId), eq(messages.applicationId, applicationId));
+
+/**
+ * One round trip: the channel, and `limit` of its persisted messages with `id <= atMost`, newest
+ * first. The (channel_id, id) index makes this a range scan of `limit` rows at any depth.
+ */
+export const findChannelWithMessages = async (db: Db, applicationId: number, channelId: number, atMost: number | undefined, limit: number) => {
+  const [[channel], rows, senders] = await db.batch([
+    findChannelQuery(db, applicationId, channelId),
+    ...pageStatements(db, ofChannel(applicationId, channelId), atMost, limit),
+  ]);
+  return { channel, rows: withSenders(rows, senders) };
+};
+
+/** `limit` persisted messages of a channel with `id <= atMost`, newest first, with their senders. */
+export const listChannelMessages = async (db: Db, applicationId: number, channelId: number, atMost: number | undefined, limit: number) => {
+  const [rows, senders] = await db.batch(pageStatements(db, ofChannel(applicationId, channelId), atMost, limit));
+  return withSenders(rows, senders);
+};
+
+// A single statement: D1 returns its rows as arrays, so the join's duplicate names are harmless.
+export const findMessage = (db: Db, applicationId: number, messageId: number) =>
+  db
+    .select(withSender)
+    .from(messages)
+    .leftJoin(users, eq(users.id, messages.userId))
+    .where(and(eq(messages.applicationId, applicationId), eq(messages.id, messageId)))
+    .get() as Promise<MessageRow | undefined>;
+
+/**
+ * Deletes a message, recording the deletion of its stored file in the same transaction
+ * (files/deletions.ts); returns its channel and the file-deletion records, in one round trip.
+ */
+export const deleteMessage = async (db: Db, applicationId: number, messageId: number) => {
+  const [[channel], queued, deleted] = await db.batch([
+    db
+      .select({ id: channels.id, type: channels.type, name: channels.name })
+      .from(messages)
+      .innerJoin(channels, eq(channels.id, messages.channelId))
+      .where(and(eq(messages.applicationId, applicationId), eq(messages.id, messageId))),
+    queueMessageFile(db, applicationId, messageId),
+    db
+      .delete(messages)
+      .where(and(eq(messages.applicationId, applicationId), eq(messages.id, messageId)))
+      .returning({ id: messages.id }),
+  ]);
+  return deleted[0] && channel ? { channel, fileDeletions: queued } : undefined;
+};

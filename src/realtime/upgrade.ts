@@ -1,0 +1,17 @@
+/**
+ * What the Worker tells a session shard about a WebSocket upgrade it forwards: facts it checked
+ * (application, user name, authentication), never anything taken from the client as it is.
+ */
+export interface ShardUpgrade {
+  applicationId: number;
+  userName: string;
+  shard: string;
+  authenticated?: { id: number; tokenId: number } | undefined;
+}
+
+const UPGRADE_HEADER = "X-Kitty-Upgrade";
+
+/** The upgrade's facts as one header of the request the Worker forwards to the shard. */
+export const encodeShardHeaders = (upgrade: ShardUpgrade) => ({ [UPGRADE_HEADER]: encodeURIComponent(JSON.stringify(upgrade)) });
+
+export const decodeShardHeaders = (request: Request): ShardUpgrade => JSON.parse(decodeURIComponent(request.headers.get(UPGRADE_HEADER) ?? ""));
