@@ -1,24 +1,58 @@
+// @ts-check
 // Tiny DOM helpers shared by the explorer's modules.
+
+/**
+ * What `h`, `append` and `replace` take as children: nodes, strings, numbers, arrays of them;
+ * null, undefined and false are skipped.
+ * @typedef {Node | string | number | boolean | null | undefined | ChildList} Child
+ */
+
+/**
+ * An array of children, possibly nested (an object type, so `Child` may refer to itself).
+ * @typedef {{ readonly [index: number]: Child, readonly length: number }} ChildList
+ */
+
+/**
+ * A click on an element made by `h`: its listeners are on that element, so `currentTarget` is it.
+ * @typedef {MouseEvent & { currentTarget: HTMLElement }} ElementMouseEvent
+ */
+
+/**
+ * `h`'s attributes: properties or attributes; `on*` functions become listeners.
+ * @typedef {{ [key: string]: unknown, onclick?: (e: ElementMouseEvent) => unknown, oninput?: (e: Event) => unknown }} Attrs
+ */
 
 /**
  * Creates an element. `attrs`: properties/attributes; `on*` functions become listeners,
  * `class` a class name, `data-*`/`aria-*` attributes; false/null/undefined values are skipped.
  * Children: nodes, strings, numbers, arrays of them; null/false are skipped.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Attrs | null} [attrs]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export const h = (tag, attrs = {}, ...children) => {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2).toLowerCase(), value);
-    else if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
-    else if (key in el && !key.includes("-") && typeof value !== "string") el[key] = value;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2).toLowerCase(), /** @type {EventListener} */ (value));
+    else if (key === "class") el.className = String(value);
+    else if (key === "text") el.textContent = String(value);
+    else if (key in el && !key.includes("-") && typeof value !== "string") Object.assign(el, { [key]: value });
     else el.setAttribute(key, value === true ? "" : String(value));
   }
   append(el, children);
   return el;
 };
 
+/**
+ * Appends `children` (flattened) to `el`.
+ * @template {Element} E
+ * @param {E} el
+ * @param {Child[]} children
+ * @returns {E}
+ */
 export const append = (el, children) => {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
@@ -27,14 +61,22 @@ export const append = (el, children) => {
   return el;
 };
 
-/** Replaces every child of `el`. */
+/**
+ * Replaces every child of `el`.
+ * @template {Element} E
+ * @param {E} el
+ * @param {...Child} children
+ * @returns {E}
+ */
 export const replace = (el, ...children) => {
   el.replaceChildren();
   return append(el, children);
 };
 
+/** @param {number} n a size in bytes */
 export const formatBytes = (n) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`);
 
+/** @type {Record<string, string>} */
 export const REASONS = {
   200: "OK",
   201: "Created",
@@ -62,4 +104,9 @@ export const REASONS = {
   504: "Gateway Timeout",
 };
 
+/**
+ * The reason phrase of a status: the server's, else the standard one, else "".
+ * @param {number} status
+ * @param {string} [statusText]
+ */
 export const reason = (status, statusText) => statusText || REASONS[status] || "";

@@ -1,6 +1,8 @@
+// @ts-check
 // Where and why a JSON text is invalid, with line and column, the same in every browser
 // (JSON.parse messages differ between engines and often carry no position).
 
+/** @param {string | undefined} c */
 const describe = (c) => (c === undefined ? "the end of the text" : c === "\n" ? "a line break" : `“${c}”`);
 
 /**
@@ -9,6 +11,10 @@ const describe = (c) => (c === undefined ? "the end of the text" : c === "\n" ? 
  */
 export const jsonError = (text) => {
   let i = 0;
+  /**
+   * @param {string} message
+   * @returns {never}
+   */
   const fail = (message) => {
     throw Object.assign(new Error(message), { at: i });
   };
@@ -103,8 +109,9 @@ export const jsonError = (text) => {
     ws();
     if (i < text.length) fail(`unexpected ${describe(text[i])} after the end of the JSON value`);
     return undefined;
-  } catch (err) {
+  } catch (caught) {
+    const err = /** @type {Error & { at?: number }} */ (caught);
     const before = text.slice(0, err.at ?? i).split("\n");
-    return { message: err.message, line: before.length, column: before.at(-1).length + 1 };
+    return { message: err.message, line: before.length, column: before[before.length - 1].length + 1 };
   }
 };

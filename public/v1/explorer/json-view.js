@@ -1,18 +1,40 @@
+// @ts-check
 // Pretty JSON as DOM, where every HAL link's href (anything under a `_links` object, at any
 // depth, including embedded resources) is a focusable link that the explorer follows with GET;
 // templated links (`"templated": true`) open the template form instead.
 import { h } from "./dom.js";
 
 /**
+ * A HAL link object, as far as the explorer reads it.
+ * @typedef {{ href: string, templated?: boolean, title?: string }} HalLink
+ */
+
+/**
+ * Where a value sits: `links` for the value of `_links`; `rel` and `linkObject` for a link
+ * object (or an array of them) under `_links.<rel>`.
+ * @typedef {{ links?: boolean, linkObject?: boolean, rel?: string }} Context
+ */
+
+/**
  * @param {unknown} value parsed JSON
- * @param {{ linkFor: (link: {href: string, templated?: boolean}, rel: string) => Node }} options
+ * @param {{ linkFor: (link: HalLink, rel: string) => Node }} options
  * @returns {HTMLElement} a <pre> element
  */
 export const renderJson = (value, { linkFor }) => {
   const pre = h("pre", { class: "json", tabindex: "0", "aria-label": "Response body (JSON)" });
+  /** @type {(Node | string)[]} */
   const out = [];
+  /**
+   * @param {string} s
+   * @param {string} [cls]
+   */
   const text = (s, cls) => out.push(cls ? h("span", { class: cls }, s) : s);
 
+  /**
+   * @param {unknown} v
+   * @param {number} indent
+   * @param {Context} ctx
+   */
   const write = (v, indent, ctx) => {
     if (v === null) return text("null", "j-null");
     if (typeof v === "string") return text(JSON.stringify(v), "j-str");
@@ -33,7 +55,7 @@ export const renderJson = (value, { linkFor }) => {
       text(end);
       return text("]", "j-punct");
     }
-    const entries = Object.entries(v);
+    const entries = Object.entries(/** @type {Record<string, unknown>} */ (v));
     if (entries.length === 0) return text("{}", "j-punct");
     text("{", "j-punct");
     text("\n");
@@ -45,7 +67,8 @@ export const renderJson = (value, { linkFor }) => {
         // `_links.<rel>`: a link object or an array of them.
         write(item, indent + 1, { rel: key, linkObject: !Array.isArray(item) });
       } else if (ctx.linkObject && key === "href" && typeof item === "string") {
-        out.push(linkFor(v, ctx.rel));
+        // A link object always comes with its rel (see above).
+        out.push(linkFor(/** @type {HalLink} */ (v), /** @type {string} */ (ctx.rel)));
       } else {
         write(item, indent + 1, key === "_links" && item && typeof item === "object" ? { links: true } : {});
       }
@@ -60,13 +83,23 @@ export const renderJson = (value, { linkFor }) => {
   return pre;
 };
 
-/** Every link of a HAL resource's top-level `_links`, flattened: [{rel, link}]. */
+/**
+ * @param {unknown} link
+ * @returns {link is HalLink}
+ */
+const isLink = (link) => !!link && typeof link === "object" && typeof (/** @type {{ href?: unknown }} */ (link).href) === "string";
+
+/**
+ * Every link of a HAL resource's top-level `_links`, flattened: [{rel, link}].
+ * @param {unknown} body parsed JSON
+ * @returns {{ rel: string, link: HalLink }[]}
+ */
 export const halLinks = (body) => {
-  const links = body && typeof body === "object" && !Array.isArray(body) ? body._links : undefined;
+  const links = body && typeof body === "object" && !Array.isArray(body) ? /** @type {{ _links?: unknown }} */ (body)._links : undefined;
   if (!links || typeof links !== "object") return [];
   return Object.entries(links).flatMap(([rel, value]) =>
     (Array.isArray(value) ? value : [value])
-      .filter((link) => link && typeof link === "object" && typeof link.href === "string")
+      .filter(isLink)
       .map((link) => ({ rel, link })),
   );
 };
