@@ -1,7 +1,9 @@
 /**
- * Shared pieces of the developer scripts (`dev.mjs`, `app.mjs`): running wrangler, talking to
- * D1 through `wrangler d1 execute`, hashing client secrets and quoting SQL literals, and
- * generating the dev signing key. Node built-ins only, so the scripts run before any build.
+ * Shared pieces of the developer scripts (`dev.mjs`, the `app/` CLI, `check-bundle.mjs`, and
+ * bench/): running wrangler, talking to D1 through `wrangler d1 execute`, hashing client secrets
+ * and quoting SQL literals, and generating the dev signing key. Node built-ins only, so the
+ * scripts run before any build. Plain JavaScript, so that `.mjs` scripts on any Node can import it;
+ * the TypeScript CLI reads its types through `allowJs` (scripts/tsconfig.json).
  * @example const rows = d1Execute(`SELECT id FROM applications WHERE key = ${sqlString(key)}`)
  */
 import { spawn, spawnSync } from "node:child_process";

@@ -1,9 +1,9 @@
 /**
- * `npm run walkthrough`: runs the README's curl walkthrough against a running server and checks
- * every answer: token → API root → application → create a user → create a channel → post a
- * message → list messages → page through users → delete the channel and the user. It shells out
- * to `curl` with the same flags the README (and the seed document) use, so a pass means the
- * commands people copy work as written. Exits non-zero at the first failure, showing the response.
+ * `npm run walkthrough`: runs docs/walkthrough.md's curl walkthrough against a running server and
+ * checks every answer: token → API root → application → create a user → create a channel → post
+ * a message → list messages → page through users → delete the channel and the user. It shells out
+ * to `curl` with the same flags docs/walkthrough.md (and the seed document) use, so a pass means
+ * the commands people copy work as written. Exits non-zero at the first failure, showing the response.
  *
  * BASE_URL (default http://localhost:8787) picks the server; CLIENT_ID / CLIENT_SECRET default to
  * the demo credentials `npm run dev` seeds. `--verbose` prints each curl command.
