@@ -1,0 +1,161 @@
+/**
+ * A session shard's sockets and everything written to them: who each socket is (its attachment,
+ * which survives hibernation), MESSAGE frames on a subscription, StompX errors on the errors
+ * queue, and the ERROR frame that ends a connection.
+ */
+import { ChatError } from "../chat/errors";
+import { userTag } from "../chat/live";
+import { isForeignKeyViolation, isTransientError } from "../db/errors";
+import { ERRORS_QUEUE } from "../realtime/destinations";
+import { FrameError, serializeFrame } from "../realtime/stomp";
+import type { SubscriptionStore } from "./subscription-store";
+
+/** Who a socket belongs to; kept in its attachment so it survives hibernation. */
+export interface Connection {
+  conn: string;
+  applicationId: number;
+  userName: string;
+  /** 0 until CONNECT found (or created) the user; known from the start for authenticated sessions. */
+  userId: number;
+  /** The challenge token that admitted an authenticated session: revoking it ends the session. */
+  tokenId?: number;
+  shard: string;
+  connected: boolean;
+}
+
+/** Headers that tie an answer to what the client asked (`receipt-id`, `subscription-id`). */
+export type Correlation = Record<string, string>;
+
+const nowIso = () => new Date().toISOString();
+
+/**
+ * An action or relay that failed unexpectedly answers that one call with an internal error
+ * (logged here, never detailed to the client) and leaves the session running.
+ */
+export const asChatError = (e: unknown): ChatError => {
+  if (e instanceof ChatError) return e;
+  // A write racing a deletion (channel or user deleted meanwhile): refused by the database.
+  if (isForeignKeyViolation(e)) return new ChatError("ResourceNotFoundError", "A resource this action refers to was deleted meanwhile");
+  if (isTransientError(e)) return new ChatError("ServiceUnavailableError", "Temporarily unavailable; try again");
+  console.error(JSON.stringify({ level: "error", event: "chat_call_failed", error: e instanceof Error ? e.stack : String(e) }));
+  return new ChatError("InternalServerError", "Internal server error");
+};
+
+export class SessionSockets {
+  /** Connections refused or closed by us: frames still queued for them are dropped. */
+  private readonly closed = new Set<string>();
+  private messageSeq = 0;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly store: SubscriptionStore,
+    /** Called once a connection is closed, to drop what memory holds for it. */
+    private readonly onForget: (conn: string) => void,
+  ) {}
+
+  /** Accepts a socket for this connection (tagged by its id and its user's name). */
+  accept(server: WebSocket, connection: Connection) {
+    this.ctx.acceptWebSocket(server, [connection.conn, userTag(connection.userName)]);
+    server.serializeAttachment(connection);
+  }
+
+  /** The connection now has a session: its user is settled. */
+  connected(ws: WebSocket, connection: Connection, userId: number) {
+    ws.serializeAttachment({ ...connection, userId, connected: true } satisfies Connection);
+  }
+
+  connectionOf(ws: WebSocket): Connection | undefined {
+    return (ws.deserializeAttachment() as Connection | null) ?? undefined;
+  }
+
+  /** Live connections: every socket's that is still open. */
+  liveConnections(): Set<string> {
+    return new Set(this.ctx.getWebSockets().flatMap((ws) => this.connectionOf(ws)?.conn ?? []));
+  }
+
+  isClosed(conn: string) {
+    return this.closed.has(conn);
+  }
+
+  socketOf(conn: string): WebSocket | undefined {
+    return this.ctx.getWebSockets(conn)[0];
+  }
+
+  /** The live sockets of this user here (sockets of other names sharing the tag are skipped). */
+  connectionsOf(user: { id: number; name: string }): [WebSocket, Connection][] {
+    return this.ctx.getWebSockets(userTag(user.name)).flatMap((ws) => {
+      const c = this.connectionOf(ws);
+      return c && c.userId === user.id && !this.closed.has(c.conn) ? [[ws, c] as [WebSocket, Connection]] : [];
+    });
+  }
+
+  /** The connection's subscription to carry a result: the first preferred topic, else any topic. */
+  carrier(connection: Connection, preferred: string[]) {
+    for (const destination of preferred) {
+      const found = this.store.find(connection.conn, destination);
+      if (found) return found;
+    }
+    return this.store.anyTopic(connection.conn);
+  }
+
+  sendMessage(ws: WebSocket, sid: string, destination: string, body: string, extra: Correlation = {}) {
+    const headers = {
+      subscription: sid,
+      destination,
+      "message-id": `${this.connectionOf(ws)?.conn ?? "x"}-${++this.messageSeq}`,
+      "content-type": "application/json",
+      ...extra,
+    };
+    try {
+      ws.send(serializeFrame("MESSAGE", headers, body));
+    } catch {
+      /* the socket closed meanwhile; its close handler cleans up */
+    }
+  }
+
+  /**
+   * A StompX error on the connection's errors queue, correlated to what failed. Without a
+   * correlation header the SDK would fail every pending action, so uncorrelated errors are dropped.
+   */
+  reportError(ws: WebSocket, connection: Connection, error: ChatError, correlation: Correlation) {
+    if (!correlation["receipt-id"] && !correlation["subscription-id"]) return;
+    const queue = this.store.find(connection.conn, ERRORS_QUEUE);
+    if (!queue) return;
+    const body = JSON.stringify({ error: error.error, message: error.message, time: nowIso(), timestamp: nowIso() });
+    this.sendMessage(ws, queue.sid, ERRORS_QUEUE, body, correlation);
+  }
+
+  /**
+   * A frame that cannot be parsed, or a failure we did not expect: the STOMP answer is an
+   * ERROR frame and closing the connection; the client reconnects and re-subscribes. Unexpected
+   * failures are logged, never shown.
+   */
+  fail(ws: WebSocket, e: unknown) {
+    const known = e instanceof FrameError;
+    if (!known) console.error(JSON.stringify({ level: "error", event: "session_failed", error: e instanceof Error ? e.stack : String(e) }));
+    if (known) this.closeWithError(ws, "InvalidFrameError", e.message, 1002);
+    else this.closeWithError(ws, "InternalServerError", "Internal server error", 1011);
+  }
+
+  /** The STOMP way to end a connection: an ERROR frame, then the close. */
+  closeWithError(ws: WebSocket, error: string, message: string, code: number) {
+    try {
+      ws.send(serializeFrame("ERROR", { message: error, "content-type": "application/json" }, JSON.stringify({ error, message, time: nowIso() })));
+      ws.close(code, error);
+    } catch {
+      /* already closed */
+    }
+    this.forget(ws);
+  }
+
+  /** The connection ended: nothing more is sent to it, and its subscriptions go. */
+  forget(ws: WebSocket) {
+    const connection = this.connectionOf(ws);
+    if (!connection) return;
+    this.closed.add(connection.conn);
+    this.onForget(connection.conn);
+    // Bounded: only frames already in flight can still name a closed connection.
+    if (this.closed.size > 10_000) this.closed.delete(this.closed.values().next().value!);
+    this.store.forgetConnection(connection.conn, Date.now());
+  }
+}
