@@ -22,10 +22,16 @@ const seed = (persistTo) => {
     [
       `INSERT INTO applications (name, key) VALUES ('Bench 100k', 'bench-100k-key')`,
       `INSERT INTO client_credentials (application_id, client_id, secret_hash) SELECT id, 'bench100k', '${sha256Hex("benchsecret")}' FROM applications WHERE key = 'bench-100k-key'`,
-      rows(100_000, `INSERT INTO users (application_id, name) SELECT (SELECT id FROM applications WHERE key = 'bench-100k-key'), 'u' || x FROM seq`),
+      rows(
+        100_000,
+        `INSERT INTO users (application_id, name) SELECT (SELECT id FROM applications WHERE key = 'bench-100k-key'), 'u' || x FROM seq`,
+      ),
       rows(1_000, `INSERT INTO users (application_id, name) SELECT 1, 'user-' || x FROM seq`),
       `INSERT INTO channels (application_id, type, name) VALUES (1, 'PUBLIC', 'deep')`,
-      rows(100_000, `INSERT INTO messages (application_id, channel_id, type, body) SELECT 1, (SELECT max(id) FROM channels WHERE application_id = 1 AND name = 'deep'), 'SYSTEM_TEXT', 'message ' || x FROM seq`),
+      rows(
+        100_000,
+        `INSERT INTO messages (application_id, channel_id, type, body) SELECT 1, (SELECT max(id) FROM channels WHERE application_id = 1 AND name = 'deep'), 'SYSTEM_TEXT', 'message ' || x FROM seq`,
+      ),
       `INSERT INTO channels (application_id, type, name) VALUES (1, 'PUBLIC', 'posts')`,
       `INSERT INTO channels (application_id, type, name) VALUES (1, 'OPEN', 'open posts')`,
     ].join(";\n"),
@@ -71,21 +77,37 @@ const main = async () => {
     const json = { "Content-Type": "application/json" };
     const cases = [
       ["baseline: GET /healthz", { url: `${baseUrl}/healthz` }],
-      ["POST /oauth/token", { url: `${baseUrl}/oauth/token`, method: "POST", headers: { Authorization: `Basic ${btoa("acme:acmesecret")}`, "Content-Type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials" }],
+      [
+        "POST /oauth/token",
+        {
+          url: `${baseUrl}/oauth/token`,
+          method: "POST",
+          headers: { Authorization: `Basic ${btoa("acme:acmesecret")}`, "Content-Type": "application/x-www-form-urlencoded" },
+          body: "grant_type=client_credentials",
+        },
+      ],
       ["GET one user", { url: user._links.self.href, headers: auth(token) }],
       ["GET users page 0, 1k users", { url: `${baseUrl}/v1/applications/${app.id}/users`, headers: auth(token) }],
       ["GET users page 0, 100k users", { url: `${baseUrl}/v1/applications/${app100k}/users`, headers: auth(token100k) }],
-      ["POST message, PUBLIC channel", { url: posts._links.messages.href, method: "POST", headers: { ...auth(token), ...json }, body: JSON.stringify({ body: "bench" }) }],
+      [
+        "POST message, PUBLIC channel",
+        { url: posts._links.messages.href, method: "POST", headers: { ...auth(token), ...json }, body: JSON.stringify({ body: "bench" }) },
+      ],
       ["GET messages, first page (100k)", { url: firstPage, headers: auth(token) }],
       ["GET messages, page 500 deep (100k)", { url: deepPage, headers: auth(token) }],
-      ["POST message, OPEN channel (DO)", { url: open._links.messages.href, method: "POST", headers: { ...auth(token), ...json }, body: JSON.stringify({ body: "bench" }) }],
+      [
+        "POST message, OPEN channel (DO)",
+        { url: open._links.messages.href, method: "POST", headers: { ...auth(token), ...json }, body: JSON.stringify({ body: "bench" }) },
+      ],
     ];
     const results = [];
     for (const [label, opts] of cases) {
       const r = await load(opts);
       const ok = r["2xx"];
       results.push({ label, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors, ok });
-      console.error(`${label}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}`);
+      console.error(
+        `${label}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}`,
+      );
     }
     return results;
   } finally {
@@ -103,7 +125,11 @@ const targets = [
   ["POST PUBLIC message ≥ 0.5× baseline", ratio("POST message, PUBLIC channel"), (x) => x >= 0.5],
   ["POST OPEN message ≥ 0.6× baseline", ratio("POST message, OPEN channel (DO)"), (x) => x >= 0.6],
   ["users page at 100k costs ≤ 1.3× at 1k", costRatio("GET users page 0, 100k users", "GET users page 0, 1k users"), (x) => x <= 1.3],
-  ["deep messages page ≤ 1.3× first page", costRatio("GET messages, page 500 deep (100k)", "GET messages, first page (100k)"), (x) => x <= 1.3],
+  [
+    "deep messages page ≤ 1.3× first page",
+    costRatio("GET messages, page 500 deep (100k)", "GET messages, first page (100k)"),
+    (x) => x <= 1.3,
+  ],
 ];
 
 const lines = [
@@ -120,7 +146,10 @@ const lines = [
 console.log(lines.join("\n"));
 
 // The live fan-out case (7) has its own script; run it and append its table.
-const realtime = execFileSync(process.execPath, [path.join(import.meta.dirname, "realtime.mjs")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+const realtime = execFileSync(process.execPath, [path.join(import.meta.dirname, "realtime.mjs")], {
+  encoding: "utf8",
+  stdio: ["ignore", "pipe", "inherit"],
+});
 console.log(`\n${realtime}`);
 const stamp = `${new Date().toISOString()} · ${await machine()} · local wrangler dev (workerd)`;
 writeFileSync(

@@ -20,7 +20,11 @@ const MESSAGES = Number(process.env.MESSAGES ?? 100);
 const RATE = Number(process.env.RATE ?? 20); // messages per second from the sender
 
 const frame = (command, headers, body = "") =>
-  Buffer.from(`${command}\n${Object.entries(headers).map(([k, v]) => `${k}:${v}`).join("\n")}\n\n${body}\0`);
+  Buffer.from(
+    `${command}\n${Object.entries(headers)
+      .map(([k, v]) => `${k}:${v}`)
+      .join("\n")}\n\n${body}\0`,
+  );
 
 const parse = (data) => {
   const text = data.toString();
@@ -33,7 +37,10 @@ const parse = (data) => {
 /** A StompX client: connect, then resolve the receipt of each subscription. */
 const connect = (baseUrl, key, username, onMessage) =>
   new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${baseUrl.replace("http", "ws")}/stompx/websocket?api_key=${key}&stompx_user=${encodeURIComponent(username)}`, ["v12.stomp"]);
+    const ws = new WebSocket(
+      `${baseUrl.replace("http", "ws")}/stompx/websocket?api_key=${key}&stompx_user=${encodeURIComponent(username)}`,
+      ["v12.stomp"],
+    );
     const waiting = new Map();
     let n = 0;
     const client = {
@@ -102,7 +109,10 @@ const run = async (label, vars) => {
     await new Promise((r) => setTimeout(r, 300));
     const t0 = performance.now();
     for (let i = 0; i < MESSAGES; i++) {
-      sender.send(`/application/v1/channels/${channel.id}.message`, { type: "TEXT", body: String(performance.now() + performance.timeOrigin) });
+      sender.send(`/application/v1/channels/${channel.id}.message`, {
+        type: "TEXT",
+        body: String(performance.now() + performance.timeOrigin),
+      });
       await new Promise((r) => setTimeout(r, 1000 / RATE));
     }
     const expected = SESSIONS * MESSAGES;

@@ -14,16 +14,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  ROOT,
-  applyLocalMigrations,
-  d1Execute,
-  execWrangler,
-  generateSigningJwk,
-  runMain,
-  sha256Hex,
-  sqlString,
-} from "./lib.mjs";
+import { ROOT, applyLocalMigrations, d1Execute, execWrangler, generateSigningJwk, runMain, sha256Hex, sqlString } from "./lib.mjs";
 
 const DEV_VARS = join(ROOT, ".dev.vars");
 const DEV_VARS_EXAMPLE = join(ROOT, ".dev.vars.example");

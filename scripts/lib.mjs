@@ -114,7 +114,7 @@ export const execWrangler = (args) =>
 /** The local database: wrangler's default state folder, or `persistTo` (as `wrangler dev --persist-to`). */
 const localFlags = (persistTo) => ["--local", ...(persistTo ? ["--persist-to", persistTo] : [])];
 
-const wranglerOutput = ({ stdout, stderr }) => [stdout, stderr].filter((s) => s && s.trim()).join("\n");
+const wranglerOutput = ({ stdout, stderr }) => [stdout, stderr].filter((s) => s?.trim()).join("\n");
 
 /**
  * Applies pending migrations to the local D1 (`.wrangler/state`). Quiet on success; on failure
@@ -154,10 +154,9 @@ export const d1Execute = (sql, { remote = false, persistTo } = {}) => {
   if (result.status !== 0 || !Array.isArray(parsed)) {
     // With --json, wrangler reports SQL errors as {"error": {"text": "..."}} on stdout.
     const reason = parsed?.error?.text ?? parsed?.error?.message;
-    throw new CliError(
-      `wrangler d1 execute (${remote ? "remote" : "local"}) failed${reason ? `: ${reason}` : ""}`,
-      { details: reason ? result.stderr : wranglerOutput(result) },
-    );
+    throw new CliError(`wrangler d1 execute (${remote ? "remote" : "local"}) failed${reason ? `: ${reason}` : ""}`, {
+      details: reason ? result.stderr : wranglerOutput(result),
+    });
   }
   return parsed;
 };
@@ -170,7 +169,7 @@ export const sha256Hex = (value) => createHash("sha256").update(value, "utf8").d
 
 // C0 controls (NUL included) and DEL. Nothing we store needs them, and a NUL would truncate the
 // statement on its way through argv and SQLite's C API.
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /**
@@ -199,10 +198,7 @@ export const randomHex = (n) => randomBytes(n).toString("hex");
  * @example JSON.stringify(await generateSigningJwk()) // '{"kty":"EC","crv":"P-256",…,"kid":"…"}'
  */
 export const generateSigningJwk = async () => {
-  const { privateKey } = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
-    "sign",
-    "verify",
-  ]);
+  const { privateKey } = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
   const { kty, crv, x, y, d } = await webcrypto.subtle.exportKey("jwk", privateKey);
   return { kty, crv, x, y, d, kid: randomHex(8), alg: "ES256", use: "sig" };
 };

@@ -37,7 +37,9 @@ const shellQuote = (arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replac
 
 /** The last response's headers from curl's `--dump-header` file (lower-cased names). */
 const readHeaders = () => {
-  const blocks = readFileSync(headerFile, "utf8").split(/\r?\n\r?\n/).filter((b) => b.trim());
+  const blocks = readFileSync(headerFile, "utf8")
+    .split(/\r?\n\r?\n/)
+    .filter((b) => b.trim());
   const headers = {};
   for (const line of (blocks.at(-1) ?? "").split(/\r?\n/).slice(1)) {
     const i = line.indexOf(":");
@@ -66,7 +68,9 @@ const curl = (method, url, args, { redact = [] } = {}) => {
   } catch (error) {
     if (error.code === "ENOENT") throw new StepFailure("curl is not installed or not on PATH");
     const reason = error.stderr?.toString().trim() || error.message;
-    throw new StepFailure(`curl ${method} ${url} failed: ${reason}\n  Is the server running? Start it with \`npm run dev\`, or set BASE_URL.`);
+    throw new StepFailure(
+      `curl ${method} ${url} failed: ${reason}\n  Is the server running? Start it with \`npm run dev\`, or set BASE_URL.`,
+    );
   }
   const cut = out.lastIndexOf("\n");
   const text = out.slice(0, cut);

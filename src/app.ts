@@ -8,10 +8,10 @@ import { bodyLimit } from "hono/body-limit";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { bearerAuth } from "./auth/bearer";
+import { bearerAuth } from "./http/bearer";
 import { accessLog } from "./http/access-log";
 import { registerOpenApi } from "./openapi";
-import { oauthRoutes } from "./auth/oauth.routes";
+import { oauthRoutes } from "./api/oauth/oauth.routes";
 import { readConfig } from "./config";
 import { createDb } from "./db/client";
 import type { AppEnv } from "./env";
@@ -73,7 +73,9 @@ export const createApp = () => {
     return bodyLimit({
       maxSize,
       onError: () => {
-        throw upload ? fromChatError(fileTooLarge(maxFileBytes)) : new ApiError("PayloadTooLargeError", `The request body is larger than ${maxSize} bytes`);
+        throw upload
+          ? fromChatError(fileTooLarge(maxFileBytes))
+          : new ApiError("PayloadTooLargeError", `The request body is larger than ${maxSize} bytes`);
       },
     })(c, next);
   });

@@ -217,9 +217,8 @@ const addMiddlewareResponses = (path: string, method: string, op: Operation) => 
  */
 const dropUnusableDiscriminators = (doc: OpenApiDocument) => {
   const schemas = (doc.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
-  const resolve = (s: { $ref?: string }) => (s.$ref ? schemas[s.$ref.replace("#/components/schemas/", "")] : s) as
-    | { required?: string[] }
-    | undefined;
+  const resolve = (s: { $ref?: string }) =>
+    (s.$ref ? schemas[s.$ref.replace("#/components/schemas/", "")] : s) as { required?: string[] } | undefined;
   for (const schema of Object.values(schemas)) {
     const discriminator = schema.discriminator as { propertyName: string } | undefined;
     const options = schema.oneOf as { $ref?: string }[] | undefined;

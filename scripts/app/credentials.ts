@@ -42,7 +42,10 @@ export const insertCredential = (
   application: SQL,
 ) => {
   const { applicationId, clientId: clientIdColumn, secretHash: secretHashColumn } = clientCredentials;
-  const columns = sql.join([applicationId, clientIdColumn, secretHashColumn].map((c) => sql.identifier(c.name)), sql`, `);
+  const columns = sql.join(
+    [applicationId, clientIdColumn, secretHashColumn].map((c) => sql.identifier(c.name)),
+    sql`, `,
+  );
   return db.run(
     sql`insert into ${clientCredentials} (${columns}) select ${applications.id}, ${clientId}, ${secretHash} from ${applications} where ${application}`,
   );
@@ -102,7 +105,11 @@ const listCredentials = async (values: Values, usage: string) => {
 
   const [application, rows] = await db.batch([
     db.select({ id: applications.id }).from(applications).where(eq(applications.id, applicationId)),
-    db.select(CREDENTIAL).from(clientCredentials).where(eq(clientCredentials.applicationId, applicationId)).orderBy(asc(clientCredentials.id)),
+    db
+      .select(CREDENTIAL)
+      .from(clientCredentials)
+      .where(eq(clientCredentials.applicationId, applicationId))
+      .orderBy(asc(clientCredentials.id)),
   ]);
   if (application.length === 0) throw notFound(`application with id ${applicationId}`, where);
   const credentials = rows.map(credentialOf);
@@ -118,7 +125,13 @@ const listCredentials = async (values: Values, usage: string) => {
   const table = [["CLIENT ID", "CREATED", "REVOKED"], ...credentials.map((c) => [c.clientId, c.createdAt, c.revokedAt ?? "-"])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((cells) => cells[i]!.length)));
   console.log(`Client credentials of application ${applicationId} in the ${where} database:\n`);
-  for (const cells of table) console.log(`  ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()}`);
+  for (const cells of table)
+    console.log(
+      `  ${cells
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd()}`,
+    );
 };
 
 const revokeCredential = async (values: Values, usage: string) => {
@@ -130,7 +143,10 @@ const revokeCredential = async (values: Values, usage: string) => {
   const byClientId = eq(clientCredentials.clientId, clientId);
   const [before, , [row], [active]] = await db.batch([
     db.select({ revokedAt: clientCredentials.revokedAt }).from(clientCredentials).where(byClientId),
-    db.update(clientCredentials).set({ revokedAt: NOW_MS }).where(and(byClientId, isNull(clientCredentials.revokedAt))),
+    db
+      .update(clientCredentials)
+      .set({ revokedAt: NOW_MS })
+      .where(and(byClientId, isNull(clientCredentials.revokedAt))),
     db.select(CREDENTIAL).from(clientCredentials).where(byClientId),
     db
       .select({ active: count() })

@@ -28,7 +28,7 @@ interface Statement {
  * which refuses control characters and unpaired surrogates rather than escaping them.
  * @example sqlLiteral("it's") // "'it''s'"
  */
-export const sqlLiteral = (value: unknown): string => {
+const sqlLiteral = (value: unknown): string => {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "string") return sqlString(value);
   if (typeof value === "number") {
@@ -45,7 +45,7 @@ export const sqlLiteral = (value: unknown): string => {
  * are looked for outside string literals ('…'), quoted identifiers ("…", `…`, […]) and comments.
  * @example inlineParams(`select "id" from "t" where "k" = ?`, ["a'b"]) // `… where "k" = 'a''b'`
  */
-export const inlineParams = (sql: string, params: readonly unknown[]): string => {
+const inlineParams = (sql: string, params: readonly unknown[]): string => {
   const closers: Record<string, string> = { "'": "'", '"': '"', "`": "`", "[": "]" };
   let out = "";
   let next = 0;
@@ -91,7 +91,7 @@ const rowsOf = (results: unknown, method: Method): unknown[] | undefined => {
   return method === "get" ? rows[0] : rows;
 };
 
-const execute = (statements: readonly Statement[], remote: boolean): { rows: any[] }[] => {
+const execute = (statements: readonly Statement[], remote: boolean): { rows: unknown[] }[] => {
   const sql = statements.map(({ sql, params }) => inlineParams(sql, params)).join(";\n");
   const results: unknown[] = d1Execute(sql, { remote });
   if (results.length !== statements.length) {
@@ -100,7 +100,7 @@ const execute = (statements: readonly Statement[], remote: boolean): { rows: any
   return statements.map(({ method }, i) => {
     const result = results[i] as { results?: unknown } | undefined;
     // A `get` of no row is undefined (Drizzle maps it to undefined), not an empty array.
-    return { rows: rowsOf(result?.results, method) as any[] };
+    return { rows: rowsOf(result?.results, method) as unknown[] };
   });
 };
 

@@ -17,7 +17,10 @@ const revokeAllTokens = async (values: Values, usage: string) => {
 
   const byId = eq(applications.id, applicationId);
   const [, [row]] = await db.batch([
-    db.update(applications).set({ tokenEpoch: sql`${applications.tokenEpoch} + 1` }).where(byId),
+    db
+      .update(applications)
+      .set({ tokenEpoch: sql`${applications.tokenEpoch} + 1` })
+      .where(byId),
     db.select({ name: applications.name, tokenEpoch: applications.tokenEpoch }).from(applications).where(byId),
   ]);
   if (!row) throw notFound(`application with id ${applicationId}`, where);

@@ -22,8 +22,7 @@ export const findActiveCredential = async (db: Db, clientId: string) =>
 
 /** The application's token epoch, or undefined when there is no such application. */
 export const findTokenEpoch = async (db: Db, applicationId: number): Promise<number | undefined> =>
-  (await db.select({ tokenEpoch: applications.tokenEpoch }).from(applications).where(eq(applications.id, applicationId)).get())
-    ?.tokenEpoch;
+  (await db.select({ tokenEpoch: applications.tokenEpoch }).from(applications).where(eq(applications.id, applicationId)).get())?.tokenEpoch;
 
 /**
  * Raises the application's token epoch by one (what `npm run app -- tokens revoke-all` does) and

@@ -8,14 +8,16 @@ const encoder = new TextEncoder();
 const toHex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 const toBase64Url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 
 /** @example generateClientSecret() // "q0v…" (43 characters, 256 bits) */
 export const generateClientSecret = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 
 /** Lowercase hex SHA-256, the form stored in `client_credentials.secret_hash`. */
-export const hashSecret = async (secret: string): Promise<string> =>
-  toHex(await crypto.subtle.digest("SHA-256", encoder.encode(secret)));
+export const hashSecret = async (secret: string): Promise<string> => toHex(await crypto.subtle.digest("SHA-256", encoder.encode(secret)));
 
 /** Constant-time check of a presented secret against a stored hash. */
 export const verifySecret = async (secret: string, storedHash: string): Promise<boolean> => {

@@ -6,7 +6,7 @@
  */
 import { SignJWT, errors, exportJWK, importJWK, jwtVerify, type JWK } from "jose";
 
-export const TOKEN_ALGORITHM = "ES256";
+const TOKEN_ALGORITHM = "ES256";
 export const TOKEN_AUDIENCE = "kitty-edge:platform-api";
 
 export interface SigningKeys {
@@ -65,7 +65,7 @@ export const signingKeys = (secret: string | undefined): Promise<SigningKeys> =>
   return keys;
 };
 
-export const tokenScope = (organizationId: number) => `org:${organizationId}:app`;
+const tokenScope = (organizationId: number) => `org:${organizationId}:app`;
 
 export const signAccessToken = async (
   keys: SigningKeys,
@@ -104,11 +104,7 @@ export interface VerifiedToken {
 /** Why a token was refused, in words safe to show its holder. */
 export class InvalidTokenError extends Error {}
 
-export const verifyAccessToken = async (
-  keys: SigningKeys,
-  token: string,
-  options: { issuer: string },
-): Promise<VerifiedToken> => {
+export const verifyAccessToken = async (keys: SigningKeys, token: string, options: { issuer: string }): Promise<VerifiedToken> => {
   try {
     const { payload } = await jwtVerify(token, keys.publicKey, {
       algorithms: [TOKEN_ALGORITHM],
@@ -136,7 +132,7 @@ export const verifyAccessToken = async (
 
 /** File access grants handed to chat sessions (read: download files; write: upload them). */
 export type GrantPurpose = "file:read" | "file:write";
-export const GRANT_AUDIENCE = "kitty-edge:file-grant";
+const GRANT_AUDIENCE = "kitty-edge:file-grant";
 
 export interface Grant {
   applicationId: number;
@@ -155,7 +151,11 @@ export interface Grant {
  * again on every use (the user, their membership, the token it was issued under).
  */
 export const signGrant = (keys: SigningKeys, grant: Grant, options: { issuer: string; ttlSeconds: number }) =>
-  new SignJWT({ application_id: grant.applicationId, purpose: grant.purpose, ...(grant.tokenId !== undefined ? { token_id: grant.tokenId } : {}) })
+  new SignJWT({
+    application_id: grant.applicationId,
+    purpose: grant.purpose,
+    ...(grant.tokenId !== undefined ? { token_id: grant.tokenId } : {}),
+  })
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keys.kid })
     .setIssuer(options.issuer)
     .setSubject(String(grant.userId))

@@ -32,7 +32,10 @@ export interface NewChannel {
 }
 
 /** Creates a channel with its members in one batch; a DIRECT one only unless its set of members has one. */
-export const createChannel = async ({ db, applicationId }: ChatScope, input: NewChannel): Promise<{ channel: ChannelRow; created: boolean }> => {
+export const createChannel = async (
+  { db, applicationId }: ChatScope,
+  input: NewChannel,
+): Promise<{ channel: ChannelRow; created: boolean }> => {
   const { type, name, memberIds, properties } = input;
   if (type !== "DIRECT") return { channel: await insertChannel(db, applicationId, type, name, memberIds, properties), created: true };
   if (!isValidDirectMemberCount(new Set(memberIds).size)) {

@@ -42,4 +42,3 @@ export const fileDigest = async (file: Blob) => {
   await file.stream().pipeTo(digest);
   return toHex(await digest.digest);
 };
-

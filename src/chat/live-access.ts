@@ -33,7 +33,13 @@ export const userDeleted = (env: Env, applicationId: number, user: LiveUser) =>
 
 /** A challenge token was revoked: the sessions it admitted end (others of the user go on). */
 export const challengeTokenRevoked = (env: Env, applicationId: number, user: LiveUser, tokenId: number) =>
-  endSessions(env, applicationId, user, { error: "AccessRevokedError", message: "The token this session started with was revoked" }, tokenId);
+  endSessions(
+    env,
+    applicationId,
+    user,
+    { error: "AccessRevokedError", message: "The token this session started with was revoked" },
+    tokenId,
+  );
 
 const endSessions = (env: Env, applicationId: number, user: LiveUser, end: SessionEnd, tokenId?: number) =>
   retryTransient(() => shardOf(env, applicationId, user).endSessions(user, end, tokenId));

@@ -65,7 +65,6 @@ export interface EphemeralSender {
 
 export type NewEphemeralMessage = Omit<EphemeralMessage, "seq" | "createdTime">;
 
-
 /** Members to notify of a new message: the channel's, but the sender (none for system messages). */
 export interface NotifyMembers {
   applicationId: number;
@@ -95,7 +94,12 @@ export interface SessionEnd {
  * room failures are retried, then given up and logged; watchers see the message on their next
  * fetch. Returns whether the room took it.
  */
-export const publishSaved = async (room: ChannelRoomStub, message: MessageRow, notify: NotifyMembers, origin?: Origin): Promise<boolean> => {
+export const publishSaved = async (
+  room: ChannelRoomStub,
+  message: MessageRow,
+  notify: NotifyMembers,
+  origin?: Origin,
+): Promise<boolean> => {
   try {
     await retryTransient(() => room.publish(message, notify, origin));
     return true;

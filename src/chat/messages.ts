@@ -53,7 +53,8 @@ export const findEarlierMessage = async ({ db, applicationId }: ChatScope, claim
   if (!record) return undefined;
   if (record.fingerprint !== claim.fingerprint) throw keyReused(claim.key);
   const message = await findMessage(db, applicationId, record.messageId);
-  if (!message) throw new ChatError("MessageNotFoundError", `Message ${record.messageId}, sent with this Idempotency-Key, was deleted since`);
+  if (!message)
+    throw new ChatError("MessageNotFoundError", `Message ${record.messageId}, sent with this Idempotency-Key, was deleted since`);
   return message;
 };
 
@@ -62,9 +63,14 @@ export const findEarlierMessage = async ({ db, applicationId }: ChatScope, claim
  * round trip; a concurrent request with the same key that committed first makes the insert fail
  * as a whole (UNIQUE on the key), and then this answers with that request's message.
  */
-export const postSystemMessage = async (scope: ChatScope, channelId: number, content: SystemContent, options: PostOptions = {}): Promise<Posted> => {
+export const postSystemMessage = async (
+  scope: ChatScope,
+  channelId: number,
+  content: SystemContent,
+  options: PostOptions = {},
+): Promise<Posted> => {
   const { claim } = options;
-  let inserted;
+  let inserted: Awaited<ReturnType<typeof insertIntoPersistedChannel>>;
   try {
     inserted = await insertIntoPersistedChannel(scope.db, scope.applicationId, channelId, content, null, claim);
   } catch (e) {

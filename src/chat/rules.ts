@@ -3,7 +3,7 @@
  * transport (the Platform API, chat sessions, uploads) and every query asks here; nothing else
  * spells these rules out.
  */
-import type { ChannelType, MessageType } from "../db/schema";
+import type { ChannelType } from "../db/schema";
 import { ChatError } from "./errors";
 
 /** Channel types every user of the application may read and join without an invitation. */
@@ -32,10 +32,6 @@ export const directMembersRule = `a DIRECT channel has 2 to ${MAX_DIRECT_MEMBERS
 
 /** Whether a set of distinct member ids makes a DIRECT channel. */
 export const isValidDirectMemberCount = (distinctMembers: number) => distinctMembers >= 2 && distinctMembers <= MAX_DIRECT_MEMBERS;
-
-/** Messages a user sends, and those the application's back end sends. */
-export type UserMessageType = Extract<MessageType, "TEXT" | "FILE">;
-export type SystemMessageType = Extract<MessageType, "SYSTEM_TEXT" | "SYSTEM_FILE">;
 
 /** Room for the multipart framing (boundaries, part headers, a group tag) around an uploaded file. */
 export const MULTIPART_OVERHEAD_BYTES = 64 * 1024;

@@ -16,8 +16,7 @@ const messagesOf = (e: unknown): string[] => chainOf(e).map((err) => err.message
 export const isUniqueViolation = (e: unknown) => messagesOf(e).some((m) => m.includes("UNIQUE constraint failed"));
 
 /** A row referenced something deleted meanwhile (e.g. a message posted to a channel being deleted). */
-export const isForeignKeyViolation = (e: unknown) =>
-  messagesOf(e).some((m) => m.includes("FOREIGN KEY constraint failed"));
+export const isForeignKeyViolation = (e: unknown) => messagesOf(e).some((m) => m.includes("FOREIGN KEY constraint failed"));
 
 /**
  * What Cloudflare's documentation tells callers to retry. D1 runs on a Durable Object, so D1 and

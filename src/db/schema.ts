@@ -15,9 +15,7 @@ export type JsonObject = { [key: string]: JsonValue };
 
 /** Milliseconds since the epoch, set by SQLite so every writer agrees on the clock. */
 const createdAt = () =>
-  integer("created_at", { mode: "timestamp_ms" })
-    .notNull()
-    .default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
+  integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
 
 export const applications = sqliteTable(
   "applications",
@@ -135,10 +133,7 @@ export const channelMembers = sqliteTable(
     lastReadMessageId: integer("last_read_message_id"),
     createdAt: createdAt(),
   },
-  (t) => [
-    primaryKey({ columns: [t.channelId, t.userId] }),
-    index("channel_members_user_idx").on(t.userId, t.channelId),
-  ],
+  (t) => [primaryKey({ columns: [t.channelId, t.userId] }), index("channel_members_user_idx").on(t.userId, t.channelId)],
 );
 
 export interface StoredFile {

@@ -111,10 +111,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** A session shard now has a subscriber to this channel's messages. Idempotent. */
   async subscribe(shard: string): Promise<void> {
     this.ensureRegistry();
-    this.ctx.storage.sql.exec(
-      "INSERT INTO shards (name, gen) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET gen = gen + 1",
-      shard,
-    );
+    this.ctx.storage.sql.exec("INSERT INTO shards (name, gen) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET gen = gen + 1", shard);
   }
 
   /**

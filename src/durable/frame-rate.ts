@@ -44,7 +44,10 @@ export class FrameRate {
         "TooManyRequestsError",
         `A chat session may send at most ${this.limit} frames per ${this.windowMs / 1000} s; retry in ${retryAfter} s`,
       ),
-      correlation: { ...(frame.command === "SUBSCRIBE" && id ? { "subscription-id": id } : {}), ...(receipt ? { "receipt-id": receipt } : {}) },
+      correlation: {
+        ...(frame.command === "SUBSCRIBE" && id ? { "subscription-id": id } : {}),
+        ...(receipt ? { "receipt-id": receipt } : {}),
+      },
     };
   }
 

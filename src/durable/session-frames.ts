@@ -11,7 +11,7 @@ import { findOrCreateGuest } from "../chat/queries/users";
 import { LIMITS } from "../config";
 import { createDb } from "../db/client";
 import { illFormedTextPath } from "../http/text";
-import { performAction } from "../realtime/actions";
+import { type ActionResult, performAction } from "../realtime/actions";
 import { parseDestination, type Route } from "../realtime/destinations";
 import { answerRelay } from "../realtime/relays";
 import type { SessionContext } from "../realtime/session-context";
@@ -52,7 +52,8 @@ const handleFrame = async (shard: Shard, ws: WebSocket, connection: Connection, 
   }
   for (const name of ["id", "receipt"] as const) {
     const value = frame.headers[name];
-    if (value !== undefined && value.length > MAX_ID_CHARS) throw new FrameError(`The ${name} header is longer than ${MAX_ID_CHARS} characters`);
+    if (value !== undefined && value.length > MAX_ID_CHARS)
+      throw new FrameError(`The ${name} header is longer than ${MAX_ID_CHARS} characters`);
   }
   const refusal = shard.frameRate.check(connection.conn, frame);
   if (refusal) return shard.sockets.reportError(ws, connection, refusal.error, refusal.correlation);
@@ -76,7 +77,9 @@ const handleFrame = async (shard: Shard, ws: WebSocket, connection: Connection, 
       // ACK, NACK and transactions: the SDK never sends them (it subscribes with ack:auto).
       const { receipt } = frame.headers;
       if (!receipt) return;
-      return shard.sockets.reportError(ws, connection, new ChatError("UnsupportedFrameError", `${frame.command} is not supported`), { "receipt-id": receipt });
+      return shard.sockets.reportError(ws, connection, new ChatError("UnsupportedFrameError", `${frame.command} is not supported`), {
+        "receipt-id": receipt,
+      });
     }
   }
 };
@@ -87,7 +90,8 @@ const handleFrame = async (shard: Shard, ws: WebSocket, connection: Connection, 
  * user, so a socket that never sends one costs no storage.
  */
 const startSession = async (shard: Shard, ws: WebSocket, connection: Connection) => {
-  const userId = connection.userId || (await findOrCreateGuest(createDb(shard.bindings.DB), connection.applicationId, connection.userName)).id;
+  const userId =
+    connection.userId || (await findOrCreateGuest(createDb(shard.bindings.DB), connection.applicationId, connection.userName)).id;
   if (shard.sockets.isClosed(connection.conn)) return; // ended (e.g. its token revoked) meanwhile
   shard.sockets.connected(ws, connection, userId);
   shard.store.expireRelayAnswers(Date.now());
@@ -106,7 +110,8 @@ const subscribe = async (shard: Shard, ws: WebSocket, connection: Connection, fr
 
   // Re-subscribing an id replaces that subscription, so it does not count against the bound.
   const max = LIMITS.maxSubscriptionsPerConnection;
-  if (shard.store.countOthers(connection.conn, sid) >= max) return refuse(new ChatError("TooManySubscriptionsError", `At most ${max} subscriptions per session`));
+  if (shard.store.countOthers(connection.conn, sid) >= max)
+    return refuse(new ChatError("TooManySubscriptionsError", `At most ${max} subscriptions per session`));
   // Topics the user may not read still get their RECEIPT (an ERROR would kill the session),
   // but are not registered, so nothing is ever delivered on them.
   if (route.kind === "queue" || (await mayWatch(shard, connection, route))) {
@@ -152,17 +157,20 @@ const relay = async (
 
 /** A SEND's body as a JSON object of well-formed text, or the error to report. */
 const actionBody = (frame: Frame): Record<string, unknown> | ChatError => {
-  if (frame.body.length > LIMITS.maxFrameBytes) return new ChatError("PayloadTooLargeError", `Action bodies are limited to ${LIMITS.maxFrameBytes} characters`);
+  if (frame.body.length > LIMITS.maxFrameBytes)
+    return new ChatError("PayloadTooLargeError", `Action bodies are limited to ${LIMITS.maxFrameBytes} characters`);
   let body: unknown;
   try {
     body = frame.body === "" ? {} : JSON.parse(frame.body);
   } catch {
     return new ChatError("InvalidRequestError", "The body is not valid JSON");
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return new ChatError("InvalidRequestError", "The body must be a JSON object");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return new ChatError("InvalidRequestError", "The body must be a JSON object");
   // Text is stored exactly as sent or refused: D1 would turn a lone surrogate into U+FFFD.
   const illFormed = illFormedTextPath(body);
-  if (illFormed !== undefined) return new ChatError("InvalidRequestError", `${illFormed || "body"} must be well-formed Unicode text (no lone surrogates)`);
+  if (illFormed !== undefined)
+    return new ChatError("InvalidRequestError", `${illFormed || "body"} must be well-formed Unicode text (no lone surrogates)`);
   return body as Record<string, unknown>;
 };
 
@@ -170,13 +178,13 @@ const send = async (shard: Shard, ws: WebSocket, connection: Connection, frame: 
   const { destination, receipt } = frame.headers;
   const correlation: Correlation = receipt ? { "receipt-id": receipt } : {};
   const route = destination === undefined ? undefined : parseDestination(destination);
-  if (!route || route.kind !== "action") {
+  if (route?.kind !== "action") {
     const error = new ChatError("UnknownDestinationError", `No action at ${String(destination).slice(0, 200)}`);
     return shard.sockets.reportError(ws, connection, error, correlation);
   }
   const body = actionBody(frame);
   if (body instanceof ChatError) return shard.sockets.reportError(ws, connection, body, correlation);
-  let result;
+  let result: ActionResult | undefined;
   try {
     result = await performAction(contextOf(shard, connection, receipt), route, body);
   } catch (e) {

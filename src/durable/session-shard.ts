@@ -103,7 +103,8 @@ export class SessionShard extends DurableObject<Env> implements Shard {
     const connection = ws && this.sockets.connectionOf(ws);
     if (ws && connection) {
       const carrier = this.sockets.carrier(connection, [topic, dest.channelTopic(channelId), dest.userChannelsTopic(connection.userId)]);
-      if (carrier) this.sockets.sendMessage(ws, carrier.sid, carrier.destination, event, origin.receipt ? { "receipt-id": origin.receipt } : {});
+      if (carrier)
+        this.sockets.sendMessage(ws, carrier.sid, carrier.destination, event, origin.receipt ? { "receipt-id": origin.receipt } : {});
     }
     return rows.length > 0;
   }

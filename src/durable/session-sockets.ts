@@ -140,7 +140,9 @@ export class SessionSockets {
   /** The STOMP way to end a connection: an ERROR frame, then the close. */
   closeWithError(ws: WebSocket, error: string, message: string, code: number) {
     try {
-      ws.send(serializeFrame("ERROR", { message: error, "content-type": "application/json" }, JSON.stringify({ error, message, time: nowIso() })));
+      ws.send(
+        serializeFrame("ERROR", { message: error, "content-type": "application/json" }, JSON.stringify({ error, message, time: nowIso() })),
+      );
       ws.close(code, error);
     } catch {
       /* already closed */

@@ -68,7 +68,8 @@ export class SubscriptionStore {
 
   /** Ends the connection's subscriptions to these destinations (access to them was revoked). */
   removeDestinations(conn: string, destinations: string[]) {
-    for (const destination of destinations) this.sql.exec("DELETE FROM subscriptions WHERE conn = ? AND destination = ?", conn, destination);
+    for (const destination of destinations)
+      this.sql.exec("DELETE FROM subscriptions WHERE conn = ? AND destination = ?", conn, destination);
   }
 
   /** The connection's first subscription to `destination`, if any. */
@@ -82,14 +83,20 @@ export class SubscriptionStore {
   /** Any topic subscription of the connection (a carrier of last resort for its results). */
   anyTopic(conn: string): Subscription | undefined {
     return this.sql
-      .exec<{ sid: string; destination: string }>("SELECT sid, destination FROM subscriptions WHERE conn = ? AND destination LIKE '/topic/%' LIMIT 1", conn)
+      .exec<{ sid: string; destination: string }>(
+        "SELECT sid, destination FROM subscriptions WHERE conn = ? AND destination LIKE '/topic/%' LIMIT 1",
+        conn,
+      )
       .toArray()[0];
   }
 
   /** One subscription id per connection watching `destination` (an event goes once to each). */
   watchers(destination: string) {
     return this.sql
-      .exec<{ conn: string; sid: string }>("SELECT conn, MIN(sid) AS sid FROM subscriptions WHERE destination = ? GROUP BY conn", destination)
+      .exec<{ conn: string; sid: string }>(
+        "SELECT conn, MIN(sid) AS sid FROM subscriptions WHERE destination = ? GROUP BY conn",
+        destination,
+      )
       .toArray();
   }
 
@@ -99,24 +106,31 @@ export class SubscriptionStore {
    */
   wasAnswered(userId: number, sid: string, conn: string, now: number) {
     const row = this.sql
-      .exec<{ conn: string; ended_at: number | null }>("SELECT conn, ended_at FROM relay_answers WHERE user_id = ? AND sid = ?", userId, sid)
+      .exec<{ conn: string; ended_at: number | null }>(
+        "SELECT conn, ended_at FROM relay_answers WHERE user_id = ? AND sid = ?",
+        userId,
+        sid,
+      )
       .toArray()[0];
     if (!row) return false;
     if (row.ended_at !== null && row.ended_at < now - RECONNECT_WINDOW_MS) return false;
-    if (row.conn !== conn) this.sql.exec("UPDATE relay_answers SET conn = ?, ended_at = NULL WHERE user_id = ? AND sid = ?", conn, userId, sid);
+    if (row.conn !== conn)
+      this.sql.exec("UPDATE relay_answers SET conn = ?, ended_at = NULL WHERE user_id = ? AND sid = ?", conn, userId, sid);
     return true;
   }
 
   /** Remembers an answered relay id, forgetting the connection's oldest beyond the bound (but its first). */
   rememberAnswer(userId: number, sid: string, conn: string) {
     const seq = this.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM relay_answers WHERE conn = ?", conn).one().n;
-    this.sql.exec("INSERT OR REPLACE INTO relay_answers (user_id, sid, conn, seq, ended_at) VALUES (?, ?, ?, ?, NULL)", userId, sid, conn, seq);
+    this.sql.exec(
+      "INSERT OR REPLACE INTO relay_answers (user_id, sid, conn, seq, ended_at) VALUES (?, ?, ?, ?, NULL)",
+      userId,
+      sid,
+      conn,
+      seq,
+    );
     if (seq > MAX_RELAY_ANSWERS_PER_CONNECTION) {
-      this.sql.exec(
-        "DELETE FROM relay_answers WHERE conn = ? AND seq > 1 AND seq <= ?",
-        conn,
-        seq - MAX_RELAY_ANSWERS_PER_CONNECTION + 1,
-      );
+      this.sql.exec("DELETE FROM relay_answers WHERE conn = ? AND seq > 1 AND seq <= ?", conn, seq - MAX_RELAY_ANSWERS_PER_CONNECTION + 1);
     }
   }
 }

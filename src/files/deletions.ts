@@ -92,12 +92,22 @@ export const drainFileDeletions = async (env: Env, queued?: FileDeletion[]): Pro
             .where(inArray(fileDeletions.id, chunk))
             .catch(() => undefined);
         }
-        console.error(JSON.stringify({ level: "error", event: "file_deletion_failed", targets: batch.length, first: batch[0]?.target, error: e instanceof Error ? e.message : String(e) }));
+        console.error(
+          JSON.stringify({
+            level: "error",
+            event: "file_deletion_failed",
+            targets: batch.length,
+            first: batch[0]?.target,
+            error: e instanceof Error ? e.message : String(e),
+          }),
+        );
       }
     }
     return done;
   } catch (e) {
-    console.error(JSON.stringify({ level: "error", event: "file_deletions_unreadable", error: e instanceof Error ? e.message : String(e) }));
+    console.error(
+      JSON.stringify({ level: "error", event: "file_deletions_unreadable", error: e instanceof Error ? e.message : String(e) }),
+    );
     return 0;
   }
 };

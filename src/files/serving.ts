@@ -31,8 +31,7 @@ const INLINE_TYPES = new Set([
 const essence = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
 
 /** RFC 8187 `ext-value` text: encodeURIComponent leaves `'()*` as they are, which the grammar does not allow. */
-const rfc8187 = (name: string) =>
-  encodeURIComponent(name).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+const rfc8187 = (name: string) => encodeURIComponent(name).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /**
  * The policy headers of the download route: with a file, for its 200 (type and disposition

@@ -7,10 +7,10 @@
 import { chunked } from "../db/chunks";
 import type { StoredFile } from "../db/schema";
 
-export const fileKey = (applicationId: number, channelId: number) => `${applicationId}/${channelId}/${crypto.randomUUID()}`;
+const fileKey = (applicationId: number, channelId: number) => `${applicationId}/${channelId}/${crypto.randomUUID()}`;
 
 /** The public download URL of an object. */
-export const fileUrl = (baseUrl: string, key: string, name: string) => `${baseUrl}/stompx/v1/files/${key}/${encodeURIComponent(name)}`;
+const fileUrl = (baseUrl: string, key: string, name: string) => `${baseUrl}/stompx/v1/files/${key}/${encodeURIComponent(name)}`;
 
 /** Stores the bytes and returns the message's `file` field (with its key, kept server-side). */
 export const putFile = async (
@@ -57,4 +57,3 @@ export const withFormFilename = (file: File): File => {
   const name = file.name.replace(/%0A|%0D|%22/g, (m) => FORM_ESCAPES[m]!);
   return name === file.name ? file : new File([file], name, { type: file.type });
 };
-

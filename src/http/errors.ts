@@ -52,7 +52,7 @@ export class ApiError extends Error {
   }
 }
 
-export const errorBody = (name: ErrorName, message: string, properties?: Record<string, unknown>): ErrorBody => ({
+const errorBody = (name: ErrorName, message: string, properties?: Record<string, unknown>): ErrorBody => ({
   error: name,
   message,
   timestamp: new Date().toISOString(),
@@ -65,7 +65,8 @@ export const errorResponse = (c: Context, error: ApiError): Response =>
 
 /** The contract's name for each status (the first name listed with it). */
 const NAME_OF_STATUS = new Map<number, ErrorName>();
-for (const [name, status] of Object.entries(STATUS) as [ErrorName, number][]) if (!NAME_OF_STATUS.has(status)) NAME_OF_STATUS.set(status, name);
+for (const [name, status] of Object.entries(STATUS) as [ErrorName, number][])
+  if (!NAME_OF_STATUS.has(status)) NAME_OF_STATUS.set(status, name);
 
 /**
  * A chat operation's failure in the contract's terms: the contract names errors by status
@@ -94,7 +95,7 @@ const fromHttpException = (e: HTTPException): ApiError => {
  * Seconds a client should wait after a transient failure: long enough for a reset object to
  * restart or a queue to drain, short enough that a person barely notices.
  */
-export const TRANSIENT_RETRY_AFTER_SECONDS = 5;
+const TRANSIENT_RETRY_AFTER_SECONDS = 5;
 
 const serviceUnavailable = () =>
   new ApiError(
@@ -134,5 +135,4 @@ export const onError: ErrorHandler = (err, c) => {
   return errorResponse(c, new ApiError("InternalServerError", "Internal server error"));
 };
 
-export const notFound: NotFoundHandler = (c) =>
-  errorResponse(c, new ApiError("ResourceNotFoundError", `No resource at ${c.req.path}`));
+export const notFound: NotFoundHandler = (c) => errorResponse(c, new ApiError("ResourceNotFoundError", `No resource at ${c.req.path}`));

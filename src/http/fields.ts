@@ -21,5 +21,4 @@ export const nonBlankString = (field: string, max: number) =>
     .openapi({ pattern: "\\S" });
 
 /** A JSON object body; anything else (array, string, null) is refused with one clear message. */
-export const jsonObject = <S extends z.ZodRawShape>(shape: S) =>
-  z.object(shape, { error: "The request body must be a JSON object" });
+export const jsonObject = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: "The request body must be a JSON object" });

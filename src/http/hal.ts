@@ -6,11 +6,9 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 
-export const HAL_JSON = "application/hal+json";
+const HAL_JSON = "application/hal+json";
 
-export const HalLink = z
-  .object({ href: z.string(), templated: z.boolean().optional() })
-  .openapi("HalLink");
+export const HalLink = z.object({ href: z.string(), templated: z.boolean().optional() }).openapi("HalLink");
 export type HalLink = z.infer<typeof HalLink>;
 
 /** `_links` with the named relations required and any others optional. */

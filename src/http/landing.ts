@@ -8,7 +8,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 
-export const EXPLORER_PATH = "/v1/explorer/";
+const EXPLORER_PATH = "/v1/explorer/";
 
 /** True when some media range of the header is `text/html` with a non-zero quality. */
 export const acceptsHtml = (accept: string | undefined): boolean =>

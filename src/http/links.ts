@@ -25,21 +25,16 @@ export const createLinks = (baseUrl: string) => {
     /** RFC 6570 template of the users search (`find:users`). */
     findUsers: (appId: number) => `${app(appId)}/users{?page,size,name}`,
     user: (appId: number, userId: number) => `${app(appId)}/users/${userId}`,
-    userChannels: (appId: number, userId: number, q?: Query) =>
-      withQuery(`${app(appId)}/users/${userId}/channels`, q),
+    userChannels: (appId: number, userId: number, q?: Query) => withQuery(`${app(appId)}/users/${userId}/channels`, q),
     userTokens: (appId: number, userId: number, q?: Query) => withQuery(`${app(appId)}/users/${userId}/tokens`, q),
-    userToken: (appId: number, userId: number, token: string) =>
-      `${app(appId)}/users/${userId}/tokens/${encodeURIComponent(token)}`,
+    userToken: (appId: number, userId: number, token: string) => `${app(appId)}/users/${userId}/tokens/${encodeURIComponent(token)}`,
     channels: (appId: number, q?: Query) => withQuery(`${app(appId)}/channels`, q),
     /** RFC 6570 template of the channels search (`find:channels`). */
     findChannels: (appId: number) => `${app(appId)}/channels{?page,size,direct,members}`,
     channel: (appId: number, channelId: number) => `${app(appId)}/channels/${channelId}`,
-    channelMessages: (appId: number, channelId: number, q?: Query) =>
-      withQuery(`${app(appId)}/channels/${channelId}/messages`, q),
-    channelMembers: (appId: number, channelId: number, q?: Query) =>
-      withQuery(`${app(appId)}/channels/${channelId}/members`, q),
-    channelMember: (appId: number, channelId: number, userId: number) =>
-      `${app(appId)}/channels/${channelId}/members/${userId}`,
+    channelMessages: (appId: number, channelId: number, q?: Query) => withQuery(`${app(appId)}/channels/${channelId}/messages`, q),
+    channelMembers: (appId: number, channelId: number, q?: Query) => withQuery(`${app(appId)}/channels/${channelId}/members`, q),
+    channelMember: (appId: number, channelId: number, userId: number) => `${app(appId)}/channels/${channelId}/members/${userId}`,
     messages: (appId: number, q?: Query) => withQuery(`${app(appId)}/messages`, q),
     message: (appId: number, messageId: number) => `${app(appId)}/messages/${messageId}`,
     jwks: () => `${baseUrl}/.well-known/jwks.json`,
@@ -50,8 +45,7 @@ export const createLinks = (baseUrl: string) => {
 export type Links = ReturnType<typeof createLinks>;
 
 /** The base of every href for this request: the configured public URL, else the request origin. */
-export const baseUrlFor = (requestUrl: string, publicBaseUrl: string | undefined): string =>
-  publicBaseUrl ?? new URL(requestUrl).origin;
+export const baseUrlFor = (requestUrl: string, publicBaseUrl: string | undefined): string => publicBaseUrl ?? new URL(requestUrl).origin;
 
 /**
  * The user id an absolute user `self` href names, when it is a user of `appId` on this API

@@ -55,7 +55,12 @@ export const allowed = async (binding: RateLimit | undefined, key: string, c: Co
     return (await binding.limit({ key: key.slice(0, MAX_KEY_CHARS) })).success;
   } catch (e) {
     console.error(
-      JSON.stringify({ level: "error", event: "rate_limit_failed", requestId: c.get("requestId"), error: e instanceof Error ? e.message : String(e) }),
+      JSON.stringify({
+        level: "error",
+        event: "rate_limit_failed",
+        requestId: c.get("requestId"),
+        error: e instanceof Error ? e.message : String(e),
+      }),
     );
     return true;
   }
@@ -74,7 +79,9 @@ const attemptedClientId: KeyOf = async (c) => {
   if (encoded) {
     let decoded: string;
     try {
-      decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(atob(encoded), (ch) => ch.charCodeAt(0)));
+      decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+        Uint8Array.from(atob(encoded), (ch) => ch.charCodeAt(0)),
+      );
     } catch {
       return undefined;
     }
@@ -90,7 +97,7 @@ const attemptedClientId: KeyOf = async (c) => {
   if (!FORM_TYPES.test(c.req.header("Content-Type") ?? "")) return undefined;
   try {
     // Hono keeps the parsed form, so the token endpoint does not read the body twice.
-    const id = (await c.req.parseBody())["client_id"];
+    const id = (await c.req.parseBody()).client_id;
     return typeof id === "string" && id !== "" ? `client:${id}` : undefined;
   } catch {
     return undefined;

@@ -34,7 +34,7 @@ const stringHeader = (description: string): HeaderObject => ({ description, requ
 export const errorResponses = {
   400: errorContent("Invalid request: malformed JSON or an invalid field (named in properties)"),
   401: errorContent("Missing, malformed, expired, revoked or invalid access token", {
-    "WWW-Authenticate": stringHeader("Bearer challenge (RFC 6750), with error=\"invalid_token\" when a token was sent"),
+    "WWW-Authenticate": stringHeader('Bearer challenge (RFC 6750), with error="invalid_token" when a token was sent'),
   }),
   404: errorContent("No such resource in this application"),
   406: errorContent("The Accept header rules out JSON"),

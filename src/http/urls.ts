@@ -7,7 +7,7 @@
 import { nonEmptyString } from "./fields";
 import { isWellFormedText } from "./text";
 
-export const MAX_URL_LENGTH = 2048;
+const MAX_URL_LENGTH = 2048;
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
@@ -32,14 +32,14 @@ const parse = (s: string): URL | undefined => {
  * @example isSafePublicUrl("https://cdn.example.com/a.png") // true
  * @example isSafePublicUrl("javascript:alert(1)") // false
  */
-export const isSafePublicUrl = (s: string): boolean => {
+const isSafePublicUrl = (s: string): boolean => {
   if (s.length > MAX_URL_LENGTH || !isWellFormedText(s) || AMBIGUOUS.test(s) || !PLAIN_FORM.test(s)) return false;
   const url = parse(s);
-  if (!url || url.username !== "" || url.password !== "") return false;
+  if (url?.username !== "" || url.password !== "") return false;
   return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
 };
 
-export const safeUrlRule = (field: string) => `${field} must be an absolute https URL (http only for localhost)`;
+const safeUrlRule = (field: string) => `${field} must be an absolute https URL (http only for localhost)`;
 
 /** A request field holding such a URL. @example safeUrl("file.url") */
 export const safeUrl = (field: string) =>

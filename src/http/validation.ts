@@ -22,7 +22,8 @@ const invalidFields = (issues: { path: string; message: string }[], target: stri
 };
 
 /** A zod failure as (dotted path, message) pairs: what every protocol reports of a bad input. */
-export const fieldIssues = (error: z.ZodError) => error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+export const fieldIssues = (error: z.ZodError) =>
+  error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
 
 export const validationError = (error: z.ZodError, target: string): ApiError => invalidFields(fieldIssues(error), target);
 

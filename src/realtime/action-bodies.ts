@@ -25,7 +25,10 @@ const ACTION_BODIES = {
   meUpdate: z.object({
     displayName: clearable("displayName", LIMITS.nameLength),
     // "" or null clears the picture; anything else must be a URL other users' apps may load.
-    displayPictureUrl: z.union([z.literal(""), safeUrl("displayPictureUrl")]).nullable().optional(),
+    displayPictureUrl: z
+      .union([z.literal(""), safeUrl("displayPictureUrl")])
+      .nullable()
+      .optional(),
     properties: properties.optional(),
   }),
   meCreateChannel: z
@@ -65,4 +68,3 @@ export const parseActionBody = <K extends keyof typeof ACTION_BODIES>(action: K,
   const field = first?.path.split(".")[0] ?? "";
   throw new ChatError(FIELD_ERRORS[action]?.[field] ?? "InvalidRequestError", first?.message ?? "The body is invalid");
 };
-

@@ -33,7 +33,11 @@ const sender = async (ctx: SessionContext) => {
 };
 
 /** Performs an action; returns the sender's result, or undefined when the action has none. */
-export const performAction = async (ctx: SessionContext, route: ActionRoute, body: Record<string, unknown>): Promise<ActionResult | undefined> => {
+export const performAction = async (
+  ctx: SessionContext,
+  route: ActionRoute,
+  body: Record<string, unknown>,
+): Promise<ActionResult | undefined> => {
   const userTopic = dest.userChannelsTopic(ctx.userId);
   switch (route.name) {
     case "meUpdate": {
@@ -48,7 +52,12 @@ export const performAction = async (ctx: SessionContext, route: ActionRoute, bod
       const everyone = [...new Set([ctx.userId, ...members.map((m) => m.id)])];
       const existing = await existingUserIds(ctx.db, ctx.applicationId, everyone);
       if (existing.length !== everyone.length) throw new ChatError("UserNotFoundError", "Every member must be a user of this application");
-      const { channel } = await createChannel(ctx, { type, name: name ?? "", memberIds: everyone, properties: properties as JsonObject | undefined });
+      const { channel } = await createChannel(ctx, {
+        type,
+        name: name ?? "",
+        memberIds: everyone,
+        properties: properties as JsonObject | undefined,
+      });
       return { type: "me.channel.created", resource: await presentChannel(ctx, channel.id), carriers: [userTopic] };
     }
     case "channelJoin": {

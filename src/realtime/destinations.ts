@@ -60,9 +60,18 @@ const PATTERNS: [RegExp, (m: RegExpExecArray, query: RelayQuery) => Route][] = [
   [/^\/application\/v1\/users\/me\/unread-channels\.relay$/, (_m, query) => ({ kind: "relay", name: "meUnreadChannels", query })],
   [new RegExp(`^/application/v1/users/${ID}\\.relay$`), (m, query) => ({ kind: "relay", name: "user", id: Number(m[1]), query })],
   [new RegExp(`^/application/v1/channels/${ID}\\.relay$`), (m, query) => ({ kind: "relay", name: "channel", id: Number(m[1]), query })],
-  [new RegExp(`^/application/v1/channels/${ID}/messages\\.relay$`), (m, query) => ({ kind: "relay", name: "channelMessages", id: Number(m[1]), query })],
-  [new RegExp(`^/application/v1/channels/${ID}/unread\\.relay$`), (m, query) => ({ kind: "relay", name: "channelUnread", id: Number(m[1]), query })],
-  [new RegExp(`^/application/v1/channels/${ID}/members\\.relay$`), (m, query) => ({ kind: "relay", name: "channelMembers", id: Number(m[1]), query })],
+  [
+    new RegExp(`^/application/v1/channels/${ID}/messages\\.relay$`),
+    (m, query) => ({ kind: "relay", name: "channelMessages", id: Number(m[1]), query }),
+  ],
+  [
+    new RegExp(`^/application/v1/channels/${ID}/unread\\.relay$`),
+    (m, query) => ({ kind: "relay", name: "channelUnread", id: Number(m[1]), query }),
+  ],
+  [
+    new RegExp(`^/application/v1/channels/${ID}/members\\.relay$`),
+    (m, query) => ({ kind: "relay", name: "channelMembers", id: Number(m[1]), query }),
+  ],
   [new RegExp(`^/topic/v1/users/${ID}/channels$`), (m) => ({ kind: "topic", name: "userChannels", id: Number(m[1]) })],
   [new RegExp(`^/topic/v1/users/${ID}/notifications$`), (m) => ({ kind: "topic", name: "userNotifications", id: Number(m[1]) })],
   [new RegExp(`^/topic/v1/channels/${ID}$`), (m) => ({ kind: "topic", name: "channel", id: Number(m[1]) })],

@@ -18,7 +18,6 @@ export const toChatUser = (u: UserRow) => ({
   isGuest: u.isGuest,
   properties: u.properties ?? {},
 });
-export type ChatUser = ReturnType<typeof toChatUser>;
 
 export const toCurrentUser = (u: UserRow) => ({
   ...toChatUser(u),
@@ -65,7 +64,9 @@ export const toChatChannel = (ch: VisibleChannel, directMembers: UserRow[] = [])
  * A persisted message. Exactly one of `body` and `file` is present: the SDK tells text from
  * file messages by which key exists, and a `file: null` would break its URL rewrite.
  */
-export const toChatMessage = (m: Pick<MessageRow, "id" | "type" | "body" | "file" | "createdAt" | "channelId" | "properties" | "user">) => ({
+export const toChatMessage = (
+  m: Pick<MessageRow, "id" | "type" | "body" | "file" | "createdAt" | "channelId" | "properties" | "user">,
+) => ({
   id: m.id,
   type: m.type,
   ...(m.file ? { file: publicFile(m.file) } : { body: m.body ?? "" }),
@@ -75,7 +76,6 @@ export const toChatMessage = (m: Pick<MessageRow, "id" | "type" | "body" | "file
   ...(m.user ? { user: toChatUser(m.user) } : {}),
   _actions: { read: dest.messageRead(m.id) },
 });
-export type ChatMessage = ReturnType<typeof toChatMessage> | ReturnType<typeof toEphemeralChatMessage>;
 
 /** An OPEN channel's message: no id and no read action, because it is never persisted. */
 export const toEphemeralChatMessage = (channelId: number, m: EphemeralMessage) => ({
@@ -87,17 +87,11 @@ export const toEphemeralChatMessage = (channelId: number, m: EphemeralMessage) =
   ...(m.user ? { user: { ...m.user, properties: {} } } : {}),
 });
 
-const publicFile = ({ key: _key, ...file }: { key?: string; type: string; url: string; name: string; contentType: string; size: number }) => file;
+const publicFile = ({ key: _key, ...file }: { key?: string; type: string; url: string; name: string; contentType: string; size: number }) =>
+  file;
 
 /** A numbered page as a relay resource; `_relays` is always present (the SDK reads it blindly). */
-export const numberedRelayPage = <T>(
-  name: string,
-  items: T[],
-  relay: string,
-  page: number,
-  size: number,
-  total: number,
-) => {
+export const numberedRelayPage = <T>(name: string, items: T[], relay: string, page: number, size: number, total: number) => {
   const totalPages = Math.ceil(total / size);
   const at = (p: number) => withRelayQuery(relay, { page: p, size });
   return {

@@ -7,7 +7,13 @@ import { signGrant, signingKeys } from "../auth/tokens";
 import { channelForUser } from "../chat/channels";
 import { sessionUserDeleted, userNotFound } from "../chat/errors";
 import { listMessages } from "../chat/messages";
-import { channelHasUnread, countUnreadChannels, listChannelsOfUser, type ChannelListKind, type VisibleChannel } from "../chat/queries/channels";
+import {
+  channelHasUnread,
+  countUnreadChannels,
+  listChannelsOfUser,
+  type ChannelListKind,
+  type VisibleChannel,
+} from "../chat/queries/channels";
 import { listMembersPage, membersOfChannels } from "../chat/queries/members";
 import { findUser } from "../chat/queries/users";
 import { LIMITS, readConfig } from "../config";
@@ -33,7 +39,7 @@ const pageQuery = (q: RelayQuery) => {
 };
 
 /** Channels in the SDK's shape; DIRECT ones with their members (one query for the lot). */
-export const presentChannels = async (ctx: SessionContext, rows: VisibleChannel[]) => {
+const presentChannels = async (ctx: SessionContext, rows: VisibleChannel[]) => {
   const direct = rows.filter((ch) => ch.type === "DIRECT").map((ch) => ch.id);
   const members = await membersOfChannels(ctx.db, ctx.applicationId, direct);
   return rows.map((ch) => toChatChannel(ch, members.get(ch.id)));
@@ -50,8 +56,16 @@ const CHANNEL_LISTS: Record<string, [ChannelListKind, string]> = {
 
 const fileGrant = async (ctx: SessionContext, purpose: "file:read" | "file:write") => {
   const config = readConfig(ctx.env);
-  const claims = { applicationId: ctx.applicationId, userId: ctx.userId, purpose, ...(ctx.tokenId !== undefined ? { tokenId: ctx.tokenId } : {}) };
-  const grant = await signGrant(await signingKeys(ctx.env.JWT_PRIVATE_KEY), claims, { issuer: config.tokenIssuer, ttlSeconds: config.tokenTtlSeconds });
+  const claims = {
+    applicationId: ctx.applicationId,
+    userId: ctx.userId,
+    purpose,
+    ...(ctx.tokenId !== undefined ? { tokenId: ctx.tokenId } : {}),
+  };
+  const grant = await signGrant(await signingKeys(ctx.env.JWT_PRIVATE_KEY), claims, {
+    issuer: config.tokenIssuer,
+    ttlSeconds: config.tokenTtlSeconds,
+  });
   return { grant };
 };
 
@@ -65,7 +79,12 @@ const messagesPage = async (ctx: SessionContext, channelId: number, query: Relay
   if ("held" in list) {
     const shown = list.held.slice(0, size);
     const next = list.held.length > size ? shown[shown.length - 1]!.seq - 1 : undefined;
-    return cursorRelayPage(shown.map((m) => toEphemeralChatMessage(channelId, m)), relay, size, next);
+    return cursorRelayPage(
+      shown.map((m) => toEphemeralChatMessage(channelId, m)),
+      relay,
+      size,
+      next,
+    );
   }
   const shown = list.saved.slice(0, size);
   const next = list.saved.length > size ? shown[shown.length - 1]!.id - 1 : undefined;

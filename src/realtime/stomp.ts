@@ -15,7 +15,17 @@ export interface Frame {
 export class FrameError extends Error {}
 
 const CLIENT_COMMANDS = new Set([
-  "CONNECT", "STOMP", "SEND", "SUBSCRIBE", "UNSUBSCRIBE", "ACK", "NACK", "BEGIN", "COMMIT", "ABORT", "DISCONNECT",
+  "CONNECT",
+  "STOMP",
+  "SEND",
+  "SUBSCRIBE",
+  "UNSUBSCRIBE",
+  "ACK",
+  "NACK",
+  "BEGIN",
+  "COMMIT",
+  "ABORT",
+  "DISCONNECT",
 ]);
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -24,11 +34,16 @@ const encoder = new TextEncoder();
 const unescapeHeader = (s: string): string =>
   s.replace(/\\(.?)/g, (_m, ch: string) => {
     switch (ch) {
-      case "n": return "\n";
-      case "r": return "\r";
-      case "c": return ":";
-      case "\\": return "\\";
-      default: throw new FrameError(`Invalid header escape \\${ch}`);
+      case "n":
+        return "\n";
+      case "r":
+        return "\r";
+      case "c":
+        return ":";
+      case "\\":
+        return "\\";
+      default:
+        throw new FrameError(`Invalid header escape \\${ch}`);
     }
   });
 
@@ -111,9 +126,9 @@ const skipBlankLine = (b: Uint8Array, at: number): number => (b[at + 1] === 0x0d
  * @example serializeFrame("RECEIPT", { "receipt-id": "r1" }) // "RECEIPT\nreceipt-id:r1\n\n\0"
  */
 export const serializeFrame = (command: string, headers: Record<string, string>, body = ""): string => {
-  const escape = command === "CONNECTED" ? (s: string) => s : escapeHeader;
-  let head = command + "\n";
-  for (const [k, v] of Object.entries(headers)) head += `${escape(k)}:${escape(v)}\n`;
+  const escapeValue = command === "CONNECTED" ? (s: string) => s : escapeHeader;
+  let head = `${command}\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${escapeValue(k)}:${escapeValue(v)}\n`;
   if (body) head += `content-length:${encoder.encode(body).byteLength}\n`;
   return `${head}\n${body}\0`;
 };

@@ -133,7 +133,8 @@ streamRoutes.get("/stompx/v1/files/:app{[0-9]+}/:channel{[0-9]+}/:id{[0-9a-f-]{3
   // Set first, so that every answer of this route, errors included, carries the serving policy.
   for (const [name, value] of Object.entries(fileServingHeaders())) c.header(name, value);
   const [applicationId, channelId] = [Number(c.req.param("app")), Number(c.req.param("channel"))];
-  if (!Number.isSafeInteger(applicationId) || !Number.isSafeInteger(channelId)) return chatErrorResponse(c, new ChatError("FileNotFoundError", "No such file"));
+  if (!Number.isSafeInteger(applicationId) || !Number.isSafeInteger(channelId))
+    return chatErrorResponse(c, new ChatError("FileNotFoundError", "No such file"));
   const key = `${c.req.param("app")}/${c.req.param("channel")}/${c.req.param("id")}`;
   // Checked where the bytes leave: a file whose message, sender or channel was deleted is gone
   // from the moment the delete was answered, even while R2 still holds it.

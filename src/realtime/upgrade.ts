@@ -14,4 +14,5 @@ const UPGRADE_HEADER = "X-Kitty-Upgrade";
 /** The upgrade's facts as one header of the request the Worker forwards to the shard. */
 export const encodeShardHeaders = (upgrade: ShardUpgrade) => ({ [UPGRADE_HEADER]: encodeURIComponent(JSON.stringify(upgrade)) });
 
-export const decodeShardHeaders = (request: Request): ShardUpgrade => JSON.parse(decodeURIComponent(request.headers.get(UPGRADE_HEADER) ?? ""));
+export const decodeShardHeaders = (request: Request): ShardUpgrade =>
+  JSON.parse(decodeURIComponent(request.headers.get(UPGRADE_HEADER) ?? ""));

@@ -53,7 +53,11 @@ const refuse = (reason: string): Response => {
 
 const tooManyUpgrades = (c: Context<AppEnv>, what: string) =>
   c.json(
-    { error: "TooManyRequestsError", message: `Too many chat sessions opened ${what}; retry after ${RETRY_AFTER_SECONDS} seconds`, timestamp: new Date().toISOString() },
+    {
+      error: "TooManyRequestsError",
+      message: `Too many chat sessions opened ${what}; retry after ${RETRY_AFTER_SECONDS} seconds`,
+      timestamp: new Date().toISOString(),
+    },
     429,
     { "Retry-After": String(RETRY_AFTER_SECONDS) },
   );

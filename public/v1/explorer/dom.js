@@ -36,7 +36,8 @@ export const h = (tag, attrs = {}, ...children) => {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2).toLowerCase(), /** @type {EventListener} */ (value));
+    if (key.startsWith("on") && typeof value === "function")
+      el.addEventListener(key.slice(2).toLowerCase(), /** @type {EventListener} */ (value));
     else if (key === "class") el.className = String(value);
     else if (key === "text") el.textContent = String(value);
     else if (key in el && !key.includes("-") && typeof value !== "string") Object.assign(el, { [key]: value });
@@ -53,7 +54,7 @@ export const h = (tag, attrs = {}, ...children) => {
  * @param {Child[]} children
  * @returns {E}
  */
-export const append = (el, children) => {
+const append = (el, children) => {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : String(child));
@@ -74,7 +75,8 @@ export const replace = (el, ...children) => {
 };
 
 /** @param {number} n a size in bytes */
-export const formatBytes = (n) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`);
+export const formatBytes = (n) =>
+  n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 /** @type {Record<string, string>} */
 export const REASONS = {

@@ -30,7 +30,8 @@ export const isEditable = (t) => t instanceof HTMLElement && (t.isContentEditabl
 export const methodBadge = (method) => h("span", { class: `method m-${method.toLowerCase()}` }, method);
 
 /** @param {number} status */
-export const statusClass = (status) => (status >= 500 ? "server" : status >= 400 ? "client" : status >= 300 ? "redirect" : status >= 200 ? "ok" : "");
+export const statusClass = (status) =>
+  status >= 500 ? "server" : status >= 400 ? "client" : status >= 300 ? "redirect" : status >= 200 ? "ok" : "";
 
 /** @param {string} s */
 export const base64 = (s) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
@@ -43,7 +44,9 @@ export const base64 = (s) => btoa(String.fromCharCode(...new TextEncoder().encod
 export const jwtClaims = (jwt) => {
   try {
     const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part.padEnd(Math.ceil(part.length / 4) * 4, "=")), (c) => c.charCodeAt(0))));
+    return JSON.parse(
+      new TextDecoder().decode(Uint8Array.from(atob(part.padEnd(Math.ceil(part.length / 4) * 4, "=")), (c) => c.charCodeAt(0))),
+    );
   } catch {
     return {};
   }

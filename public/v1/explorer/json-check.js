@@ -43,7 +43,7 @@ export const jsonError = (text) => {
       if (c < " ") fail(c === "\n" ? "a string cannot span lines (write \\n)" : "control character in a string");
       i++;
     }
-    fail("unterminated string: a closing \" is missing");
+    fail('unterminated string: a closing " is missing');
   };
   const number = () => {
     const re = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
@@ -60,7 +60,10 @@ export const jsonError = (text) => {
     if (c === '"') return string();
     if (c === "-" || (c >= "0" && c <= "9")) return number();
     for (const literal of ["true", "false", "null"]) {
-      if (text.startsWith(literal, i)) return void (i += literal.length);
+      if (text.startsWith(literal, i)) {
+        i += literal.length;
+        return;
+      }
     }
     if (c === "'") fail("strings need double quotes, not single quotes");
     fail(`expected a value, found ${describe(c)}`);

@@ -98,8 +98,6 @@ export const halLinks = (body) => {
   const links = body && typeof body === "object" && !Array.isArray(body) ? /** @type {{ _links?: unknown }} */ (body)._links : undefined;
   if (!links || typeof links !== "object") return [];
   return Object.entries(links).flatMap(([rel, value]) =>
-    (Array.isArray(value) ? value : [value])
-      .filter(isLink)
-      .map((link) => ({ rel, link })),
+    (Array.isArray(value) ? value : [value]).filter(isLink).map((link) => ({ rel, link })),
   );
 };

@@ -15,7 +15,9 @@ const focusSearch = (e) => {
 
 /** @param {KeyboardEvent} e */
 const turnPage = (e) => {
-  const button = /** @type {HTMLButtonElement | null} */ (el.responseContent.querySelector(`.pager [data-rel="${e.key === "[" ? "prev" : "next"}"]`));
+  const button = /** @type {HTMLButtonElement | null} */ (
+    el.responseContent.querySelector(`.pager [data-rel="${e.key === "[" ? "prev" : "next"}"]`)
+  );
   if (button && !button.disabled) {
     e.preventDefault();
     button.click();

@@ -37,7 +37,17 @@ const templateButton = (link, rel, label, chip, title) =>
  * @param {string} title
  */
 const externalLink = (link, label, chip, title) =>
-  h("a", { class: chip ? "rel-chip external" : "j-link external", href: link.href, target: "_blank", rel: "noopener noreferrer", title: `Opens ${link.href} in a new tab${title}` }, label);
+  h(
+    "a",
+    {
+      class: chip ? "rel-chip external" : "j-link external",
+      href: link.href,
+      target: "_blank",
+      rel: "noopener noreferrer",
+      title: `Opens ${link.href} in a new tab${title}`,
+    },
+    label,
+  );
 
 /**
  * @param {HalLink} link

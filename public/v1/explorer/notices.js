@@ -27,7 +27,7 @@ import { state } from "./state.js";
  * @param {Result} r
  * @param {string} name
  */
-export const header = (r, name) => r.headers.find(([k]) => k === name)?.[1];
+const header = (r, name) => r.headers.find(([k]) => k === name)?.[1];
 
 /**
  * What to do about an error status, if there is something to say.
@@ -67,7 +67,12 @@ export const errorNotice = (r) => {
   return h(
     "div",
     { class: `notice ${r.status >= 500 ? "error" : "warning"}`, role: "alert" },
-    h("p", {}, h("strong", {}, j.error ?? `${r.status} ${reason(r.status, r.statusText)}`), j.message || j.error_description ? [" — ", j.message ?? j.error_description] : null),
+    h(
+      "p",
+      {},
+      h("strong", {}, j.error ?? `${r.status} ${reason(r.status, r.statusText)}`),
+      j.message || j.error_description ? [" — ", j.message ?? j.error_description] : null,
+    ),
     props.length
       ? h(
           "ul",
@@ -83,10 +88,17 @@ export const errorNotice = (r) => {
 export const successNotice = (r) => {
   const location_ = header(r, "location");
   if (r.method === "POST" && r.status === 201) {
-    return h("div", { class: "notice success" }, h("strong", {}, "Created."), location_ ? [" Location: ", linkTo({ href: location_ }, "location", { text: display(location_) })] : null);
+    return h(
+      "div",
+      { class: "notice success" },
+      h("strong", {}, "Created."),
+      location_ ? [" Location: ", linkTo({ href: location_ }, "location", { text: display(location_) })] : null,
+    );
   }
-  if (r.method === "DELETE" && r.status < 300) return h("div", { class: "notice success" }, h("strong", {}, "Deleted."), " The body is the resource it belonged to.");
-  if ((r.method === "PUT" || r.method === "PATCH") && r.status < 300) return h("div", { class: "notice success" }, h("strong", {}, "Saved."));
+  if (r.method === "DELETE" && r.status < 300)
+    return h("div", { class: "notice success" }, h("strong", {}, "Deleted."), " The body is the resource it belonged to.");
+  if ((r.method === "PUT" || r.method === "PATCH") && r.status < 300)
+    return h("div", { class: "notice success" }, h("strong", {}, "Saved."));
   return null;
 };
 

@@ -84,7 +84,10 @@
 const METHODS = ["get", "post", "put", "patch", "delete", "head", "options"];
 
 /** @param {string} ref */
-export const refName = (ref) => decodeURIComponent(/** @type {string} */ (ref.split("/").pop())).replace(/~1/g, "/").replace(/~0/g, "~");
+export const refName = (ref) =>
+  decodeURIComponent(/** @type {string} */ (ref.split("/").pop()))
+    .replace(/~1/g, "/")
+    .replace(/~0/g, "~");
 
 /**
  * Resolves a local `$ref` (one or several hops); `{}` when there is nothing there.
@@ -96,8 +99,11 @@ export const refName = (ref) => decodeURIComponent(/** @type {string} */ (ref.sp
 export const resolve = (spec, schema) => {
   /** @type {any} whatever the document holds at the reference */
   let s = schema;
-  for (let i = 0; s && s.$ref && i < 20; i++) {
-    const path = s.$ref.replace(/^#\//, "").split("/").map((/** @type {string} */ p) => decodeURIComponent(p).replace(/~1/g, "/").replace(/~0/g, "~"));
+  for (let i = 0; s?.$ref && i < 20; i++) {
+    const path = s.$ref
+      .replace(/^#\//, "")
+      .split("/")
+      .map((/** @type {string} */ p) => decodeURIComponent(p).replace(/~1/g, "/").replace(/~0/g, "~"));
     s = path.reduce((/** @type {any} */ node, /** @type {string} */ key) => node?.[key], spec);
   }
   return s ?? {};
@@ -109,7 +115,11 @@ export const resolve = (spec, schema) => {
  * @param {string} path
  */
 export const operationId = (method, path) =>
-  `op-${method}-${path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "").toLowerCase()}`;
+  `op-${method}-${path
+    .replace(/[{}]/g, "")
+    .replace(/[^A-Za-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .toLowerCase()}`;
 
 /**
  * Every operation as {method, path, op}, in document order.
@@ -148,7 +158,12 @@ const apiPath = (spec, url) => {
 
 /** @param {string} template a documented path, e.g. `/v1/applications/{applicationId}` */
 const pathRegex = (template) =>
-  new RegExp(`^${template.split(/(\{[^}]+\})/).map((part) => (part.startsWith("{") ? "([^/]+)" : part.replace(/[.*+?^$()|[\]\\]/g, "\\$&"))).join("")}/?$`);
+  new RegExp(
+    `^${template
+      .split(/(\{[^}]+\})/)
+      .map((part) => (part.startsWith("{") ? "([^/]+)" : part.replace(/[.*+?^$()|[\]\\]/g, "\\$&")))
+      .join("")}/?$`,
+  );
 
 /**
  * The documented path that `url` falls under and its operations. Literal paths win over

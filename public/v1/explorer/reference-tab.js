@@ -79,7 +79,7 @@ export const jumpToReference = (id, { updateHash = true } = {}) => {
     }
     if (updateHash) history.replaceState(history.state, "", `#reference:${id}`);
     target.scrollIntoView({ block: "start" });
-    (/** @type {HTMLElement} */ (target.querySelector("[tabindex='-1']") ?? target)).focus({ preventScroll: true });
+    /** @type {HTMLElement} */ (target.querySelector("[tabindex='-1']") ?? target).focus({ preventScroll: true });
   });
 };
 

@@ -26,7 +26,8 @@ const breakable = (path) => path.split("/").flatMap((part, i) => (i === 0 ? [par
 const methodBadge = (method) => h("span", { class: `method m-${method.toLowerCase()}` }, method.toUpperCase());
 
 /** @param {string} code a status code as the document has it: `200`, `4XX`, `default` */
-const statusClass = (code) => (/^2/.test(code) ? "ok" : /^3/.test(code) ? "redirect" : /^4/.test(code) ? "client" : /^5/.test(code) ? "server" : "");
+const statusClass = (code) =>
+  /^2/.test(code) ? "ok" : /^3/.test(code) ? "redirect" : /^4/.test(code) ? "client" : /^5/.test(code) ? "server" : "";
 
 /**
  * @param {Spec} spec
@@ -36,7 +37,18 @@ const parametersView = (spec, params) =>
   h(
     "table",
     { class: "params" },
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "In"), h("th", { scope: "col" }, "Type"), h("th", { scope: "col" }, "Description"))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col" }, "Name"),
+        h("th", { scope: "col" }, "In"),
+        h("th", { scope: "col" }, "Type"),
+        h("th", { scope: "col" }, "Description"),
+      ),
+    ),
     h(
       "tbody",
       {},
@@ -65,7 +77,10 @@ const contentGroups = (content) => {
   for (const [type, media] of Object.entries(content ?? {})) {
     const key = JSON.stringify(media.schema ?? null);
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { types: [], schema: media.schema }));
+    if (!group) {
+      group = { types: [], schema: media.schema };
+      groups.set(key, group);
+    }
     group.types.push(type);
   }
   return [...groups.values()];
@@ -97,7 +112,12 @@ const tryButton = ({ method, path, op }, onTry) =>
     ? h("span", { class: "muted small" }, path === "/oauth/token" ? "Use the Access token form" : "Not sendable as JSON")
     : h(
         "button",
-        { type: "button", class: "ghost try", onclick: () => onTry({ method: method.toUpperCase(), path, op }), "aria-label": `Try ${method.toUpperCase()} ${path} in the explorer` },
+        {
+          type: "button",
+          class: "ghost try",
+          onclick: () => onTry({ method: method.toUpperCase(), path, op }),
+          "aria-label": `Try ${method.toUpperCase()} ${path} in the explorer`,
+        },
         "Try it",
       );
 
@@ -113,7 +133,15 @@ const responsesView = (spec, op) =>
     Object.entries(op.responses ?? {}).map(([code, r0]) => {
       const r = resolve(spec, r0);
       return [
-        h("dt", {}, h("span", { class: `status-pill ${statusClass(code)}` }, code), " ", h("span", { class: "muted" }, REASONS[code] ?? ""), " ", r.description ?? ""),
+        h(
+          "dt",
+          {},
+          h("span", { class: `status-pill ${statusClass(code)}` }, code),
+          " ",
+          h("span", { class: "muted" }, REASONS[code] ?? ""),
+          " ",
+          r.description ?? "",
+        ),
         h("dd", {}, r.content ? contentView(spec, r.content, /^2/.test(code)) : h("span", { class: "muted" }, "No body.")),
       ];
     }),
@@ -132,13 +160,21 @@ const operationView = (spec, entry, onTry) => {
   return h(
     "article",
     { class: "op", id, "aria-labelledby": `${id}-title`, "data-search": `${method} ${path} ${op.summary ?? ""}`.toLowerCase() },
-    h("header", { class: "op-head" }, h("h4", { id: `${id}-title`, tabindex: "-1" }, methodBadge(method), " ", h("code", { class: "path" }, path)), tryButton(entry, onTry)),
+    h(
+      "header",
+      { class: "op-head" },
+      h("h4", { id: `${id}-title`, tabindex: "-1" }, methodBadge(method), " ", h("code", { class: "path" }, path)),
+      tryButton(entry, onTry),
+    ),
     op.summary ? h("p", { class: "summary" }, op.summary) : null,
     op.description ? h("p", {}, op.description) : null,
     h("p", { class: "muted auth" }, secured ? "Requires a bearer access token." : "No token needed."),
     params.length ? [h("h5", {}, "Parameters"), parametersView(spec, params)] : null,
     op.requestBody
-      ? [h("h5", {}, "Request body", resolve(spec, op.requestBody).required ? h("span", { class: "badge required" }, "required") : null), contentView(spec, resolve(spec, op.requestBody).content, true)]
+      ? [
+          h("h5", {}, "Request body", resolve(spec, op.requestBody).required ? h("span", { class: "badge required" }, "required") : null),
+          contentView(spec, resolve(spec, op.requestBody).content, true),
+        ]
       : null,
     h("h5", {}, "Responses"),
     responsesView(spec, op),
@@ -155,7 +191,13 @@ const tocEntries = (byPath, jump) => [
   [...byPath].map(([path, list]) =>
     h(
       "li",
-      { class: "toc-path", "data-search": list.map((o) => `${o.method} ${o.path} ${o.op.summary ?? ""}`).join(" ").toLowerCase() },
+      {
+        class: "toc-path",
+        "data-search": list
+          .map((o) => `${o.method} ${o.path} ${o.op.summary ?? ""}`)
+          .join(" ")
+          .toLowerCase(),
+      },
       h("span", { class: "toc-path-name" }, breakable(path)),
       h(
         "ul",
@@ -165,7 +207,13 @@ const tocEntries = (byPath, jump) => [
           return h(
             "li",
             { "data-search": `${o.method} ${o.path} ${o.op.summary ?? ""}`.toLowerCase() },
-            h("a", { href: `#reference:${id}`, onclick: jump(id), title: `${o.method.toUpperCase()} ${o.path}` }, methodBadge(o.method), " ", o.op.summary ?? o.path),
+            h(
+              "a",
+              { href: `#reference:${id}`, onclick: jump(id), title: `${o.method.toUpperCase()} ${o.path}` },
+              methodBadge(o.method),
+              " ",
+              o.op.summary ?? o.path,
+            ),
           );
         }),
       ),
@@ -183,7 +231,13 @@ const overview = (spec) => {
   return h(
     "section",
     { id: "overview", class: "ref-intro", "aria-labelledby": "overview-title" },
-    h("h2", { id: "overview-title", tabindex: "-1" }, spec.info?.title ?? "API reference", " ", h("span", { class: "muted version" }, `v${spec.info?.version ?? "?"}`)),
+    h(
+      "h2",
+      { id: "overview-title", tabindex: "-1" },
+      spec.info?.title ?? "API reference",
+      " ",
+      h("span", { class: "muted version" }, `v${spec.info?.version ?? "?"}`),
+    ),
     spec.info?.description ? h("p", {}, spec.info.description) : null,
     h(
       "dl",
@@ -196,7 +250,13 @@ const overview = (spec) => {
           "dd",
           {},
           scheme.type === "oauth2" && scheme.flows?.clientCredentials
-            ? ["OAuth 2.0 client credentials: ", h("code", {}, `POST ${scheme.flows.clientCredentials.tokenUrl}`), " with the client id and secret (HTTP Basic), then ", h("code", {}, "Authorization: Bearer <token>"), "."]
+            ? [
+                "OAuth 2.0 client credentials: ",
+                h("code", {}, `POST ${scheme.flows.clientCredentials.tokenUrl}`),
+                " with the client id and secret (HTTP Basic), then ",
+                h("code", {}, "Authorization: Bearer <token>"),
+                ".",
+              ]
             : `${name}: ${scheme.type}`,
         ),
       ]),
@@ -219,7 +279,12 @@ const schemasSection = (spec) =>
       h(
         "details",
         { class: "schema", id: `schema-${name}` },
-        h("summary", {}, h("span", { class: "type-name" }, name), schema.description ? h("span", { class: "muted" }, ` — ${schema.description}`) : null),
+        h(
+          "summary",
+          {},
+          h("span", { class: "type-name" }, name),
+          schema.description ? h("span", { class: "muted" }, ` — ${schema.description}`) : null,
+        ),
         schemaView(spec, schema, 0, [`#/components/schemas/${name}`]),
       ),
     ),
@@ -236,7 +301,10 @@ export const renderReference = (spec, { content, toc }, { onTry, onJump }) => {
   const byPath = new Map();
   for (const o of operations(spec)) {
     let list = byPath.get(o.path);
-    if (!list) byPath.set(o.path, (list = []));
+    if (!list) {
+      list = [];
+      byPath.set(o.path, list);
+    }
     list.push(o);
   }
   /** @param {string} id */
@@ -250,7 +318,12 @@ export const renderReference = (spec, { content, toc }, { onTry, onJump }) => {
     content,
     overview(spec),
     [...byPath].map(([path, list]) =>
-      h("section", { class: "path-group", "aria-label": path }, h("h3", { class: "path-title" }, h("code", {}, breakable(path))), list.map((o) => operationView(spec, o, onTry))),
+      h(
+        "section",
+        { class: "path-group", "aria-label": path },
+        h("h3", { class: "path-title" }, h("code", {}, breakable(path))),
+        list.map((o) => operationView(spec, o, onTry)),
+      ),
     ),
     schemasSection(spec),
   );

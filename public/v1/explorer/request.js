@@ -51,7 +51,12 @@ const validateBody = () => {
     return true;
   } catch (err) {
     const at = jsonError(text);
-    feedback("error", at ? `✗ Not valid JSON (line ${at.line}, column ${at.column}): ${at.message}` : `✗ Not valid JSON: ${/** @type {Error} */ (err).message}`);
+    feedback(
+      "error",
+      at
+        ? `✗ Not valid JSON (line ${at.line}, column ${at.column}): ${at.message}`
+        : `✗ Not valid JSON: ${/** @type {Error} */ (err).message}`,
+    );
     return false;
   }
 };
@@ -96,7 +101,18 @@ const offerExample = (spec, schema) => {
 };
 
 /** @param {string} id the operation's section in the reference */
-const referenceLink = (id) => h("a", { href: `#reference:${id}`, onclick: (e) => (e.preventDefault(), jumpToReference(id)) }, "Reference");
+const referenceLink = (id) =>
+  h(
+    "a",
+    {
+      href: `#reference:${id}`,
+      onclick: (e) => {
+        e.preventDefault();
+        jumpToReference(id);
+      },
+    },
+    "Reference",
+  );
 
 /** Names the documented operation under the request bar, with its body schema and a link to its reference. */
 export const updateHint = () => {
@@ -104,7 +120,11 @@ export const updateHint = () => {
   el.exampleBody.hidden = true;
   if (!found) return replace(el.hint);
   const { spec, path, item, op } = found;
-  if (!op) return replace(el.hint, h("span", { class: "warn-text" }, `${el.method.value} is not documented for ${path}; it takes ${documentedMethods(item)}.`));
+  if (!op)
+    return replace(
+      el.hint,
+      h("span", { class: "warn-text" }, `${el.method.value} is not documented for ${path}; it takes ${documentedMethods(item)}.`),
+    );
   const schema = jsonBodySchema(op);
   const withBody = schema && BODY_METHODS.has(el.method.value) ? schema : undefined;
   if (withBody) offerExample(spec, withBody);
@@ -163,7 +183,7 @@ const requestUrl = () => {
   }
 };
 
-export const submitRequest = () => {
+const submitRequest = () => {
   const method = el.method.value;
   const url = requestUrl();
   if (!url) return;

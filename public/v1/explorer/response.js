@@ -60,7 +60,11 @@ const statusLine = (r) =>
   h(
     "div",
     { class: "status-line" },
-    h("h3", { id: "response-status", class: `status-pill ${statusClass(r.status)}`, tabindex: "-1" }, `${r.status} ${reason(r.status, r.statusText)}`),
+    h(
+      "h3",
+      { id: "response-status", class: `status-pill ${statusClass(r.status)}`, tabindex: "-1" },
+      `${r.status} ${reason(r.status, r.statusText)}`,
+    ),
     h("span", { class: "status-request" }, methodBadge(r.method), " ", h("code", {}, display(r.url))),
     h("span", { class: "muted meta" }, `${r.ms} ms · ${formatBytes(r.size)}${r.contentType ? ` · ${r.contentType.split(";")[0]}` : ""}`),
     h("span", { class: "spacer" }),
@@ -98,7 +102,12 @@ const headersTable = (r) =>
         "tbody",
         {},
         r.headers.map(([name, value]) =>
-          h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, name === "location" && sameOrigin(value) ? linkTo({ href: value }, "location", { text: value }) : value)),
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row" }, name),
+            h("td", {}, name === "location" && sameOrigin(value) ? linkTo({ href: value }, "location", { text: value }) : value),
+          ),
         ),
       ),
     ),
@@ -124,7 +133,12 @@ export const renderResponse = (r) => {
     pager(r),
     linksSection(links),
     headersTable(r),
-    h("div", { class: "body-head" }, h("h4", {}, "Body"), r.json !== undefined ? copyButton("Copy JSON", () => JSON.stringify(r.json, null, 2)) : null),
+    h(
+      "div",
+      { class: "body-head" },
+      h("h4", {}, "Body"),
+      r.json !== undefined ? copyButton("Copy JSON", () => JSON.stringify(r.json, null, 2)) : null,
+    ),
     body,
   );
 };
@@ -145,7 +159,13 @@ export const renderNetworkError = ({ method, url, err }) => {
       "div",
       { class: "notice error", role: "alert" },
       h("p", {}, h("strong", {}, "The request did not reach the server. "), err.message),
-      h("p", { class: "small" }, sameOrigin(url) ? "Is the server (npm run dev) still running?" : "Other origins must allow this page with CORS; the explorer is meant for this server's own links."),
+      h(
+        "p",
+        { class: "small" },
+        sameOrigin(url)
+          ? "Is the server (npm run dev) still running?"
+          : "Other origins must allow this page with CORS; the explorer is meant for this server's own links.",
+      ),
     ),
   );
 };

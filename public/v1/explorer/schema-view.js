@@ -82,7 +82,12 @@ export const schemaView = (spec, schema, depth = 0, stack = []) => {
   const alternatives = schema.oneOf ?? schema.anyOf;
   if (alternatives) return alternativesView(spec, schema, alternatives, depth, stack);
   if (schema.type === "array" || schema.items) {
-    return h("div", {}, h("p", { class: "muted" }, "Array of ", h("span", { class: "type-name" }, typeLabel(spec, schema.items))), fieldsOrNothing(spec, schema.items, depth + 1, stack));
+    return h(
+      "div",
+      {},
+      h("p", { class: "muted" }, "Array of ", h("span", { class: "type-name" }, typeLabel(spec, schema.items))),
+      fieldsOrNothing(spec, schema.items, depth + 1, stack),
+    );
   }
   if (!schema.properties) {
     return h("p", { class: "muted" }, typeLabel(spec, schema), schema.description ? ` — ${schema.description}` : "");
@@ -112,7 +117,9 @@ const alternativesView = (spec, schema, alternatives, depth, stack) => {
     h(
       "ol",
       { class: "alt-list" },
-      alternatives.map((alt) => h("li", {}, h("span", { class: "type-name" }, typeLabel(spec, alt)), fieldsOrNothing(spec, alt, depth + 1, stack))),
+      alternatives.map((alt) =>
+        h("li", {}, h("span", { class: "type-name" }, typeLabel(spec, alt)), fieldsOrNothing(spec, alt, depth + 1, stack)),
+      ),
     ),
   );
 };
@@ -137,7 +144,13 @@ const fieldView = (spec, name, prop, required, depth, stack) => {
     h("span", { class: "field-type" }, typeLabel(spec, prop)),
     required ? h("span", { class: "badge required" }, "required") : h("span", { class: "badge optional" }, "optional"),
   );
-  const li = h("li", {}, head, description ? h("p", { class: "field-desc" }, description) : null, h("div", { class: "constraints" }, constraints(resolved)));
+  const li = h(
+    "li",
+    {},
+    head,
+    description ? h("p", { class: "field-desc" }, description) : null,
+    h("div", { class: "constraints" }, constraints(resolved)),
+  );
   const target = prop.$ref ?? prop.items?.$ref;
   if (target && isSmallRef(spec, target)) {
     // A small referenced shape (HalLink) is shown inline: `{ href, templated? }`.
@@ -167,7 +180,9 @@ const isSmallRef = (spec, ref) => {
 const shapeOf = (spec, ref) => {
   const s = resolve(spec, /** @type {Schema} */ ({ $ref: ref }));
   const required = new Set(s.required ?? []);
-  return `{ ${Object.keys(/** @type {Record<string, Schema>} */ (s.properties)).map((k) => (required.has(k) ? k : `${k}?`)).join(", ")} }`;
+  return `{ ${Object.keys(/** @type {Record<string, Schema>} */ (s.properties))
+    .map((k) => (required.has(k) ? k : `${k}?`))
+    .join(", ")} }`;
 };
 
 /**

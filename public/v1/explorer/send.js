@@ -72,7 +72,7 @@ export const send = async ({ method, url, body, focusResponse = false }) => {
   el.method.value = method;
   if (method === "GET") el.url.value = display(url);
   onMethodChange();
-  const payload = body !== undefined && body.trim() ? body : undefined;
+  const payload = body?.trim() ? body : undefined;
   const headers = requestHeaders(url, payload);
   const controller = startRequest();
   const started = performance.now();

@@ -62,7 +62,8 @@ const readCredentials = () => {
   for (const [input, empty] of /** @type {const} */ ([
     [el.clientId, !id],
     [el.clientSecret, !secret],
-  ])) input.setAttribute("aria-invalid", String(empty));
+  ]))
+    input.setAttribute("aria-invalid", String(empty));
   if (!id || !secret) {
     tokenMessage("error", `Enter the ${!id ? "client ID" : "client secret"} of your application.`);
     (!id ? el.clientId : el.clientSecret).focus();
@@ -96,7 +97,11 @@ const requestToken = async (id, secret) => {
     return { res, text: await res.text() };
   } catch (err) {
     const message = /** @type {Error} */ (err).message;
-    tokenMessage("error", h("strong", {}, "Could not reach the token endpoint. "), `${display(TOKEN_URL.href)}: ${message}. Is the server running?`);
+    tokenMessage(
+      "error",
+      h("strong", {}, "Could not reach the token endpoint. "),
+      `${display(TOKEN_URL.href)}: ${message}. Is the server running?`,
+    );
     return undefined;
   } finally {
     el.getToken.disabled = false;

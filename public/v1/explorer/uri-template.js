@@ -27,8 +27,7 @@ const OPERATORS = {
 const EXPRESSION = /\{([^{}]*)\}/g;
 
 /** @param {string} s */
-const encodeUnreserved = (s) =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const encodeUnreserved = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /**
  * Keeps reserved characters and existing %XX triplets (operators + and #).
@@ -103,7 +102,9 @@ export const expandTemplate = (template, values) =>
         continue;
       }
       /** @type {[string | undefined, string][]} */
-      const pairs = Array.isArray(value) ? value.map((v) => [undefined, String(v)]) : Object.entries(/** @type {object} */ (value)).map(([k, v]) => [k, String(v)]);
+      const pairs = Array.isArray(value)
+        ? value.map((v) => [undefined, String(v)])
+        : Object.entries(/** @type {object} */ (value)).map(([k, v]) => [k, String(v)]);
       if (explode) {
         parts.push(
           pairs

@@ -10,7 +10,7 @@ import { findApplication } from "../../chat/queries/applications";
 import { toApplicationResource } from "./applications.present";
 import { ApplicationResource } from "./applications.schemas";
 
-export const getCurrentApplicationRoute = createRoute({
+const getCurrentApplicationRoute = createRoute({
   method: "get",
   path: "/applications/me",
   summary: "The application the access token belongs to",
@@ -21,7 +21,7 @@ export const getCurrentApplicationRoute = createRoute({
   },
 });
 
-export const getApplicationRoute = createRoute({
+const getApplicationRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}",
   summary: "An application (only the token's own)",
@@ -42,6 +42,4 @@ const respondWithApplication = async (c: Context<AppEnv>, applicationId: number)
 
 export const applicationRoutes = createRouter()
   .openapi(getCurrentApplicationRoute, (c) => respondWithApplication(c, c.var.auth.applicationId))
-  .openapi(getApplicationRoute, (c) =>
-    respondWithApplication(c, requireOwnApplication(c.req.valid("param").applicationId, c.var.auth)),
-  );
+  .openapi(getApplicationRoute, (c) => respondWithApplication(c, requireOwnApplication(c.req.valid("param").applicationId, c.var.auth)));

@@ -17,7 +17,7 @@ import { resolveUserHrefs } from "./members.routes";
 
 const { 400: badRequest, 401: unauthorized, 404: notFound, 415: unsupported } = errorResponses;
 
-export const createChannelRoute = createRoute({
+const createChannelRoute = createRoute({
   method: "post",
   path: "/applications/{applicationId}/channels",
   summary: "Create a channel",
@@ -32,7 +32,7 @@ export const createChannelRoute = createRoute({
   },
 });
 
-export const listChannelsRoute = createRoute({
+const listChannelsRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/channels",
   summary: "A page of channels, ascending id (find:channels filters by direct and members)",
@@ -40,7 +40,7 @@ export const listChannelsRoute = createRoute({
   responses: { 200: halContent(ChannelPage, "A page of channels"), 400: badRequest, 401: unauthorized, 404: notFound },
 });
 
-export const getChannelRoute = createRoute({
+const getChannelRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/channels/{channelId}",
   summary: "A channel",
@@ -48,7 +48,7 @@ export const getChannelRoute = createRoute({
   responses: { 200: halContent(ChannelResource, "The channel"), 401: unauthorized, 404: notFound },
 });
 
-export const deleteChannelRoute = createRoute({
+const deleteChannelRoute = createRoute({
   method: "delete",
   path: "/applications/{applicationId}/channels/{channelId}",
   summary: "Delete a channel with its messages and memberships",

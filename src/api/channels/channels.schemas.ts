@@ -7,7 +7,7 @@ import { halLinks } from "../../http/hal";
 import { ApplicationParams, idParam } from "../../http/params";
 import { numberedPage, PageQuery } from "../../http/pagination";
 
-export const ChannelType = z.enum(CHANNEL_TYPES).openapi("ChannelType");
+const ChannelType = z.enum(CHANNEL_TYPES).openapi("ChannelType");
 
 export const ChannelResource = z
   .object({
@@ -23,9 +23,9 @@ export const ChannelPage = numberedPage("channels", ChannelResource).openapi("Ch
 export type ChannelPage = z.infer<typeof ChannelPage>;
 
 /** A user named by its `self` href, as a string or a HAL link object. */
-export const UserReference = z
+const UserReference = z
   .union([z.string(), z.object({ href: z.string({ error: "href must be a string" }) })], {
-    error: "a member is a user's self href, or {\"href\": ...}",
+    error: 'a member is a user\'s self href, or {"href": ...}',
   })
   .transform((ref) => (typeof ref === "string" ? ref : ref.href))
   .openapi({ example: "http://localhost:8787/v1/applications/1/users/1" });
@@ -33,8 +33,7 @@ export const UserReference = z
 export const CreateChannelBody = jsonObject({
   type: z
     .enum(CHANNEL_TYPES, {
-      error: (issue) =>
-        issue.input === undefined ? "type is required" : `type must be one of ${CHANNEL_TYPES.join(", ")}`,
+      error: (issue) => (issue.input === undefined ? "type is required" : `type must be one of ${CHANNEL_TYPES.join(", ")}`),
     })
     .openapi({ example: "PUBLIC" }),
   name: nonBlankString("name", LIMITS.nameLength).optional().openapi({ example: "General" }),
@@ -46,7 +45,8 @@ export const CreateChannelBody = jsonObject({
 })
   .superRefine((body, ctx) => {
     if (body.type !== "DIRECT") return;
-    if (!isValidDirectMemberCount(new Set(body.members ?? []).size)) ctx.addIssue({ code: "custom", path: ["members"], message: directMembersRule });
+    if (!isValidDirectMemberCount(new Set(body.members ?? []).size))
+      ctx.addIssue({ code: "custom", path: ["members"], message: directMembersRule });
   })
   .openapi("CreateChannelBody");
 

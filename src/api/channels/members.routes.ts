@@ -29,7 +29,13 @@ const { 400: badRequest, 401: unauthorized, 404: notFound, 415: unsupported } = 
  */
 export const resolveUserHrefs = async (db: Db, applicationId: number, hrefs: string[], field: string) => {
   const ids = hrefs.map((href) => userIdFromHref(href, applicationId));
-  const known = new Set(await existingUserIds(db, applicationId, ids.filter((id): id is number => id !== undefined)));
+  const known = new Set(
+    await existingUserIds(
+      db,
+      applicationId,
+      ids.filter((id): id is number => id !== undefined),
+    ),
+  );
   const unknown = hrefs.filter((_, i) => !known.has(ids[i]!));
   if (unknown.length > 0) {
     const message = `${field} must be users of this application: ${unknown.slice(0, 3).join(", ")}`;
@@ -49,7 +55,7 @@ const groupChannel = async (db: Db, appId: number, channelId: number) => {
 const fixedMembers = (channelId: number) =>
   new ApiError("InvalidRequestError", `Channel ${channelId} is a DIRECT channel: its members cannot change`);
 
-export const listMembersRoute = createRoute({
+const listMembersRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/channels/{channelId}/members",
   summary: "A page of a group channel's members",
@@ -57,7 +63,7 @@ export const listMembersRoute = createRoute({
   responses: { 200: halContent(UserPage, "A page of users"), 400: badRequest, 401: unauthorized, 404: notFound },
 });
 
-export const addMemberRoute = createRoute({
+const addMemberRoute = createRoute({
   method: "post",
   path: "/applications/{applicationId}/channels/{channelId}/members",
   summary: "Add a user to a PUBLIC or PRIVATE channel (already a member: no change)",
@@ -71,7 +77,7 @@ export const addMemberRoute = createRoute({
   },
 });
 
-export const removeMemberRoute = createRoute({
+const removeMemberRoute = createRoute({
   method: "delete",
   path: "/applications/{applicationId}/channels/{channelId}/members/{userId}",
   summary: "Remove a member from a PUBLIC or PRIVATE channel",

@@ -7,7 +7,15 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context, Next } from "hono";
 import { fileDigest, requestFingerprint } from "../../chat/idempotency";
 import { channelNotFound } from "../../chat/errors";
-import { findEarlierMessage, postSystemMessage, postWithStoredFile, type ChatScope, type PostOptions, type Posted, type SystemContent } from "../../chat/messages";
+import {
+  findEarlierMessage,
+  postSystemMessage,
+  postWithStoredFile,
+  type ChatScope,
+  type PostOptions,
+  type Posted,
+  type SystemContent,
+} from "../../chat/messages";
 import { findChannel } from "../../chat/queries/channels";
 import { fileTooLarge } from "../../chat/rules";
 import type { StoredFile } from "../../db/schema";
@@ -88,7 +96,13 @@ const requestedContent = async (draft: Draft) => {
 };
 
 /** Stores the file, unless there is no such channel, then sends its message. */
-const postUpload = async (scope: ChatScope, baseUrl: string, channelId: number, { upload, groupTag }: UploadDraft, options: PostOptions) => {
+const postUpload = async (
+  scope: ChatScope,
+  baseUrl: string,
+  channelId: number,
+  { upload, groupTag }: UploadDraft,
+  options: PostOptions,
+) => {
   if (!(await findChannel(scope.db, scope.applicationId, channelId))) throw channelNotFound(channelId);
   return postWithStoredFile(scope, baseUrl, channelId, upload, (file) =>
     postSystemMessage(scope, channelId, { type: "SYSTEM_FILE", file, groupTag }, options),
@@ -112,7 +126,7 @@ const respondCreated = (c: Context<AppEnv>, resource: MessageResource) => halCre
  * required body would run every validator on every request); a request without any body is
  * answered by the handler as an empty JSON object would be.
  */
-export const createMessageRoute = createRoute({
+const createMessageRoute = createRoute({
   method: "post",
   path: "/applications/{applicationId}/channels/{channelId}/messages",
   summary: "Send a system message: text, an external file, or an uploaded file (persisted, or ephemeral in an OPEN channel)",

@@ -13,7 +13,12 @@ const FILE_TYPES: ReadonlySet<string> = new Set(["FILE", "SYSTEM_FILE"]);
 const publicFile = ({ type, url, name, contentType, size }: StoredFile): MessageFile => ({ type, url, name, contentType, size });
 
 /** `body` for text types, `file` for file types, `groupTag` when set: nothing else varies by type. */
-const content = (type: string, body: string | null | undefined, file: StoredFile | null | undefined, groupTag: string | null | undefined) => ({
+const content = (
+  type: string,
+  body: string | null | undefined,
+  file: StoredFile | null | undefined,
+  groupTag: string | null | undefined,
+) => ({
   ...(TEXT_TYPES.has(type) && body != null ? { body } : {}),
   ...(FILE_TYPES.has(type) && file ? { file: publicFile(file) } : {}),
   ...(groupTag != null ? { groupTag } : {}),
@@ -35,12 +40,7 @@ export const toMessageResource = (appId: number, m: MessageRow, links: Links): M
 });
 
 /** An open channel's message: no id and no self link, because it is not persisted. */
-export const toEphemeralMessageResource = (
-  appId: number,
-  channelId: number,
-  m: EphemeralMessage,
-  links: Links,
-): MessageResource => ({
+export const toEphemeralMessageResource = (appId: number, channelId: number, m: EphemeralMessage, links: Links): MessageResource => ({
   type: m.type,
   ...content(m.type, m.body, m.file, m.groupTag),
   createdTime: m.createdTime,

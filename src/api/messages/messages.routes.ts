@@ -16,7 +16,7 @@ import { MessagePage, MessageParams, MessageResource } from "./messages.schemas"
 
 const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
 
-export const listMessagesRoute = createRoute({
+const listMessagesRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/channels/{channelId}/messages",
   summary: "A cursor page of a channel's messages, newest first",
@@ -24,7 +24,7 @@ export const listMessagesRoute = createRoute({
   responses: { 200: halContent(MessagePage, "A page of messages"), 400: badRequest, 401: unauthorized, 404: notFound },
 });
 
-export const listApplicationMessagesRoute = createRoute({
+const listApplicationMessagesRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/messages",
   summary: "A cursor page of every persisted message of the application, newest first",
@@ -32,7 +32,7 @@ export const listApplicationMessagesRoute = createRoute({
   responses: { 200: halContent(MessagePage, "A page of messages"), 400: badRequest, 401: unauthorized, 404: notFound },
 });
 
-export const getMessageRoute = createRoute({
+const getMessageRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/messages/{messageId}",
   summary: "A persisted message",
@@ -40,7 +40,7 @@ export const getMessageRoute = createRoute({
   responses: { 200: halContent(MessageResource, "The message"), 401: unauthorized, 404: notFound },
 });
 
-export const deleteMessageRoute = createRoute({
+const deleteMessageRoute = createRoute({
   method: "delete",
   path: "/applications/{applicationId}/messages/{messageId}",
   summary: "Delete a persisted message",
@@ -62,8 +62,20 @@ export const messageRoutes = createRouter()
     const list = await listMessages(chatScope(c, appId), channel, atMost, query.size + 1, rows);
     const page =
       "held" in list
-        ? toMessagePage(list.held, query, href, (m) => m.seq, (m) => toEphemeralMessageResource(appId, channelId, m, c.var.links))
-        : toMessagePage(list.saved, query, href, (m) => m.id, (m) => toMessageResource(appId, m, c.var.links));
+        ? toMessagePage(
+            list.held,
+            query,
+            href,
+            (m) => m.seq,
+            (m) => toEphemeralMessageResource(appId, channelId, m, c.var.links),
+          )
+        : toMessagePage(
+            list.saved,
+            query,
+            href,
+            (m) => m.id,
+            (m) => toMessageResource(appId, m, c.var.links),
+          );
     return hal(c, page);
   })
   .openapi(listApplicationMessagesRoute, async (c) => {
@@ -72,7 +84,16 @@ export const messageRoutes = createRouter()
     // One extra row tells whether an older page exists.
     const rows = await listApplicationMessages(c.var.db, appId, cursorBound(query), query.size + 1);
     const href = c.var.links.messages(appId);
-    return hal(c, toMessagePage(rows, query, href, (m) => m.id, (m) => toMessageResource(appId, m, c.var.links)));
+    return hal(
+      c,
+      toMessagePage(
+        rows,
+        query,
+        href,
+        (m) => m.id,
+        (m) => toMessageResource(appId, m, c.var.links),
+      ),
+    );
   })
   .openapi(getMessageRoute, async (c) => {
     const { applicationId, messageId } = c.req.valid("param");

@@ -45,7 +45,7 @@ const groupTag = nonBlankString("groupTag", LIMITS.nameLength).openapi({
 });
 
 /** A file hosted elsewhere, linked by a system file message. */
-export const ExternalFile = z
+const ExternalFile = z
   .object(
     {
       url: safeUrl("file.url").openapi({ example: "https://example.com/files/report.pdf" }),
@@ -79,9 +79,7 @@ export const CreateMessageBody = z
           body: nonEmptyString("body", LIMITS.messageBodyLength).openapi({ example: "Hello world!" }),
         })
         .openapi("CreateTextMessageBody"),
-      z
-        .object({ type: z.literal("FILE"), file: ExternalFile, groupTag: groupTag.optional() })
-        .openapi("CreateExternalFileMessageBody"),
+      z.object({ type: z.literal("FILE"), file: ExternalFile, groupTag: groupTag.optional() }).openapi("CreateExternalFileMessageBody"),
     ],
     {
       error: ({ input }) =>

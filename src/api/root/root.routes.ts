@@ -3,9 +3,9 @@ import { createRouter } from "../../http/router";
 import { hal, halContent, halLinks } from "../../http/hal";
 import { errorResponses } from "../../http/responses";
 
-export const ApiRoot = z.object({ _links: halLinks(["self", "application"]) }).openapi("ApiRoot");
+const ApiRoot = z.object({ _links: halLinks(["self", "application"]) }).openapi("ApiRoot");
 
-export const getRootRoute = createRoute({
+const getRootRoute = createRoute({
   method: "get",
   path: "/v1",
   summary: "API root: links to the authenticated application",

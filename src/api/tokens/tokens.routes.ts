@@ -34,7 +34,7 @@ const emptyJsonBodyAsEmptyObject = createMiddleware(async (c, next) => {
   await next();
 });
 
-export const createTokenRoute = createRoute({
+const createTokenRoute = createRoute({
   method: "post",
   path: "/applications/{applicationId}/users/{userId}/tokens",
   summary: `Create a challenge token for a user (at most ${MAX_TOKENS_PER_USER} per user)`,
@@ -51,7 +51,7 @@ export const createTokenRoute = createRoute({
   },
 });
 
-export const listTokensRoute = createRoute({
+const listTokensRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/users/{userId}/tokens",
   summary: "A page of a user's challenge tokens, oldest first",
@@ -59,7 +59,7 @@ export const listTokensRoute = createRoute({
   responses: { 200: halContent(TokenPage, "A page of tokens"), 400: badRequest, 401: unauthorized, 404: notFound },
 });
 
-export const getTokenRoute = createRoute({
+const getTokenRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/users/{userId}/tokens/{token}",
   summary: "One of a user's challenge tokens",
@@ -67,7 +67,7 @@ export const getTokenRoute = createRoute({
   responses: { 200: halContent(TokenResource, "The token"), 401: unauthorized, 404: notFound },
 });
 
-export const deleteTokenRoute = createRoute({
+const deleteTokenRoute = createRoute({
   method: "delete",
   path: "/applications/{applicationId}/users/{userId}/tokens/{token}",
   summary: "Revoke one of a user's challenge tokens",

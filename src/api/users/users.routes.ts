@@ -16,12 +16,12 @@ import { toChannelPage } from "../channels/channels.present";
 import { listUserChannelsPage } from "../../chat/queries/channels";
 import { ChannelPage } from "../channels/channels.schemas";
 import { toUserPage, toUserResource } from "./users.present";
-import { deleteUser, findUser, insertUser, listUsersPage, updateUser } from "../../chat/queries/users";
+import { deleteUser, findUser, insertUser, listUsersPage, type UserRow, updateUser } from "../../chat/queries/users";
 import { CreateUserBody, UpdateUserBody, UserListQuery, UserPage, UserParams, UserResource } from "./users.schemas";
 
 const { 400: badRequest, 401: unauthorized, 404: notFound, 409: conflict, 415: unsupported } = errorResponses;
 
-export const createUserRoute = createRoute({
+const createUserRoute = createRoute({
   method: "post",
   path: "/applications/{applicationId}/users",
   summary: "Create a user",
@@ -36,7 +36,7 @@ export const createUserRoute = createRoute({
   },
 });
 
-export const listUsersRoute = createRoute({
+const listUsersRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/users",
   summary: "A page of users, ascending id (find:users filters by exact name)",
@@ -44,7 +44,7 @@ export const listUsersRoute = createRoute({
   responses: { 200: halContent(UserPage, "A page of users"), 400: badRequest, 401: unauthorized, 404: notFound },
 });
 
-export const getUserRoute = createRoute({
+const getUserRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/users/{userId}",
   summary: "A user",
@@ -66,10 +66,10 @@ const updateUserRoute = (method: "put" | "patch") =>
       415: unsupported,
     },
   });
-export const putUserRoute = updateUserRoute("put");
-export const patchUserRoute = updateUserRoute("patch");
+const putUserRoute = updateUserRoute("put");
+const patchUserRoute = updateUserRoute("patch");
 
-export const deleteUserRoute = createRoute({
+const deleteUserRoute = createRoute({
   method: "delete",
   path: "/applications/{applicationId}/users/{userId}",
   summary: "Delete a user, their memberships and the messages they sent",
@@ -77,7 +77,7 @@ export const deleteUserRoute = createRoute({
   responses: { 200: halContent(ApplicationResource, "The application"), 401: unauthorized, 404: notFound },
 });
 
-export const listUserChannelsRoute = createRoute({
+const listUserChannelsRoute = createRoute({
   method: "get",
   path: "/applications/{applicationId}/users/{userId}/channels",
   summary: "A page of the channels a user has joined or can join",
@@ -120,7 +120,7 @@ export const userRoutes = createRouter()
     const appId = requireOwnApplication(c.req.valid("param").applicationId, c.var.auth);
     const input = c.req.valid("json");
     const { name } = input;
-    let user;
+    let user: UserRow;
     try {
       user = await insertUser(c.var.db, appId, input);
     } catch (e) {

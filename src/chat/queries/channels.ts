@@ -84,14 +84,24 @@ export const insertChannel = async (
   properties: JsonObject = {},
 ) => {
   if (memberIds.length === 0) {
-    return db.insert(channels).values({ applicationId, type, name: name ?? "", properties }).returning(channelColumns).get();
+    return db
+      .insert(channels)
+      .values({ applicationId, type, name: name ?? "", properties })
+      .returning(channelColumns)
+      .get();
   }
   // The members find the new channel by a key only this insert knows, so both go in one batch.
   const marker = `new:${crypto.randomUUID()}`;
   const [[channel]] = await db.batch([
-    db.insert(channels).values({ applicationId, type, name: name ?? "", directKey: marker, properties }).returning(channelColumns),
+    db
+      .insert(channels)
+      .values({ applicationId, type, name: name ?? "", directKey: marker, properties })
+      .returning(channelColumns),
     ...insertMembersOfKeyedChannel(db, applicationId, marker, memberIds),
-    db.update(channels).set({ directKey: null }).where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, marker))),
+    db
+      .update(channels)
+      .set({ directKey: null })
+      .where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, marker))),
   ]);
   return channel!;
 };
@@ -108,7 +118,10 @@ export const findOrCreateDirectChannel = async (db: Db, applicationId: number, n
       .values({ applicationId, type: "DIRECT", name: name ?? "", directKey })
       .onConflictDoNothing()
       .returning({ id: channels.id }),
-    db.select(channelColumns).from(channels).where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, directKey))),
+    db
+      .select(channelColumns)
+      .from(channels)
+      .where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, directKey))),
     ...insertMembersOfKeyedChannel(db, applicationId, directKey, memberIds),
   ]);
   return { channel: channel!, created: inserted.length > 0 };
@@ -147,22 +160,22 @@ export const listChannelsPage = (db: Db, applicationId: number, offset: number, 
     : pageOf(db, channelFilter(db, applicationId, filter), offset, limit);
 
 const channelFilter = (db: Db, applicationId: number, filter: ChannelFilter) =>
-    and(
-      eq(channels.applicationId, applicationId),
-      filter.direct === undefined ? undefined : filter.direct ? eq(channels.type, "DIRECT") : ne(channels.type, "DIRECT"),
-      filter.memberNames?.length
-        ? inArray(
-            channels.id,
-            db
-              .select({ id: channelMembers.channelId })
-              .from(channelMembers)
-              .innerJoin(users, eq(users.id, channelMembers.userId))
-              .where(and(eq(channelMembers.applicationId, applicationId), inArray(users.name, filter.memberNames)))
-              .groupBy(channelMembers.channelId)
-              .having(sql`count(distinct ${users.id}) = ${filter.memberNames.length}`),
-          )
-        : undefined,
-    );
+  and(
+    eq(channels.applicationId, applicationId),
+    filter.direct === undefined ? undefined : filter.direct ? eq(channels.type, "DIRECT") : ne(channels.type, "DIRECT"),
+    filter.memberNames?.length
+      ? inArray(
+          channels.id,
+          db
+            .select({ id: channelMembers.channelId })
+            .from(channelMembers)
+            .innerJoin(users, eq(users.id, channelMembers.userId))
+            .where(and(eq(channelMembers.applicationId, applicationId), inArray(users.name, filter.memberNames)))
+            .groupBy(channelMembers.channelId)
+            .having(sql`count(distinct ${users.id}) = ${filter.memberNames.length}`),
+        )
+      : undefined,
+  );
 
 /** The channels a user has joined or can join: every OPEN and PUBLIC one, and PRIVATE and DIRECT ones they belong to. */
 export const listUserChannelsPage = (db: Db, applicationId: number, userId: number, offset: number, limit: number) =>
@@ -215,7 +228,14 @@ const listFilter = (kind: ChannelListKind, userId: number) =>
       : and(isMemberSql(userId), hasUnread(userId));
 
 /** A numbered page of the user's channels of one kind, with the total. */
-export const listChannelsOfUser = async (db: Db, applicationId: number, userId: number, kind: ChannelListKind, offset: number, limit: number) => {
+export const listChannelsOfUser = async (
+  db: Db,
+  applicationId: number,
+  userId: number,
+  kind: ChannelListKind,
+  offset: number,
+  limit: number,
+) => {
   const where = and(eq(channels.applicationId, applicationId), listFilter(kind, userId));
   const [rows, [total]] = await db.batch([
     db.select(viewedBy(userId)).from(channels).where(where).orderBy(channels.id).limit(limit).offset(offset),

@@ -6,8 +6,7 @@ import { IDEMPOTENCY_KEY_TTL_MS } from "../idempotency";
 
 const expiresBefore = (now: number) => new Date(now - IDEMPOTENCY_KEY_TTL_MS);
 
-const keyOf = (applicationId: number, key: string) =>
-  and(eq(idempotencyKeys.applicationId, applicationId), eq(idempotencyKeys.key, key));
+const keyOf = (applicationId: number, key: string) => and(eq(idempotencyKeys.applicationId, applicationId), eq(idempotencyKeys.key, key));
 
 /** The application's unexpired record of `key`, if any. */
 export const findIdempotencyKey = (db: Db, applicationId: number, key: string) =>
@@ -32,11 +31,7 @@ export const sweepIdempotencyKeys = async (db: Db, now: Date | number): Promise<
   const cutoff = expiresBefore(new Date(now).getTime());
   let total = 0;
   for (;;) {
-    const expired = db
-      .select({ rowid: sql`rowid` })
-      .from(idempotencyKeys)
-      .where(lte(idempotencyKeys.createdAt, cutoff))
-      .limit(SWEEP_CHUNK);
+    const expired = db.select({ rowid: sql`rowid` }).from(idempotencyKeys).where(lte(idempotencyKeys.createdAt, cutoff)).limit(SWEEP_CHUNK);
     const { meta } = await db.delete(idempotencyKeys).where(inArray(sql`rowid`, expired)).run();
     total += meta.changes;
     if (meta.changes < SWEEP_CHUNK) return total;

@@ -70,7 +70,12 @@ export const insertIntoPersistedChannel = async (
     const [inserted, [channel]] = await db.batch([insert, find]);
     return { message: saved(inserted), channel };
   }
-  const [, inserted, , [channel]] = await db.batch([forgetExpiredKeyQuery(db, applicationId, claim.key), insert, recordKeyQuery(db, claim), find]);
+  const [, inserted, , [channel]] = await db.batch([
+    forgetExpiredKeyQuery(db, applicationId, claim.key),
+    insert,
+    recordKeyQuery(db, claim),
+    find,
+  ]);
   return { message: saved(inserted), channel };
 };
 
@@ -161,7 +166,13 @@ const ofChannel = (applicationId: number, channelId: number) =>
  * One round trip: the channel, and `limit` of its persisted messages with `id <= atMost`, newest
  * first. The (channel_id, id) index makes this a range scan of `limit` rows at any depth.
  */
-export const findChannelWithMessages = async (db: Db, applicationId: number, channelId: number, atMost: number | undefined, limit: number) => {
+export const findChannelWithMessages = async (
+  db: Db,
+  applicationId: number,
+  channelId: number,
+  atMost: number | undefined,
+  limit: number,
+) => {
   const [[channel], rows, senders] = await db.batch([
     findChannelQuery(db, applicationId, channelId),
     ...pageStatements(db, ofChannel(applicationId, channelId), atMost, limit),

@@ -18,8 +18,7 @@ export type TokenView = { token: string; createdAt: Date };
 /** Same shape and strength as a client secret: 256 random bits, base64url (43 characters). */
 const newChallengeToken = generateClientSecret;
 
-const ofUser = (applicationId: number, userId: number) =>
-  and(eq(userTokens.applicationId, applicationId), eq(userTokens.userId, userId));
+const ofUser = (applicationId: number, userId: number) => and(eq(userTokens.applicationId, applicationId), eq(userTokens.userId, userId));
 
 /**
  * Creates a token for the user, unless the user is not in the application or already holds
@@ -67,7 +66,10 @@ export const listUserTokensPage = async (db: Db, applicationId: number, userId: 
 /** One of the user's tokens; `user` tells an unknown user (404) from an unknown token (404 too, another message). */
 export const findUserToken = async (db: Db, applicationId: number, userId: number, token: string) => {
   const [[found], [user]] = await db.batch([
-    db.select(tokenColumns).from(userTokens).where(and(ofUser(applicationId, userId), eq(userTokens.token, token))),
+    db
+      .select(tokenColumns)
+      .from(userTokens)
+      .where(and(ofUser(applicationId, userId), eq(userTokens.token, token))),
     findUserQuery(db, applicationId, userId),
   ]);
   return { token: found, user };

@@ -5,11 +5,11 @@
  */
 import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { AppEnv } from "../env";
-import { findActiveCredential } from "./credentials.queries";
-import { applicationEpochs } from "./epochs";
-import { verifySecret } from "./secrets";
-import { signAccessToken, signingKeys } from "./tokens";
+import type { AppEnv } from "../../env";
+import { findActiveCredential } from "../../auth/credentials.queries";
+import { applicationEpochs } from "../../auth/epochs";
+import { verifySecret } from "../../auth/secrets";
+import { signAccessToken, signingKeys } from "../../auth/tokens";
 
 type OAuthErrorCode = "invalid_request" | "invalid_client" | "unsupported_grant_type";
 
@@ -35,8 +35,8 @@ const basicCredentials = (header: string | undefined): { id: string; secret: str
   const colon = decoded.indexOf(":");
   if (colon < 0) return "malformed";
   try {
-    const unescape = (s: string) => decodeURIComponent(s.replace(/\+/g, " "));
-    return { id: unescape(decoded.slice(0, colon)), secret: unescape(decoded.slice(colon + 1)) };
+    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, " "));
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
   } catch {
     // Not form-encoded: take the raw text, as most clients send it.
     return { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
@@ -106,15 +106,10 @@ oauthRoutes.post("/oauth/token", async (c) => {
     { applicationId: credential.applicationId, organizationId: credential.organizationId, clientId, epoch },
     { issuer: c.var.config.tokenIssuer, ttlSeconds: c.var.config.tokenTtlSeconds },
   );
-  return c.json(
-    { access_token: token.accessToken, token_type: "bearer", expires_in: token.expiresIn, scope: token.scope },
-    200,
-    NO_STORE,
-  );
+  return c.json({ access_token: token.accessToken, token_type: "bearer", expires_in: token.expiresIn, scope: token.scope }, 200, NO_STORE);
 });
 
 oauthRoutes.get("/.well-known/jwks.json", async (c) => {
   const keys = await signingKeys(c.env.JWT_PRIVATE_KEY);
   return c.json({ keys: [keys.publicJwk] }, 200, { "Cache-Control": "public, max-age=300" });
 });
-

@@ -6,9 +6,9 @@
  */
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
-import { ApiError } from "../http/errors";
-import { isRevoked } from "./epochs";
-import { InvalidTokenError, signingKeys, verifyAccessToken, type VerifiedToken } from "./tokens";
+import { ApiError } from "./errors";
+import { isRevoked } from "../auth/epochs";
+import { InvalidTokenError, signingKeys, verifyAccessToken, type VerifiedToken } from "../auth/tokens";
 
 const REALM = "kitty-edge";
 
