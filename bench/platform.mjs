@@ -3,11 +3,12 @@
  * same Worker measured in the same run (absolute numbers drift on shared machines). Starts the
  * Worker as users do (`scripts/dev.mjs` → `wrangler dev`), seeds data straight into its local D1
  * (1,000 and 100,000 users; a channel of 100,000 messages), drives each case with autocannon,
- * then runs the live fan-out benchmark, and writes everything to bench/RESULTS.md.
+ * then runs the live fan-out benchmark, and writes everything to bench/out/RESULTS.md (not committed: bench/README.md
+ * records the figures).
  */
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { d1Execute, sha256Hex } from "../scripts/lib.mjs";
 import { machine, platform, startServer } from "./lib.mjs";
@@ -152,7 +153,8 @@ const realtime = execFileSync(process.execPath, [path.join(import.meta.dirname, 
 });
 console.log(`\n${realtime}`);
 const stamp = `${new Date().toISOString()} · ${await machine()} · local wrangler dev (workerd)`;
+mkdirSync(path.join(import.meta.dirname, "out"), { recursive: true });
 writeFileSync(
-  path.join(import.meta.dirname, "RESULTS.md"),
+  path.join(import.meta.dirname, "out", "RESULTS.md"),
   `# Benchmark results\n\n${lines.join("\n")}\n\n## Live fan-out (case 7)\n\n${realtime.trim()}\n\n${stamp}\n`,
 );

@@ -153,5 +153,5 @@ const lines = [
   `${new Date().toISOString()} · ${await machine()} · local wrangler dev (workerd)`,
 ];
 console.log(lines.join("\n"));
-mkdirSync(path.join(import.meta.dirname), { recursive: true });
-writeFileSync(path.join(import.meta.dirname, "RESULTS-realtime.md"), `# Real-time benchmark\n\n${lines.join("\n")}\n`);
+mkdirSync(path.join(import.meta.dirname, "out"), { recursive: true });
+writeFileSync(path.join(import.meta.dirname, "out", "RESULTS-realtime.md"), `# Real-time benchmark\n\n${lines.join("\n")}\n`);

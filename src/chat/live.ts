@@ -11,7 +11,7 @@
  * guest only once a valid CONNECT arrives. Names never change, so a user's shard never does.
  */
 import { readConfig } from "../config";
-import type { StoredFile } from "../db/schema";
+import type { MessageType, StoredFile } from "../db/schema";
 import type { MessageRow } from "./queries/messages";
 import { retryTransient } from "./retry";
 
@@ -45,7 +45,7 @@ export type ChannelRoomStub = ReturnType<typeof channelRoomStub>;
 export interface EphemeralMessage {
   /** Position in the room's stream; a cursor key, never shown as an id. */
   seq: number;
-  type: "SYSTEM_TEXT" | "TEXT" | "FILE" | "SYSTEM_FILE";
+  type: MessageType;
   body?: string;
   file?: StoredFile;
   /** System file messages: the back end's optional label. */
