@@ -13,7 +13,7 @@
 import { env } from "cloudflare:workers";
 import { describe, it, type ExpectStatic } from "vitest";
 import { fetchWorker, ORIGIN, setup, tokenFor, type ApiResponse } from "../helpers/api";
-import { ChatClient, connectChat, ERRORS_QUEUE, receipt, sid, sleep } from "../helpers/chat";
+import { type ChatClient, connectChat, ERRORS_QUEUE, receipt, sid, sleep } from "../helpers/chat";
 import { NO_ORPHANS, orphans } from "../helpers/db-state";
 
 const TIMEOUT = 60_000;
@@ -27,14 +27,20 @@ const userHref = (w: World, id: number) => `${ORIGIN}/v1/applications/${w.app.id
 const upload = async (w: World, token: string, channelId: number): Promise<ApiResponse> => {
   const form = new FormData();
   form.append("file", new File([`file for ${channelId} ${crypto.randomUUID()}`], "race.txt", { type: "text/plain" }));
-  const res = await fetchWorker(`${w.urls.channels}/${channelId}/messages`, { method: "POST", headers: { Authorization: `Bearer ${token}` }, body: form });
+  const res = await fetchWorker(`${w.urls.channels}/${channelId}/messages`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}` },
+    body: form,
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 };
 
 /** Every answer below 500 (with what was asked, to explain a failure). */
 const expectNo5xx = (expect: ExpectStatic, answers: { what: string; res: ApiResponse }[]) => {
-  const failures = answers.filter(({ res }) => res.status >= 500).map(({ what, res }) => `${what} → ${res.status} ${JSON.stringify(res.body)}`);
+  const failures = answers
+    .filter(({ res }) => res.status >= 500)
+    .map(({ what, res }) => `${what} → ${res.status} ${JSON.stringify(res.body)}`);
   expect.soft(failures, "answers ≥ 500").toEqual([]);
 };
 
@@ -62,7 +68,10 @@ const sendAll = async (client: ChatClient, sends: { destination: string; body: u
 const internalErrors = (client: ChatClient) =>
   client.frames.filter((f) => f.headers.destination === ERRORS_QUEUE && /InternalServerError/.test(f.body)).map((f) => f.body);
 
-const countRows = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).first<number>("n")) ?? -1;
+const countRows = async (sql: string, ...binds: unknown[]) =>
+  (await env.DB.prepare(sql)
+    .bind(...binds)
+    .first<number>("n")) ?? -1;
 
 describe("a channel deleted while messages, memberships and files are created in it", () => {
   for (const type of ["PUBLIC", "PRIVATE", "OPEN"] as const) {
@@ -75,7 +84,8 @@ describe("a channel deleted while messages, memberships and files are created in
         const channel = await w.createChannel(type, `race-${round}`);
         const sessionUser = users[round]!;
         if (type !== "OPEN") {
-          for (const u of users.slice(0, 5)) expect((await w.api.post(`${w.urls.channels}/${channel.id}/members`, { href: userHref(w, u.id) })).status).toBe(200);
+          for (const u of users.slice(0, 5))
+            expect((await w.api.post(`${w.urls.channels}/${channel.id}/members`, { href: userHref(w, u.id) })).status).toBe(200);
         }
         const { client } = await connectChat(w.app, sessionUser.name);
         await client.subscribe(sid(), `/topic/v1/channels/${channel.id}/messages`);
@@ -86,12 +96,17 @@ describe("a channel deleted while messages, memberships and files are created in
         // The session's messages go out while the HTTP storm runs.
         const chatSends = sendAll(
           client,
-          Array.from({ length: 20 }, (_, i) => ({ destination: `/application/v1/channels/${channel.id}.message`, body: { type: "TEXT", body: `chat ${i}` } })),
+          Array.from({ length: 20 }, (_, i) => ({
+            destination: `/application/v1/channels/${channel.id}.message`,
+            body: { type: "TEXT", body: `chat ${i}` },
+          })),
         );
         const base = `${w.urls.channels}/${channel.id}`;
         const answers = await Promise.all([
           ...Array.from({ length: 25 }, (_, i) => labelled(`POST message ${i}`, () => w.api.post(`${base}/messages`, { body: `m${i}` }))),
-          ...users.slice(5, 20).map((u) => labelled(`POST member ${u.id}`, () => w.api.post(`${base}/members`, { href: userHref(w, u.id) }))),
+          ...users
+            .slice(5, 20)
+            .map((u) => labelled(`POST member ${u.id}`, () => w.api.post(`${base}/members`, { href: userHref(w, u.id) }))),
           ...users.slice(0, 3).map((u) => labelled(`DELETE member ${u.id}`, () => w.api.del(`${base}/members/${u.id}`))),
           ...Array.from({ length: 4 }, (_, i) => labelled(`upload ${i}`, () => upload(w, token, channel.id))),
           ...Array.from({ length: 3 }, () => labelled("GET messages", () => w.api.get(`${base}/messages`))),
@@ -100,16 +115,33 @@ describe("a channel deleted while messages, memberships and files are created in
         await chatSends;
         await client.fence();
         expectNo5xx(expect, answers);
-        expect(answers.filter((a) => a.what === "DELETE channel" && a.res.status === 200), "exactly one delete wins").toHaveLength(1);
-        expect(answers.filter((a) => a.what === "DELETE channel" && a.res.status !== 200).map((a) => a.res.status)).toEqual([404, 404, 404, 404]);
+        expect(
+          answers.filter((a) => a.what === "DELETE channel" && a.res.status === 200),
+          "exactly one delete wins",
+        ).toHaveLength(1);
+        expect(answers.filter((a) => a.what === "DELETE channel" && a.res.status !== 200).map((a) => a.res.status)).toEqual([
+          404, 404, 404, 404,
+        ]);
         expect.soft(internalErrors(client), `round ${round}: chat actions answered InternalServerError`).toEqual([]);
         // Late writers have finished (uploads delete their object when their insert fails).
         await sleep(50);
         expect((await w.api.get(base)).status).toBe(404);
-        expect.soft(await countRows("SELECT count(*) AS n FROM messages WHERE channel_id = ?", channel.id), "messages of the deleted channel").toBe(0);
-        expect.soft(await countRows("SELECT count(*) AS n FROM channel_members WHERE channel_id = ?", channel.id), "memberships of the deleted channel").toBe(0);
+        expect
+          .soft(await countRows("SELECT count(*) AS n FROM messages WHERE channel_id = ?", channel.id), "messages of the deleted channel")
+          .toBe(0);
+        expect
+          .soft(
+            await countRows("SELECT count(*) AS n FROM channel_members WHERE channel_id = ?", channel.id),
+            "memberships of the deleted channel",
+          )
+          .toBe(0);
         const files = await env.FILES.list({ prefix: `${w.app.id}/${channel.id}/` });
-        expect.soft(files.objects.map((o) => o.key), `round ${round}: uploaded files outliving their channel`).toEqual([]);
+        expect
+          .soft(
+            files.objects.map((o) => o.key),
+            `round ${round}: uploaded files outliving their channel`,
+          )
+          .toEqual([]);
         expect.soft(await orphans(w.app.id), `round ${round}: orphans`).toEqual(NO_ORPHANS);
         client.close();
       }
@@ -118,7 +150,9 @@ describe("a channel deleted while messages, memberships and files are created in
 });
 
 describe("a user deleted while tokens, memberships, channels and messages are created for them", () => {
-  it("parallel creates for the user racing parallel deletes of the user leave no orphans and never a 5xx", { timeout: TIMEOUT }, async ({ expect }) => {
+  it("parallel creates for the user racing parallel deletes of the user leave no orphans and never a 5xx", { timeout: TIMEOUT }, async ({
+    expect,
+  }) => {
     const w = await setup();
     for (let round = 0; round < ROUNDS; round++) {
       const [victim, other] = await Promise.all([w.createUser(), w.createUser()]);
@@ -129,9 +163,15 @@ describe("a user deleted while tokens, memberships, channels and messages are cr
       await client.subscribe(sid(), me._topics.channels);
       const user = `${w.urls.users}/${victim.id}`;
       const chatSends = sendAll(client, [
-        ...Array.from({ length: 8 }, (_, i) => ({ destination: `/application/v1/channels/${pub.id}.message`, body: { type: "TEXT", body: `from victim ${i}` } })),
+        ...Array.from({ length: 8 }, (_, i) => ({
+          destination: `/application/v1/channels/${pub.id}.message`,
+          body: { type: "TEXT", body: `from victim ${i}` },
+        })),
         { destination: "/application/v1/users/me.create-channel", body: { type: "PUBLIC", name: "made by the victim" } },
-        { destination: "/application/v1/users/me.create-channel", body: { type: "PRIVATE", name: "private by the victim", members: [{ id: other.id }] } },
+        {
+          destination: "/application/v1/users/me.create-channel",
+          body: { type: "PRIVATE", name: "private by the victim", members: [{ id: other.id }] },
+        },
         { destination: "/application/v1/users/me.create-channel", body: { type: "DIRECT", members: [{ id: other.id }] } },
         { destination: "/application/v1/users/me.update", body: { displayName: "still here" } },
         { destination: `/application/v1/channels/${pub.id}.read`, body: {} },
@@ -139,11 +179,19 @@ describe("a user deleted while tokens, memberships, channels and messages are cr
       const answers = await Promise.all([
         ...Array.from({ length: 15 }, () => labelled("POST token", () => w.api.post(`${user}/tokens`, {}))),
         labelled("POST member pub", () => w.api.post(`${w.urls.channels}/${pub.id}/members`, { href: userHref(w, victim.id) })),
-        ...Array.from({ length: 5 }, () => labelled("POST member priv", () => w.api.post(`${w.urls.channels}/${priv.id}/members`, { href: userHref(w, victim.id) }))),
-        ...Array.from({ length: 3 }, (_, i) =>
-          labelled("POST DIRECT channel", () => w.api.post(w.urls.channels, { type: "DIRECT", name: `d${i}`, members: [userHref(w, victim.id), userHref(w, other.id)] })),
+        ...Array.from({ length: 5 }, () =>
+          labelled("POST member priv", () => w.api.post(`${w.urls.channels}/${priv.id}/members`, { href: userHref(w, victim.id) })),
         ),
-        ...Array.from({ length: 3 }, (_, i) => labelled("POST PRIVATE channel with members", () => w.api.post(w.urls.channels, { type: "PRIVATE", name: `p${i}`, members: [userHref(w, victim.id), userHref(w, other.id)] }))),
+        ...Array.from({ length: 3 }, (_, i) =>
+          labelled("POST DIRECT channel", () =>
+            w.api.post(w.urls.channels, { type: "DIRECT", name: `d${i}`, members: [userHref(w, victim.id), userHref(w, other.id)] }),
+          ),
+        ),
+        ...Array.from({ length: 3 }, (_, i) =>
+          labelled("POST PRIVATE channel with members", () =>
+            w.api.post(w.urls.channels, { type: "PRIVATE", name: `p${i}`, members: [userHref(w, victim.id), userHref(w, other.id)] }),
+          ),
+        ),
         ...Array.from({ length: 3 }, (_, i) => labelled("PATCH user", () => w.api.call("PATCH", user, { displayName: `n${i}` }))),
         ...Array.from({ length: 2 }, () => labelled("GET user channels", () => w.api.get(`${user}/channels`))),
         ...Array.from({ length: 5 }, () => labelled("DELETE user", () => w.api.del(user))),
@@ -151,19 +199,30 @@ describe("a user deleted while tokens, memberships, channels and messages are cr
       await chatSends;
       await client.fence().catch(() => undefined); // the session may be refused now that its user is gone
       expectNo5xx(expect, answers);
-      expect(answers.filter((a) => a.what === "DELETE user" && a.res.status === 200), "exactly one delete wins").toHaveLength(1);
+      expect(
+        answers.filter((a) => a.what === "DELETE user" && a.res.status === 200),
+        "exactly one delete wins",
+      ).toHaveLength(1);
       expect.soft(internalErrors(client), `round ${round}: chat actions answered InternalServerError`).toEqual([]);
       await sleep(50);
       expect((await w.api.get(user)).status).toBe(404);
-      expect.soft(await countRows("SELECT count(*) AS n FROM user_tokens WHERE user_id = ?", victim.id), "tokens of the deleted user").toBe(0);
-      expect.soft(await countRows("SELECT count(*) AS n FROM channel_members WHERE user_id = ?", victim.id), "memberships of the deleted user").toBe(0);
-      expect.soft(await countRows("SELECT count(*) AS n FROM messages WHERE user_id = ?", victim.id), "messages of the deleted user").toBe(0);
+      expect
+        .soft(await countRows("SELECT count(*) AS n FROM user_tokens WHERE user_id = ?", victim.id), "tokens of the deleted user")
+        .toBe(0);
+      expect
+        .soft(await countRows("SELECT count(*) AS n FROM channel_members WHERE user_id = ?", victim.id), "memberships of the deleted user")
+        .toBe(0);
+      expect
+        .soft(await countRows("SELECT count(*) AS n FROM messages WHERE user_id = ?", victim.id), "messages of the deleted user")
+        .toBe(0);
       expect.soft(await orphans(w.app.id), `round ${round}: orphans`).toEqual(NO_ORPHANS);
       client.close();
     }
   });
 
-  it("a session whose user is deleted is ended at once (ERROR UserDeletedError); what it sends after is never performed", { timeout: TIMEOUT }, async ({ expect }) => {
+  it("a session whose user is deleted is ended at once (ERROR UserDeletedError); what it sends after is never performed", {
+    timeout: TIMEOUT,
+  }, async ({ expect }) => {
     const w = await setup();
     const [victim, other] = await Promise.all([w.createUser(), w.createUser()]);
     const pub = await w.createChannel("PUBLIC", "pub");
@@ -173,44 +232,71 @@ describe("a user deleted while tokens, memberships, channels and messages are cr
     expect((await w.api.del(`${w.urls.users}/${victim.id}`)).status).toBe(200);
     const ended = await client.take("ERROR frame", (f) => f.command === "ERROR", 1000);
     expect(JSON.parse(ended.body).error).toBe("UserDeletedError");
-    const sends = await sendAll(client, [
-      { destination: `/application/v1/channels/${pub.id}.message`, body: { type: "TEXT", body: "ghost" } },
-      { destination: `/application/v1/channels/${pub.id}.join`, body: {} },
-      { destination: `/application/v1/channels/${pub.id}.read`, body: {} },
-      { destination: "/application/v1/users/me.create-channel", body: { type: "PUBLIC", name: "ghost channel" } },
-      { destination: "/application/v1/users/me.create-channel", body: { type: "DIRECT", members: [{ id: other.id }] } },
-      { destination: "/application/v1/users/me.update", body: { displayName: "ghost" } },
-    ], false);
+    const sends = await sendAll(
+      client,
+      [
+        { destination: `/application/v1/channels/${pub.id}.message`, body: { type: "TEXT", body: "ghost" } },
+        { destination: `/application/v1/channels/${pub.id}.join`, body: {} },
+        { destination: `/application/v1/channels/${pub.id}.read`, body: {} },
+        { destination: "/application/v1/users/me.create-channel", body: { type: "PUBLIC", name: "ghost channel" } },
+        { destination: "/application/v1/users/me.create-channel", body: { type: "DIRECT", members: [{ id: other.id }] } },
+        { destination: "/application/v1/users/me.update", body: { displayName: "ghost" } },
+      ],
+      false,
+    );
     await client.waitClosed();
     await sleep(100);
     expect(sends).toHaveLength(6);
-    expect(client.frames.filter((f) => f.headers.destination === ERRORS_QUEUE), "nothing was performed, so nothing was answered").toEqual([]);
-    expect.soft(await countRows("SELECT count(*) AS n FROM channels WHERE application_id = ? AND name LIKE 'ghost%'", w.app.id), "channels made by a deleted user").toBe(0);
-    expect.soft(await countRows("SELECT count(*) AS n FROM channels WHERE application_id = ? AND type = 'DIRECT'", w.app.id), "a direct channel with a deleted user").toBe(0);
+    expect(
+      client.frames.filter((f) => f.headers.destination === ERRORS_QUEUE),
+      "nothing was performed, so nothing was answered",
+    ).toEqual([]);
+    expect
+      .soft(
+        await countRows("SELECT count(*) AS n FROM channels WHERE application_id = ? AND name LIKE 'ghost%'", w.app.id),
+        "channels made by a deleted user",
+      )
+      .toBe(0);
+    expect
+      .soft(
+        await countRows("SELECT count(*) AS n FROM channels WHERE application_id = ? AND type = 'DIRECT'", w.app.id),
+        "a direct channel with a deleted user",
+      )
+      .toBe(0);
     expect(await orphans(w.app.id)).toEqual(NO_ORPHANS);
     client.close();
   });
 });
 
 describe("idempotent operations raced", () => {
-  it("parallel joins (Platform API and chat sessions) of the same channel: one membership each, never a 5xx", { timeout: TIMEOUT }, async ({ expect }) => {
+  it("parallel joins (Platform API and chat sessions) of the same channel: one membership each, never a 5xx", { timeout: TIMEOUT }, async ({
+    expect,
+  }) => {
     const w = await setup();
     const channel = await w.createChannel("PUBLIC", "popular");
     const users = await Promise.all(Array.from({ length: 30 }, () => w.createUser()));
     const sessions = await Promise.all(users.slice(20).map((u) => connectChat(w.app, u.name)));
     const base = `${w.urls.channels}/${channel.id}`;
-    const joins = sessions.flatMap(({ client }) => [0, 1, 2].map(() => {
-      const r = receipt();
-      client.send("SEND", { destination: `/application/v1/channels/${channel.id}.join`, receipt: r }, "{}");
-      return r;
-    }));
+    const joins = sessions.flatMap(({ client }) =>
+      [0, 1, 2].map(() => {
+        const r = receipt();
+        client.send("SEND", { destination: `/application/v1/channels/${channel.id}.join`, receipt: r }, "{}");
+        return r;
+      }),
+    );
     const answers = await Promise.all(
-      users.slice(0, 20).flatMap((u) => [0, 1, 2].map(() => labelled(`POST member ${u.id}`, () => w.api.post(`${base}/members`, { href: userHref(w, u.id) })))),
+      users
+        .slice(0, 20)
+        .flatMap((u) =>
+          [0, 1, 2].map(() => labelled(`POST member ${u.id}`, () => w.api.post(`${base}/members`, { href: userHref(w, u.id) }))),
+        ),
     );
     await Promise.all(sessions.map(({ client }) => client.fence()));
     expectNo5xx(expect, answers);
     expect(answers.filter((a) => a.res.status !== 200).map((a) => `${a.what} → ${a.res.status}`)).toEqual([]);
-    const refusedJoins = sessions.flatMap(({ client }) => client.frames.filter((f) => f.headers.destination === ERRORS_QUEUE && joins.includes(f.headers["receipt-id"] ?? "")));
+    const refusedJoins = sessions.flatMap(({ client }) =>
+      client.frames.filter((f) => f.headers.destination === ERRORS_QUEUE && joins.includes(f.headers["receipt-id"] ?? "")),
+    );
     expect(refusedJoins.map((f) => f.body)).toEqual([]);
     expect(await countRows("SELECT count(*) AS n FROM channel_members WHERE channel_id = ?", channel.id)).toBe(30);
     const members = await w.api.get(`${base}/members?size=100`);
@@ -219,7 +305,9 @@ describe("idempotent operations raced", () => {
     for (const { client } of sessions) client.close();
   });
 
-  it("parallel creates of the same user name: one 201, the rest 409, one row, the counter right", { timeout: TIMEOUT }, async ({ expect }) => {
+  it("parallel creates of the same user name: one 201, the rest 409, one row, the counter right", { timeout: TIMEOUT }, async ({
+    expect,
+  }) => {
     const w = await setup();
     const name = `same-${crypto.randomUUID()}`;
     const answers = await Promise.all(Array.from({ length: 25 }, () => labelled("POST user", () => w.api.post(w.urls.users, { name }))));
@@ -229,21 +317,38 @@ describe("idempotent operations raced", () => {
     expect(await orphans(w.app.id)).toEqual(NO_ORPHANS);
   });
 
-  it("parallel creates of the same DIRECT channel (API and SDK): one channel, its two members", { timeout: TIMEOUT }, async ({ expect }) => {
+  it("parallel creates of the same DIRECT channel (API and SDK): one channel, its two members", { timeout: TIMEOUT }, async ({
+    expect,
+  }) => {
     const w = await setup();
     const [a, b] = await Promise.all([w.createUser(), w.createUser()]);
     const { client, me } = await connectChat(w.app, a.name);
     await client.subscribe(sid(), me._topics.channels);
-    const sdk = await sendAll(client, Array.from({ length: 10 }, () => ({ destination: "/application/v1/users/me.create-channel", body: { type: "DIRECT", members: [{ id: b.id }] } })));
+    const sdk = await sendAll(
+      client,
+      Array.from({ length: 10 }, () => ({
+        destination: "/application/v1/users/me.create-channel",
+        body: { type: "DIRECT", members: [{ id: b.id }] },
+      })),
+    );
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => labelled("POST DIRECT", () => w.api.post(w.urls.channels, { type: "DIRECT", members: [userHref(w, a.id), userHref(w, b.id)] }))),
+      Array.from({ length: 20 }, () =>
+        labelled("POST DIRECT", () => w.api.post(w.urls.channels, { type: "DIRECT", members: [userHref(w, a.id), userHref(w, b.id)] })),
+      ),
     );
     await client.fence();
     expectNo5xx(expect, answers);
-    expect(answers.every((x) => x.res.status === 200 || x.res.status === 201), JSON.stringify(answers.map((x) => x.res.status))).toBe(true);
+    expect(
+      answers.every((x) => x.res.status === 200 || x.res.status === 201),
+      JSON.stringify(answers.map((x) => x.res.status)),
+    ).toBe(true);
     expect(answers.filter((x) => x.res.status === 201).length).toBeLessThanOrEqual(1);
     expect(new Set(answers.map((x) => x.res.body.id)).size).toBe(1);
-    expect(client.frames.filter((f) => f.headers.destination === ERRORS_QUEUE && sdk.some((s) => s.r === f.headers["receipt-id"])).map((f) => f.body)).toEqual([]);
+    expect(
+      client.frames
+        .filter((f) => f.headers.destination === ERRORS_QUEUE && sdk.some((s) => s.r === f.headers["receipt-id"]))
+        .map((f) => f.body),
+    ).toEqual([]);
     expect(await countRows("SELECT count(*) AS n FROM channels WHERE application_id = ? AND type = 'DIRECT'", w.app.id)).toBe(1);
     expect(await countRows("SELECT count(*) AS n FROM channel_members WHERE channel_id = ?", answers[0]!.res.body.id)).toBe(2);
     expect(await orphans(w.app.id)).toEqual(NO_ORPHANS);
@@ -253,7 +358,9 @@ describe("idempotent operations raced", () => {
   it("parallel token creates for one user: exactly 10 201s, the rest 409, 10 rows", { timeout: TIMEOUT }, async ({ expect }) => {
     const w = await setup();
     const u = await w.createUser();
-    const answers = await Promise.all(Array.from({ length: 30 }, () => labelled("POST token", () => w.api.post(`${w.urls.users}/${u.id}/tokens`, {}))));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => labelled("POST token", () => w.api.post(`${w.urls.users}/${u.id}/tokens`, {}))),
+    );
     expectNo5xx(expect, answers);
     expect(answers.filter((a) => a.res.status === 201)).toHaveLength(10);
     expect(answers.filter((a) => a.res.status === 409)).toHaveLength(20);
@@ -272,7 +379,13 @@ describe("idempotent operations raced", () => {
     ]);
     expectNo5xx(expect, answers);
     for (const what of ["DELETE message", "DELETE member"]) {
-      expect(answers.filter((a) => a.what === what).map((a) => a.res.status).sort(), what).toEqual([200, ...Array(9).fill(404)]);
+      expect(
+        answers
+          .filter((a) => a.what === what)
+          .map((a) => a.res.status)
+          .sort(),
+        what,
+      ).toEqual([200, ...Array(9).fill(404)]);
     }
     expect(await orphans(w.app.id)).toEqual(NO_ORPHANS);
   });

@@ -54,7 +54,10 @@ const memberIds = async (s: Setup, channelId: number) => {
 const act = (client: ChatClient, destination: string, body: unknown) => {
   const r = receipt();
   client.send("SEND", { destination, receipt: r }, JSON.stringify(body));
-  return { receipt: r, result: () => client.take(`result of ${destination}`, (f) => f.command === "MESSAGE" && f.headers["receipt-id"] === r) };
+  return {
+    receipt: r,
+    result: () => client.take(`result of ${destination}`, (f) => f.command === "MESSAGE" && f.headers["receipt-id"] === r),
+  };
 };
 
 /** Puts `n` one-byte objects under the prefix; returns their keys. */
@@ -112,7 +115,9 @@ const keysUnder = async (prefix: string) => {
 };
 
 describe("channel members at the contract's maximum", () => {
-  it("POST a PRIVATE channel with 100 members (the maximum) and with 99: 201, every one of them a member", { timeout: 20_000 }, async ({ expect }) => {
+  it("POST a PRIVATE channel with 100 members (the maximum) and with 99: 201, every one of them a member", { timeout: 20_000 }, async ({
+    expect,
+  }) => {
     const s = await setup();
     const users = await createUsers(s, MAX_MEMBERS + 1);
     for (const n of [MAX_MEMBERS, MAX_MEMBERS - 1]) {
@@ -128,7 +133,9 @@ describe("channel members at the contract's maximum", () => {
     expect(await snapshot(s.app.id)).toEqual(before);
   });
 
-  it("the chat create-channel action with 100 members (its maximum): the channel has them and the creator (101); 101 members → InvalidRequestError, nothing written", { timeout: 20_000 }, async ({ expect }) => {
+  it("the chat create-channel action with 100 members (its maximum): the channel has them and the creator (101); 101 members → InvalidRequestError, nothing written", {
+    timeout: 20_000,
+  }, async ({ expect }) => {
     const s = await setup();
     const others = await createUsers(s, MAX_MEMBERS);
     const { client, me } = await connectChat(s.app, `creator-${crypto.randomUUID()}`);
@@ -157,7 +164,9 @@ describe("channel members at the contract's maximum", () => {
 });
 
 describe("lists of the largest page", () => {
-  it("the channels relay with size=100 for a user of 101 DIRECT channels: 100 channels, each with its members", { timeout: 20_000 }, async ({ expect }) => {
+  it("the channels relay with size=100 for a user of 101 DIRECT channels: 100 channels, each with its members", {
+    timeout: 20_000,
+  }, async ({ expect }) => {
     const s = await setup();
     const [me, ...others] = await createUsers(s, 16);
     // 101 distinct trios {me, a, b} out of 15 others (105 pairs).
@@ -200,11 +209,15 @@ describe("lists of the largest page", () => {
 });
 
 describe("many sockets of one user", () => {
-  it("a user with 101 sockets in a shard does not stop notifications for another user of that shard", { timeout: 20_000 }, async ({ expect }) => {
+  it("a user with 101 sockets in a shard does not stop notifications for another user of that shard", { timeout: 20_000 }, async ({
+    expect,
+  }) => {
     const s = await setup();
     const heavyName = `heavy-${crypto.randomUUID()}`;
     const shard = shardName(env, s.app.id, heavyName);
-    const peerName = Array.from({ length: 1000 }, (_, i) => `peer-${i}-${crypto.randomUUID()}`).find((n) => shardName(env, s.app.id, n) === shard);
+    const peerName = Array.from({ length: 1000 }, (_, i) => `peer-${i}-${crypto.randomUUID()}`).find(
+      (n) => shardName(env, s.app.id, n) === shard,
+    );
     if (!peerName) throw new Error(`no name found in shard ${shard}`);
 
     const heavy = [];
@@ -217,7 +230,13 @@ describe("many sockets of one user", () => {
     await peer.client.subscribe(sid(), peer.me._topics.notifications);
 
     const channel = ChannelResource.parse(
-      (await s.api.post(s.urls.channels, { type: "PRIVATE", name: "quiet", members: [heavyMe.id, peer.me.id].map((id) => `${s.urls.users}/${id}`) })).body,
+      (
+        await s.api.post(s.urls.channels, {
+          type: "PRIVATE",
+          name: "quiet",
+          members: [heavyMe.id, peer.me.id].map((id) => `${s.urls.users}/${id}`),
+        })
+      ).body,
     );
     expectHal(expect, await s.api.post(`${s.urls.channels}/${channel.id}/messages`, { body: "ping" }), 201);
 
@@ -232,17 +251,23 @@ describe("many sockets of one user", () => {
 });
 
 describe("stored files beyond one R2 delete call", () => {
-  it("DELETE a user with 1,001 stored files removes every one of their objects, and only theirs", { timeout: 20_000 }, async ({ expect }) => {
+  it("DELETE a user with 1,001 stored files removes every one of their objects, and only theirs", { timeout: 20_000 }, async ({
+    expect,
+  }) => {
     const s = await setup();
     const [sender, other] = await createUsers(s, 2);
-    const channel = ChannelResource.parse((await s.api.post(s.urls.channels, { type: "PRIVATE", name: "files", members: hrefs([sender!, other!]) })).body);
+    const channel = ChannelResource.parse(
+      (await s.api.post(s.urls.channels, { type: "PRIVATE", name: "files", members: hrefs([sender!, other!]) })).body,
+    );
     await seedFiles(s.app.id, channel.id, sender!.id, 1001);
     const kept = await seedFiles(s.app.id, channel.id, other!.id, 1);
     expectHal(expect, await s.api.del(`${s.urls.users}/${sender!.id}`), 200);
     expect(await keysUnder(`${s.app.id}/`)).toEqual(kept);
   });
 
-  it("DELETE a channel with 1,001 stored files removes every one of its objects, and only its own", { timeout: 20_000 }, async ({ expect }) => {
+  it("DELETE a channel with 1,001 stored files removes every one of its objects, and only its own", { timeout: 20_000 }, async ({
+    expect,
+  }) => {
     const s = await setup();
     const doomed = await s.createChannel("PUBLIC", "doomed");
     const stays = await s.createChannel("PUBLIC", "stays");
@@ -253,7 +278,9 @@ describe("stored files beyond one R2 delete call", () => {
     expectError(expect, await s.api.get(`${s.urls.channels}/${doomed.id}`), 404);
   });
 
-  it("deleteFiles and deleteFilesUnder pass R2 at most 1,000 keys a call (the local emulator takes more)", { timeout: 20_000 }, async ({ expect }) => {
+  it("deleteFiles and deleteFilesUnder pass R2 at most 1,000 keys a call (the local emulator takes more)", { timeout: 20_000 }, async ({
+    expect,
+  }) => {
     const prefix = `limits-${crypto.randomUUID()}/`;
     const calls: number[] = [];
     await putObjects(prefix, 1001);
@@ -263,7 +290,14 @@ describe("stored files beyond one R2 delete call", () => {
 
     calls.length = 0;
     const named = await putObjects(prefix, 1001);
-    const files = named.map((key) => ({ type: "HOSTED" as const, url: `https://files.test/${key}`, name: "f", contentType: "text/plain", size: 1, key }));
+    const files = named.map((key) => ({
+      type: "HOSTED" as const,
+      url: `https://files.test/${key}`,
+      name: "f",
+      contentType: "text/plain",
+      size: 1,
+      key,
+    }));
     await deleteFiles(strictBucket(calls), files);
     expect(calls).toEqual([1000, 1]);
     expect(await keysUnder(prefix)).toEqual([]);

@@ -63,7 +63,7 @@ describe("relay ids remembered for reconnects", () => {
     const { client } = await connectChat(w.app, name, meSid);
     // The frame budget (300 per 10 s) would refuse most of these; lift it for this shard.
     await runInDurableObject(shardOf(w.app.id, name), (shard: SessionShard) => {
-      shard["frameRate"] = new FrameRate(1_000_000);
+      shard.frameRate = new FrameRate(1_000_000);
     });
     const extra = 5;
     for (let i = 0; i < MAX_RELAY_ANSWERS_PER_CONNECTION + extra; i++) {
@@ -112,7 +112,8 @@ describe("the session upload stream", () => {
     const endless = new ReadableStream<Uint8Array>({
       pull(controller) {
         pulled++;
-        if (pulled > 2_000) controller.close(); // 128 MiB: far more than the server may read
+        if (pulled > 2_000)
+          controller.close(); // 128 MiB: far more than the server may read
         else controller.enqueue(chunk);
       },
     });

@@ -54,11 +54,25 @@ const ROUTES: Route[] = [
   { name: "DELETE user", method: "DELETE", path: (f) => `${app(f)}/users/${f.userId}`, ownStatus: 200, tenant: true },
   { name: "GET user channels", method: "GET", path: (f) => `${app(f)}/users/${f.userId}/channels`, ownStatus: 200, tenant: true },
   { name: "GET channels", method: "GET", path: (f) => `${app(f)}/channels`, ownStatus: 200, tenant: true },
-  { name: "POST channels", method: "POST", path: (f) => `${app(f)}/channels`, body: { type: "PUBLIC", name: "intruder" }, ownStatus: 201, tenant: true },
+  {
+    name: "POST channels",
+    method: "POST",
+    path: (f) => `${app(f)}/channels`,
+    body: { type: "PUBLIC", name: "intruder" },
+    ownStatus: 201,
+    tenant: true,
+  },
   { name: "GET channel", method: "GET", path: (f) => `${app(f)}/channels/${f.channelId}`, ownStatus: 200, tenant: true },
   { name: "DELETE channel", method: "DELETE", path: (f) => `${app(f)}/channels/${f.channelId}`, ownStatus: 200, tenant: true },
   { name: "GET channel messages", method: "GET", path: (f) => `${app(f)}/channels/${f.channelId}/messages`, ownStatus: 200, tenant: true },
-  { name: "POST channel messages", method: "POST", path: (f) => `${app(f)}/channels/${f.channelId}/messages`, body: { body: "intruder" }, ownStatus: 201, tenant: true },
+  {
+    name: "POST channel messages",
+    method: "POST",
+    path: (f) => `${app(f)}/channels/${f.channelId}/messages`,
+    body: { body: "intruder" },
+    ownStatus: 201,
+    tenant: true,
+  },
   { name: "GET message", method: "GET", path: (f) => `${app(f)}/messages/${f.messageId}`, ownStatus: 200, tenant: true },
   { name: "DELETE message", method: "DELETE", path: (f) => `${app(f)}/messages/${f.messageId}`, ownStatus: 200, tenant: true },
   { name: "GET /v1/nope", method: "GET", path: () => "/v1/nope", ownStatus: 404, tenant: false },
@@ -107,7 +121,10 @@ const expectIntact = async (expect: any, f: Fixture) => {
 
 const b64url = (value: string | Uint8Array) => {
   const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 };
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -142,13 +159,22 @@ const MODES: Mode[] = [
   { name: "no Authorization header", header: async () => undefined, tokenSent: false },
   { name: 'Authorization "Bearer" (no token)', header: async () => "Bearer", tokenSent: false },
   { name: 'Authorization "Basic x"', header: async () => "Basic x", tokenSent: false },
-  { name: "Basic credentials of the application", header: async (f) => `Basic ${btoa(`${f.a.app.clientId}:${f.a.app.clientSecret}`)}`, tokenSent: false },
+  {
+    name: "Basic credentials of the application",
+    header: async (f) => `Basic ${btoa(`${f.a.app.clientId}:${f.a.app.clientSecret}`)}`,
+    tokenSent: false,
+  },
   { name: 'Authorization "Bearer a.b"', header: async () => "Bearer a.b", tokenSent: true },
   { name: "a garbage token", header: async () => "Bearer not-a-jwt-at-all", tokenSent: true },
-  { name: "an expired token signed with the real key", header: async (f) => `Bearer ${await signWith(env.JWT_PRIVATE_KEY, claimsFor(f.appId, now() - 60))}`, tokenSent: true },
+  {
+    name: "an expired token signed with the real key",
+    header: async (f) => `Bearer ${await signWith(env.JWT_PRIVATE_KEY, claimsFor(f.appId, now() - 60))}`,
+    tokenSent: true,
+  },
   {
     name: "an alg:none token",
-    header: async (f) => `Bearer ${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(claimsFor(f.appId, now() + 3600)))}.`,
+    header: async (f) =>
+      `Bearer ${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(claimsFor(f.appId, now() + 3600)))}.`,
     tokenSent: true,
   },
   {
@@ -270,18 +296,17 @@ describe("tenant isolation: a valid token of application B", () => {
 });
 
 describe("unknown /v1 paths", () => {
-  it.for([
-    ["/v1/nope"],
-    ["/v1/nope/deeper"],
-    ["/v1/applications/me/nope"],
-  ] as const)("answers %s with a valid token as 404 with the JSON error body", async ([path], { expect }) => {
-    const { api } = await setup();
-    const res = await api.get(path);
-    expect(res.status).toBe(404);
-    expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
-    const body = ErrorResponseBody.parse(res.body);
-    expect(body.timestamp).toMatch(/Z$/);
-  });
+  it.for([["/v1/nope"], ["/v1/nope/deeper"], ["/v1/applications/me/nope"]] as const)(
+    "answers %s with a valid token as 404 with the JSON error body",
+    async ([path], { expect }) => {
+      const { api } = await setup();
+      const res = await api.get(path);
+      expect(res.status).toBe(404);
+      expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
+      const body = ErrorResponseBody.parse(res.body);
+      expect(body.timestamp).toMatch(/Z$/);
+    },
+  );
 
   it("answers an unknown path under the application as 404", async ({ expect }) => {
     const { api, urls } = await setup();

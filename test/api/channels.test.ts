@@ -1,9 +1,15 @@
+/**
+ * Channels through the Platform API: create OPEN, PUBLIC and PRIVATE channels (type and optional
+ * name validated), get one, and delete one together with its messages, memberships and an OPEN
+ * channel's in-memory messages. Listing and `find:channels` are in channels-list.test.ts, DIRECT
+ * channels in channels-direct.test.ts, members in channel-members.test.ts.
+ */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, count, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
 import { createDb } from "../../src/db/client";
-import { channelMembers, messages } from "../../src/db/schema";
+import { channelMembers } from "../../src/db/schema";
 import { channelRoomStub } from "../../src/chat/live";
 import type { ChannelRoom } from "../../src/durable/channel-room";
 import { ApplicationResource } from "../../src/api/applications/applications.schemas";
@@ -12,14 +18,9 @@ import { MessagePage, MessageResource } from "../../src/api/messages/messages.sc
 import { UserResource } from "../../src/api/users/users.schemas";
 import { ORIGIN, setup } from "../helpers/api";
 import { expectError, expectHal, expectInvalidField } from "../helpers/checks";
+import { membershipRows as memberRows, messageRows } from "../helpers/rows";
 
 const TYPES = ["OPEN", "PUBLIC", "PRIVATE"] as const;
-
-const messageRows = async (channelId: number) =>
-  (await createDb(env.DB).select({ n: count() }).from(messages).where(eq(messages.channelId, channelId)).get())?.n ?? 0;
-
-const memberRows = async (channelId: number) =>
-  (await createDb(env.DB).select({ n: count() }).from(channelMembers).where(eq(channelMembers.channelId, channelId)).get())?.n ?? 0;
 
 describe("POST /v1/applications/{id}/channels", () => {
   it.for(TYPES)("creates a %s channel: 201, Location = self href, body and links", async (type, { expect }) => {
@@ -113,71 +114,6 @@ describe("POST /v1/applications/{id}/channels", () => {
   });
 });
 
-describe("GET /v1/applications/{id}/channels", () => {
-  it("pages channels in ascending id with numbered-page links", async ({ expect }) => {
-    const { api, urls, createChannel } = await setup();
-    const made: number[] = [];
-    for (const type of [...TYPES, "PUBLIC", "OPEN"] as const) made.push((await createChannel(type, `ch-${made.length}`)).id);
-    const at = (n: number) => ({ href: `${urls.channels}?page=${n}&size=2` });
-
-    const first = await api.get(`${urls.channels}?size=2`);
-    expectHal(expect, first);
-    const p0 = ChannelPage.parse(first.body);
-    expect(p0.page).toEqual({ size: 2, totalElements: 5, totalPages: 3, number: 0 });
-    expect(p0._links).toEqual({ first: at(0), self: at(0), next: at(1), last: at(2) });
-
-    const p1 = ChannelPage.parse((await api.get(p0._links.next!.href)).body);
-    expect(p1._links).toEqual({ first: at(0), prev: at(0), self: at(1), next: at(2), last: at(2) });
-    const p2 = ChannelPage.parse((await api.get(p1._links.next!.href)).body);
-    expect(p2._links).toEqual({ first: at(0), prev: at(1), self: at(2), last: at(2) });
-    expect(p2._embedded.channels).toHaveLength(1);
-
-    expect([p0, p1, p2].flatMap((p) => p._embedded.channels.map((c) => c.id))).toEqual(made);
-  });
-
-  it("serves 20 per page by default and an empty collection with 0 pages", async ({ expect }) => {
-    const { api, urls } = await setup();
-    const page = ChannelPage.parse((await api.get(urls.channels)).body);
-    expect(page._embedded).toEqual({ channels: [] });
-    expect(page.page).toEqual({ size: 20, totalElements: 0, totalPages: 0, number: 0 });
-    expect(page._links).toEqual({
-      first: { href: `${urls.channels}?page=0&size=20` },
-      self: { href: `${urls.channels}?page=0&size=20` },
-      last: { href: `${urls.channels}?page=0&size=20` },
-    });
-  });
-
-  it("answers a page past the end with an empty array and prev at the last page", async ({ expect }) => {
-    const { api, urls, createChannel } = await setup();
-    await createChannel("PUBLIC", "a");
-    const page = ChannelPage.parse((await api.get(`${urls.channels}?page=3`)).body);
-    expect(page._embedded.channels).toEqual([]);
-    expect(page._links.prev?.href).toBe(`${urls.channels}?page=0&size=20`);
-    expect(page._links.next).toBeUndefined();
-  });
-
-  it("serves size=5000 as 100", async ({ expect }) => {
-    const { api, urls } = await setup();
-    const page = ChannelPage.parse((await api.get(`${urls.channels}?size=5000`)).body);
-    expect(page.page.size).toBe(100);
-    expect(page._links.self.href).toBe(`${urls.channels}?page=0&size=100`);
-  });
-
-  it.for(["page=-1", "page=1.5", "page=x", "size=0", "size=2.5", "size=x"])("refuses ?%s with 400", async (q, { expect }) => {
-    const { api, urls } = await setup();
-    expectInvalidField(expect, await api.get(`${urls.channels}?${q}`), q.split("=")[0]!);
-  });
-
-  it("lists only this application's channels", async ({ expect }) => {
-    const a = await setup();
-    const b = await setup();
-    const mine = await a.createChannel("PUBLIC", "mine");
-    await b.createChannel("PUBLIC", "theirs");
-    const page = ChannelPage.parse((await a.api.get(a.urls.channels)).body);
-    expect(page._embedded.channels.map((c) => c.id)).toEqual([mine.id]);
-  });
-});
-
 describe("GET and DELETE /v1/applications/{id}/channels/{channelId}", () => {
   it("gets a channel as created", async ({ expect }) => {
     const { api, createChannel } = await setup();
@@ -198,9 +134,7 @@ describe("GET and DELETE /v1/applications/{id}/channels/{channelId}", () => {
     expectHal(expect, await b.api.get(theirs._links.self.href));
   });
 
-  it("deletes a channel: 200 with the application resource, then 404, and 404 again on a second delete", async ({
-    expect,
-  }) => {
+  it("deletes a channel: 200 with the application resource, then 404, and 404 again on a second delete", async ({ expect }) => {
     const { api, app, createChannel } = await setup();
     const channel = ChannelResource.parse(await createChannel("PUBLIC"));
     const res = await api.del(channel._links.self.href);

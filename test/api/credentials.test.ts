@@ -41,7 +41,10 @@ const revokeCredential = (clientId: string) =>
 
 /** `npm run app -- tokens revoke-all`, run outside this isolate: D1 changes, the cache does not hear of it. */
 const raiseEpochInD1 = (applicationId: number) =>
-  db.update(applications).set({ tokenEpoch: sql`${applications.tokenEpoch} + 1` }).where(eq(applications.id, applicationId));
+  db
+    .update(applications)
+    .set({ tokenEpoch: sql`${applications.tokenEpoch} + 1` })
+    .where(eq(applications.id, applicationId));
 
 const expectAccepted = async (expect: any, res: Response, app: TestApplication) => {
   const text = await res.text();

@@ -31,9 +31,7 @@ const upload = async (name: string, type: string, content = "<script>alert(docum
 };
 
 const policyHeaders = (res: Response) =>
-  Object.fromEntries(
-    ["content-type", "content-disposition", ...Object.keys(GUARD)].map((h) => [h, res.headers.get(h)]),
-  );
+  Object.fromEntries(["content-type", "content-disposition", ...Object.keys(GUARD)].map((h) => [h, res.headers.get(h)]));
 
 describe("GET {hosted file}: headers by media type", () => {
   it.for<[string, string, string, "inline" | "attachment"]>([

@@ -70,7 +70,10 @@ describe("Idempotency-Key in a persisted channel", () => {
     expectHal(expect, first, 201);
     for (const [href, body] of [
       [one._links.messages.href, { body: "hello!" }],
-      [one._links.messages.href, { type: "FILE", file: { url: "https://example.com/a.pdf", name: "a.pdf", contentType: "application/pdf", size: 1 } }],
+      [
+        one._links.messages.href,
+        { type: "FILE", file: { url: "https://example.com/a.pdf", name: "a.pdf", contentType: "application/pdf", size: 1 } },
+      ],
       [two._links.messages.href, { body: "hello" }],
     ] as const) {
       const refused = expectError(expect, await postKeyed(api, href, body, "k1"), 409, "DuplicateResourceError");
@@ -207,7 +210,9 @@ describe("Idempotency-Key in an OPEN channel (keys kept by its room)", () => {
   it("concurrent requests with one key: one held message, every answer the same", async ({ expect }) => {
     const { api, app, createChannel } = await setup();
     const channel = await createChannel("OPEN");
-    const answers = await Promise.all(Array.from({ length: 10 }, () => postKeyed(api, channel._links.messages.href, { body: "burst" }, "open-burst")));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => postKeyed(api, channel._links.messages.href, { body: "burst" }, "open-burst")),
+    );
     for (const res of answers) expect(res.body).toEqual(answers[0]!.body);
     expect(await channelRoomStub(env, app.id, channel.id).size()).toBe(1);
   });

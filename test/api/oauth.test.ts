@@ -16,8 +16,10 @@ const tokenRequest = (init: { headers?: Record<string, string>; body?: BodyInit;
   fetchWorker("/oauth/token", { method: init.method ?? "POST", headers: init.headers, body: init.body });
 
 /** Basic auth with a urlencoded body: the way most OAuth libraries ask. */
-const basicRequest = (app: Pick<TestApplication, "clientId" | "clientSecret">, fields: Record<string, string> = { grant_type: "client_credentials" }) =>
-  tokenRequest({ headers: { Authorization: basicAuth(app.clientId, app.clientSecret), "Content-Type": FORM }, body: form(fields) });
+const basicRequest = (
+  app: Pick<TestApplication, "clientId" | "clientSecret">,
+  fields: Record<string, string> = { grant_type: "client_credentials" },
+) => tokenRequest({ headers: { Authorization: basicAuth(app.clientId, app.clientSecret), "Content-Type": FORM }, body: form(fields) });
 
 /** multipart/form-data as `curl --form` sends it (the content type and boundary come from FormData). */
 const multipart = (fields: Record<string, string>) => {
@@ -126,26 +128,47 @@ describe("POST /oauth/token: client authentication", () => {
 
   it.for([
     ["a wrong secret (Basic)", (app: TestApplication) => basicRequest({ clientId: app.clientId, clientSecret: `${app.clientSecret}x` })],
-    ["an unknown client (Basic)", (app: TestApplication) => basicRequest({ clientId: `unknown-${crypto.randomUUID()}`, clientSecret: app.clientSecret })],
+    [
+      "an unknown client (Basic)",
+      (app: TestApplication) => basicRequest({ clientId: `unknown-${crypto.randomUUID()}`, clientSecret: app.clientSecret }),
+    ],
     [
       "a wrong secret (form fields)",
       (app: TestApplication) =>
-        tokenRequest({ headers: { "Content-Type": FORM }, body: form({ grant_type: "client_credentials", client_id: app.clientId, client_secret: "nope" }) }),
+        tokenRequest({
+          headers: { "Content-Type": FORM },
+          body: form({ grant_type: "client_credentials", client_id: app.clientId, client_secret: "nope" }),
+        }),
     ],
     [
       "an unknown client (form fields)",
       (app: TestApplication) =>
-        tokenRequest({ headers: { "Content-Type": FORM }, body: form({ grant_type: "client_credentials", client_id: "nobody", client_secret: app.clientSecret }) }),
+        tokenRequest({
+          headers: { "Content-Type": FORM },
+          body: form({ grant_type: "client_credentials", client_id: "nobody", client_secret: app.clientSecret }),
+        }),
     ],
     [
       "a wrong secret (multipart)",
-      (app: TestApplication) => tokenRequest({ body: multipart({ grant_type: "client_credentials", client_id: app.clientId, client_secret: "nope" }) }),
+      (app: TestApplication) =>
+        tokenRequest({ body: multipart({ grant_type: "client_credentials", client_id: app.clientId, client_secret: "nope" }) }),
     ],
-    ["no credentials at all", (_app: TestApplication) => tokenRequest({ headers: { "Content-Type": FORM }, body: form({ grant_type: "client_credentials" }) })],
-    ["a client_id without secret", (app: TestApplication) => tokenRequest({ headers: { "Content-Type": FORM }, body: form({ grant_type: "client_credentials", client_id: app.clientId }) })],
+    [
+      "no credentials at all",
+      (_app: TestApplication) => tokenRequest({ headers: { "Content-Type": FORM }, body: form({ grant_type: "client_credentials" }) }),
+    ],
+    [
+      "a client_id without secret",
+      (app: TestApplication) =>
+        tokenRequest({ headers: { "Content-Type": FORM }, body: form({ grant_type: "client_credentials", client_id: app.clientId }) }),
+    ],
     ["an empty secret", (app: TestApplication) => basicRequest({ clientId: app.clientId, clientSecret: "" })],
     ["the secret's hash as the secret", (app: TestApplication) => basicRequest({ clientId: app.clientId, clientSecret: "0".repeat(64) })],
-    ["malformed Basic credentials", (_app: TestApplication) => tokenRequest({ headers: { Authorization: "Basic !!!", "Content-Type": FORM }, body: form({ grant_type: "client_credentials" }) })],
+    [
+      "malformed Basic credentials",
+      (_app: TestApplication) =>
+        tokenRequest({ headers: { Authorization: "Basic !!!", "Content-Type": FORM }, body: form({ grant_type: "client_credentials" }) }),
+    ],
     [
       "Basic and form credentials that disagree",
       (app: TestApplication) =>

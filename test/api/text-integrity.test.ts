@@ -42,11 +42,32 @@ const file = (over: string) =>
 
 const CASES: Record<string, Case> = {
   "POST users name": { method: "POST", url: (w) => w.urls.users, body: () => '{"name":"%s"}', field: "name" },
-  "POST users displayName": { method: "POST", url: (w) => w.urls.users, body: () => '{"name":"joe","displayName":"%s"}', field: "displayName" },
-  "PATCH user displayName": { method: "PATCH", url: (w) => w.user._links.self!.href, body: () => '{"displayName":"%s"}', field: "displayName" },
+  "POST users displayName": {
+    method: "POST",
+    url: (w) => w.urls.users,
+    body: () => '{"name":"joe","displayName":"%s"}',
+    field: "displayName",
+  },
+  "PATCH user displayName": {
+    method: "PATCH",
+    url: (w) => w.user._links.self!.href,
+    body: () => '{"displayName":"%s"}',
+    field: "displayName",
+  },
   // A name may be repeated, not changed: the accepted body repeats it.
-  "PATCH user name": { method: "PATCH", url: (w) => w.user._links.self!.href, body: () => '{"name":"jane%s"}', field: "name", fine: () => "" },
-  "PUT user displayName": { method: "PUT", url: (w) => w.user._links.self!.href, body: () => '{"name":"jane","displayName":"%s"}', field: "displayName" },
+  "PATCH user name": {
+    method: "PATCH",
+    url: (w) => w.user._links.self!.href,
+    body: () => '{"name":"jane%s"}',
+    field: "name",
+    fine: () => "",
+  },
+  "PUT user displayName": {
+    method: "PUT",
+    url: (w) => w.user._links.self!.href,
+    body: () => '{"name":"jane","displayName":"%s"}',
+    field: "displayName",
+  },
   "POST channels name": { method: "POST", url: (w) => w.urls.channels, body: () => '{"type":"PUBLIC","name":"%s"}', field: "name" },
   "POST channels members": {
     method: "POST",
@@ -63,7 +84,12 @@ const CASES: Record<string, Case> = {
     fine: (w) => w.user._links.self!.href,
   },
   "POST messages body": { method: "POST", url: (w) => w.channel._links.messages.href, body: () => '{"body":"%s"}', field: "body" },
-  "POST messages TEXT body": { method: "POST", url: (w) => w.channel._links.messages.href, body: () => '{"type":"TEXT","body":"x%s"}', field: "body" },
+  "POST messages TEXT body": {
+    method: "POST",
+    url: (w) => w.channel._links.messages.href,
+    body: () => '{"type":"TEXT","body":"x%s"}',
+    field: "body",
+  },
   "POST messages file.name": {
     method: "POST",
     url: (w) => w.channel._links.messages.href,
@@ -76,8 +102,18 @@ const CASES: Record<string, Case> = {
     body: () => file("").replace('"application/pdf"', '"application/pdf; title=%s"'),
     field: "file.contentType",
   },
-  "POST messages file.url": { method: "POST", url: (w) => w.channel._links.messages.href, body: () => file("").replace("a.pdf\"", 'a%s.pdf"'), field: "file.url" },
-  "POST messages groupTag": { method: "POST", url: (w) => w.channel._links.messages.href, body: () => file(',"groupTag":"%s"'), field: "groupTag" },
+  "POST messages file.url": {
+    method: "POST",
+    url: (w) => w.channel._links.messages.href,
+    body: () => file("").replace('a.pdf"', 'a%s.pdf"'),
+    field: "file.url",
+  },
+  "POST messages groupTag": {
+    method: "POST",
+    url: (w) => w.channel._links.messages.href,
+    body: () => file(',"groupTag":"%s"'),
+    field: "groupTag",
+  },
 };
 
 /** Sends raw JSON text. */
@@ -117,9 +153,12 @@ describe("JSON bodies with lone surrogates: 400 naming the field, nothing writte
 });
 
 describe("well-formed text is stored exactly", () => {
-  const names = async (api: Client, url: string) => UserPage.parse((await api.get(`${url}?size=100`)).body)._embedded.users.map((u) => u.name);
+  const names = async (api: Client, url: string) =>
+    UserPage.parse((await api.get(`${url}?size=100`)).body)._embedded.users.map((u) => u.name);
   const stored = async (appId: number) =>
-    (await env.DB.prepare("SELECT name FROM users WHERE application_id = ? ORDER BY id").bind(appId).all<{ name: string }>()).results.map((r) => r.name);
+    (await env.DB.prepare("SELECT name FROM users WHERE application_id = ? ORDER BY id").bind(appId).all<{ name: string }>()).results.map(
+      (r) => r.name,
+    );
 
   it("an astral character raw and as an escape pair is the same name; lone surrogates never become U+FFFD", async ({ expect }) => {
     const { app, api, urls } = await setup();
@@ -165,7 +204,15 @@ describe("illFormedTextPath", () => {
     ["the first in document order", { a: "ok", b: "\ud800", c: { "\udbff": 1 } }, "b"],
     ["a key before its own value", { "\ud800": "\udbff" }, "\\ud800"],
     ["a null-prototype object (form data)", Object.assign(Object.create(null), { groupTag: "\ud800" }), "groupTag"],
-    ["not inside class instances (form data's File)", { file: new (class { name = "\ud800" })() }, undefined],
+    [
+      "not inside class instances (form data's File)",
+      {
+        file: new (class {
+          name = "\ud800";
+        })(),
+      },
+      undefined,
+    ],
   ])("%s", ([, value, path], { expect }) => {
     expect(illFormedTextPath(value)).toBe(path);
   });

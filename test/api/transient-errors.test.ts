@@ -129,16 +129,26 @@ describe("transient D1 failures", () => {
   it("on a read (a wrapped query error, the D1 error as its cause): 503", async ({ expect }) => {
     const w = await world();
     const channel = await w.createChannel("PUBLIC");
-    const res = await fetchWith({ DB: faultyD1(/from "channels"/, () => d1Error("Network connection lost.")) }, channel._links.self.href, w.get);
+    const res = await fetchWith(
+      { DB: faultyD1(/from "channels"/, () => d1Error("Network connection lost.")) },
+      channel._links.self.href,
+      w.get,
+    );
     expectUnavailable(expect, res);
   });
 
-  it("after the commit (the answer was lost): 503, and a retry with the same Idempotency-Key answers the message written", async ({ expect }) => {
+  it("after the commit (the answer was lost): 503, and a retry with the same Idempotency-Key answers the message written", async ({
+    expect,
+  }) => {
     const w = await world();
     const channel = await w.createChannel("PUBLIC");
     const href = channel._links.messages.href;
     const request = () => w.json({ body: "exactly once" }, { "Idempotency-Key": "lost-answer" });
-    const lost = await fetchWith({ DB: faultyD1(/insert into "messages"/, () => d1Error("Network connection lost."), { after: true }) }, href, request());
+    const lost = await fetchWith(
+      { DB: faultyD1(/insert into "messages"/, () => d1Error("Network connection lost."), { after: true }) },
+      href,
+      request(),
+    );
     expectUnavailable(expect, lost);
     const retry = await fetchWith({}, href, request());
     expect(retry.status).toBe(201);

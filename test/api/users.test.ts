@@ -1,19 +1,15 @@
-import { env } from "cloudflare:workers";
+/**
+ * Users through the Platform API: create (names stored exactly, the 255-character bound, unique
+ * per application, `displayName` and `isGuest`), get and delete. Listing and `find:users` are in
+ * users-list.test.ts, PUT and PATCH in users-update.test.ts, a user's channels in
+ * user-channels.test.ts.
+ */
 import { describe, it } from "vitest";
-import { createDb } from "../../src/db/client";
-import { channelMembers, users as usersTable } from "../../src/db/schema";
 import { ApplicationResource } from "../../src/api/applications/applications.schemas";
-import { ChannelPage } from "../../src/api/channels/channels.schemas";
 import { UserPage, UserResource } from "../../src/api/users/users.schemas";
 import { ORIGIN, setup } from "../helpers/api";
-import { expectError, expectHal, expectInvalidField, queryOf } from "../helpers/checks";
-
-/** Creates `n` users one after another (so ids ascend in this order) and returns them. */
-const createUsers = async (createUser: (name?: string) => Promise<any>, n: number) => {
-  const out: UserResource[] = [];
-  for (let i = 0; i < n; i++) out.push(UserResource.parse(await createUser(`u${i}-${crypto.randomUUID()}`)));
-  return out;
-};
+import { expectError, expectHal, expectInvalidField } from "../helpers/checks";
+import { createUsers } from "../helpers/resources";
 
 describe("POST /v1/applications/{id}/users", () => {
   it("creates a user: 201, Location = self href, body and absolute links", async ({ expect }) => {
@@ -142,6 +138,74 @@ describe("POST /v1/applications/{id}/users", () => {
   });
 });
 
+describe("displayName and isGuest on create", () => {
+  it("returns displayName and isGuest as sent, on create, get, list and find", async ({ expect }) => {
+    const { api, urls } = await setup();
+    const res = await api.post(urls.users, { name: "jane", displayName: "Jane Doe 🐱", isGuest: true });
+    expectHal(expect, res, 201);
+    const user = UserResource.parse(res.body);
+    expect(user).toMatchObject({ name: "jane", displayName: "Jane Doe 🐱", isGuest: true });
+    expect(Object.keys(res.body).sort()).toEqual(["_links", "displayName", "id", "isGuest", "name"]);
+
+    expect(UserResource.parse((await api.get(user._links.self.href)).body)).toEqual(user);
+    expect(UserPage.parse((await api.get(urls.users)).body)._embedded.users).toEqual([user]);
+  });
+
+  it("defaults displayName to the name and isGuest to false", async ({ expect }) => {
+    const { api, urls } = await setup();
+    const user = UserResource.parse((await api.post(urls.users, { name: "  spaced name  " })).body);
+    expect(user.displayName).toBe("  spaced name  ");
+    expect(user.isGuest).toBe(false);
+    const explicitFalse = UserResource.parse((await api.post(urls.users, { name: "host", isGuest: false })).body);
+    expect(explicitFalse).toMatchObject({ displayName: "host", isGuest: false });
+  });
+
+  it("gives every user a tokens link under the user", async ({ expect }) => {
+    const { app, createUser } = await setup();
+    const user = UserResource.parse(await createUser());
+    const self = `${ORIGIN}/v1/applications/${app.id}/users/${user.id}`;
+    expect(user._links).toEqual({
+      self: { href: self },
+      channels: { href: `${self}/channels` },
+      tokens: { href: `${self}/tokens` },
+      application: { href: `${ORIGIN}/v1/applications/${app.id}` },
+    });
+  });
+
+  it("accepts a displayName of 255 characters and stores it exactly", async ({ expect }) => {
+    const { api, urls } = await setup();
+    const displayName = `  ${"d".repeat(251)}  `;
+    const res = await api.post(urls.users, { name: "long", displayName });
+    expectHal(expect, res, 201);
+    expect(UserResource.parse(res.body).displayName).toBe(displayName);
+  });
+
+  it.for([
+    ["empty", ""],
+    ["blank", " \t "],
+    ["256 characters", "d".repeat(256)],
+    ["128 emoji (String.length 256)", "🐱".repeat(128)],
+    ["a number", 5],
+    ["null", null],
+    ["an object", { text: "Jane" }],
+  ] as const)("refuses a %s displayName with 400 naming displayName, creating nothing", async ([_label, displayName], { expect }) => {
+    const { api, urls } = await setup();
+    expectInvalidField(expect, await api.post(urls.users, { name: "jane", displayName }), "displayName");
+    expect(UserPage.parse((await api.get(urls.users)).body).page.totalElements).toBe(0);
+  });
+
+  it.for([
+    ["a string", "true"],
+    ["a number", 1],
+    ["null", null],
+    ["an array", [true]],
+  ] as const)("refuses isGuest as %s with 400 naming isGuest, creating nothing", async ([_label, isGuest], { expect }) => {
+    const { api, urls } = await setup();
+    expectInvalidField(expect, await api.post(urls.users, { name: "jane", isGuest }), "isGuest");
+    expect(UserPage.parse((await api.get(urls.users)).body).page.totalElements).toBe(0);
+  });
+});
+
 describe("GET and DELETE /v1/applications/{id}/users/{userId}", () => {
   it("gets a user as created", async ({ expect }) => {
     const { api, createUser } = await setup();
@@ -206,214 +270,5 @@ describe("GET and DELETE /v1/applications/{id}/users/{userId}", () => {
     expectError(expect, await api.get(`${urls.users}/${id}`), 404);
     expectError(expect, await api.del(`${urls.users}/${id}`), 404);
     expectError(expect, await api.get(`${urls.users}/${id}/channels`), 404);
-  });
-});
-
-describe("GET /v1/applications/{id}/users (numbered pages)", () => {
-  it("serves pages of 20 by default, ascending id", async ({ expect }) => {
-    const { api, urls, createUser } = await setup();
-    const users = await createUsers(createUser, 21);
-    const res = await api.get(urls.users);
-    expectHal(expect, res);
-    const page = UserPage.parse(res.body);
-    expect(page.page).toEqual({ size: 20, totalElements: 21, totalPages: 2, number: 0 });
-    expect(page._embedded.users.map((u) => u.id)).toEqual(users.slice(0, 20).map((u) => u.id));
-    expect(page._links.self.href).toBe(`${urls.users}?page=0&size=20`);
-    expect(page._links.next?.href).toBe(`${urls.users}?page=1&size=20`);
-    expect(page._links.last.href).toBe(`${urls.users}?page=1&size=20`);
-    expect(page._links.prev).toBeUndefined();
-  });
-
-  it("links first/prev/self/next/last as the seed's example (6 users, size 2)", async ({ expect }) => {
-    const { api, urls, createUser } = await setup();
-    const users = await createUsers(createUser, 6);
-    const at = (n: number) => ({ href: `${urls.users}?page=${n}&size=2` });
-
-    const p0 = UserPage.parse((await api.get(`${urls.users}?size=2`)).body);
-    expect(p0.page).toEqual({ size: 2, totalElements: 6, totalPages: 3, number: 0 });
-    expect(p0._links).toEqual({ first: at(0), self: at(0), next: at(1), last: at(2) });
-
-    const r1 = await api.get(`${urls.users}?page=1&size=2`);
-    expectHal(expect, r1);
-    const p1 = UserPage.parse(r1.body);
-    expect(p1.page).toEqual({ size: 2, totalElements: 6, totalPages: 3, number: 1 });
-    expect(p1._links).toEqual({ first: at(0), prev: at(0), self: at(1), next: at(2), last: at(2) });
-
-    const p2 = UserPage.parse((await api.get(`${urls.users}?page=2&size=2`)).body);
-    expect(p2.page).toEqual({ size: 2, totalElements: 6, totalPages: 3, number: 2 });
-    expect(p2._links).toEqual({ first: at(0), prev: at(1), self: at(2), last: at(2) });
-
-    const seen = [p0, p1, p2].flatMap((p) => p._embedded.users.map((u) => u.id));
-    expect(seen).toEqual(users.map((u) => u.id));
-  });
-
-  it("visits every user exactly once by following next links", async ({ expect }) => {
-    const { api, urls, createUser } = await setup();
-    const users = await createUsers(createUser, 7);
-    const seen: number[] = [];
-    let href: string | undefined = `${urls.users}?size=3`;
-    let pages = 0;
-    while (href && pages < 10) {
-      const page = UserPage.parse((await api.get(href)).body);
-      seen.push(...page._embedded.users.map((u) => u.id));
-      href = page._links.next?.href;
-      pages++;
-    }
-    expect(pages).toBe(3);
-    expect(seen).toEqual(users.map((u) => u.id));
-  });
-
-  it("answers a page past the end with 200, an empty array, and prev at the last page", async ({ expect }) => {
-    const { api, urls, createUser } = await setup();
-    await createUsers(createUser, 6);
-    const res = await api.get(`${urls.users}?page=5&size=2`);
-    expectHal(expect, res);
-    const page = UserPage.parse(res.body);
-    expect(page._embedded.users).toEqual([]);
-    expect(page.page).toEqual({ size: 2, totalElements: 6, totalPages: 3, number: 5 });
-    expect(page._links.prev?.href).toBe(`${urls.users}?page=2&size=2`);
-    expect(page._links.next).toBeUndefined();
-    expect(page._links.first.href).toBe(`${urls.users}?page=0&size=2`);
-    expect(page._links.last.href).toBe(`${urls.users}?page=2&size=2`);
-    expect(page._links.self.href).toBe(`${urls.users}?page=5&size=2`);
-  });
-
-  it("answers a very large page number with 200 and an empty array", async ({ expect }) => {
-    const { api, urls, createUser } = await setup();
-    await createUser();
-    const res = await api.get(`${urls.users}?page=999999999999999&size=100`);
-    expectHal(expect, res);
-    const page = UserPage.parse(res.body);
-    expect(page._embedded.users).toEqual([]);
-    expect(page.page).toEqual({ size: 100, totalElements: 1, totalPages: 1, number: 999999999999999 });
-    expect(page._links.prev?.href).toBe(`${urls.users}?page=0&size=100`);
-  });
-
-  it("describes an empty collection: 0 elements, 0 pages, first/last at page 0", async ({ expect }) => {
-    const { api, urls } = await setup();
-    const res = await api.get(urls.users);
-    expectHal(expect, res);
-    const page = UserPage.parse(res.body);
-    expect(page._embedded).toEqual({ users: [] });
-    expect(page.page).toEqual({ size: 20, totalElements: 0, totalPages: 0, number: 0 });
-    expect(page._links).toEqual({
-      first: { href: `${urls.users}?page=0&size=20` },
-      self: { href: `${urls.users}?page=0&size=20` },
-      last: { href: `${urls.users}?page=0&size=20` },
-    });
-  });
-
-  it("serves size=5000 as 100 and links carry size=100", async ({ expect }) => {
-    const { api, urls, createUser } = await setup();
-    await createUsers(createUser, 2);
-    const res = await api.get(`${urls.users}?size=5000`);
-    expectHal(expect, res);
-    const page = UserPage.parse(res.body);
-    expect(page.page).toEqual({ size: 100, totalElements: 2, totalPages: 1, number: 0 });
-    for (const l of [page._links.self, page._links.first, page._links.last]) expect(queryOf(l.href).size).toBe("100");
-  });
-
-  it("serves exactly 100 users on a page of size 100", async ({ expect }) => {
-    const { api, urls, app } = await setup();
-    const db = createDb(env.DB);
-    const rows = Array.from({ length: 101 }, (_, i) => ({ applicationId: app.id, name: `bulk-${i}` }));
-    // D1 caps bound parameters per statement, so insert in slices.
-    for (let i = 0; i < rows.length; i += 25) await db.insert(usersTable).values(rows.slice(i, i + 25));
-    const page = UserPage.parse((await api.get(`${urls.users}?size=1000`)).body);
-    expect(page._embedded.users).toHaveLength(100);
-    expect(page.page).toEqual({ size: 100, totalElements: 101, totalPages: 2, number: 0 });
-  });
-
-  it.for([
-    ["page=-1", "page"],
-    ["page=1.5", "page"],
-    ["page=abc", "page"],
-    ["size=0", "size"],
-    ["size=-1", "size"],
-    ["size=1.5", "size"],
-    ["size=abc", "size"],
-  ] as const)("refuses ?%s with 400 naming the parameter", async ([query, field], { expect }) => {
-    const { api, urls } = await setup();
-    expectInvalidField(expect, await api.get(`${urls.users}?${query}`), field);
-  });
-
-  it("keeps other query parameters in every link", async ({ expect }) => {
-    const { api, urls, createUser } = await setup();
-    await createUsers(createUser, 5);
-    const res = await api.get(`${urls.users}?foo=bar&page=1&size=2&sort=name`);
-    expectHal(expect, res);
-    const page = UserPage.parse(res.body);
-    const expected = { first: "0", prev: "0", self: "1", next: "2", last: "2" } as const;
-    for (const [rel, n] of Object.entries(expected)) {
-      const l = page._links[rel as keyof typeof expected];
-      expect(l, rel).toBeDefined();
-      expect(l!.href.startsWith(`${urls.users}?`)).toBe(true);
-      expect(queryOf(l!.href), rel).toEqual({ foo: "bar", sort: "name", page: n, size: "2" });
-    }
-  });
-});
-
-describe("GET /v1/applications/{id}/users/{userId}/channels", () => {
-  it("lists every OPEN and PUBLIC channel and the PRIVATE ones the user is a member of", async ({ expect }) => {
-    const { api, app, createUser, createChannel } = await setup();
-    const member = UserResource.parse(await createUser("member"));
-    const outsider = UserResource.parse(await createUser("outsider"));
-    const open = await createChannel("OPEN", "open");
-    const pub = await createChannel("PUBLIC", "public");
-    const privJoined = await createChannel("PRIVATE", "private-joined");
-    const privOther = await createChannel("PRIVATE", "private-other");
-    const db = createDb(env.DB);
-    await db.insert(channelMembers).values([
-      { channelId: privJoined.id, userId: member.id, applicationId: app.id },
-      // a PUBLIC membership must not list the channel twice
-      { channelId: pub.id, userId: member.id, applicationId: app.id },
-    ]);
-
-    const res = await api.get(member._links.channels.href);
-    expectHal(expect, res);
-    const page = ChannelPage.parse(res.body);
-    expect(page._embedded.channels.map((c) => c.id)).toEqual([open.id, pub.id, privJoined.id]);
-    expect(page.page).toEqual({ size: 20, totalElements: 3, totalPages: 1, number: 0 });
-    expect(page._links.self.href).toBe(`${member._links.channels.href}?page=0&size=20`);
-
-    const other = ChannelPage.parse((await api.get(outsider._links.channels.href)).body);
-    expect(other._embedded.channels.map((c) => c.id)).toEqual([open.id, pub.id]);
-    expect(other._embedded.channels.map((c) => c.id)).not.toContain(privOther.id);
-  });
-
-  it("pages a user's channels with links on the user's collection", async ({ expect }) => {
-    const { api, createUser, createChannel } = await setup();
-    const user = UserResource.parse(await createUser());
-    for (let i = 0; i < 3; i++) await createChannel("PUBLIC", `c${i}`);
-    const base = user._links.channels.href;
-    const page = ChannelPage.parse((await api.get(`${base}?page=1&size=2`)).body);
-    expect(page.page).toEqual({ size: 2, totalElements: 3, totalPages: 2, number: 1 });
-    expect(page._embedded.channels).toHaveLength(1);
-    expect(page._links.prev?.href).toBe(`${base}?page=0&size=2`);
-    expect(page._links.next).toBeUndefined();
-  });
-
-  it("does not list another application's channels", async ({ expect }) => {
-    const a = await setup();
-    const b = await setup();
-    await b.createChannel("OPEN", "b-open");
-    await b.createChannel("PUBLIC", "b-public");
-    const user = UserResource.parse(await a.createUser());
-    const page = ChannelPage.parse((await a.api.get(user._links.channels.href)).body);
-    expect(page._embedded.channels).toEqual([]);
-    expect(page.page.totalElements).toBe(0);
-  });
-
-  it("answers 404 for an unknown user", async ({ expect }) => {
-    const { api, urls, createUser } = await setup();
-    const user = UserResource.parse(await createUser());
-    await api.del(user._links.self.href);
-    expectError(expect, await api.get(`${urls.users}/${user.id}/channels`), 404);
-  });
-
-  it("refuses invalid page parameters with 400", async ({ expect }) => {
-    const { api, createUser } = await setup();
-    const user = UserResource.parse(await createUser());
-    expectInvalidField(expect, await api.get(`${user._links.channels.href}?size=0`), "size");
   });
 });

@@ -1,33 +1,23 @@
 /**
- * The query functions, called directly against the real D1 (no HTTP). Every test makes its own
- * applications, so rows left by earlier tests in this file never matter.
+ * The query functions, called directly against the real D1 (no HTTP): tenancy (nothing read or
+ * deleted through another application's id), what deleting a user or a channel takes with it,
+ * users' pages and totals, and the message queries. The channel and membership queries are in
+ * channel-queries.test.ts. Every test makes its own applications, so rows left by earlier tests
+ * in this file never matter.
  */
-import { env } from "cloudflare:workers";
 import { count, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client";
-import { applications, channelMembers, channels, messages, users } from "../../src/db/schema";
+import type { Db } from "../../src/db/client";
+import { channelMembers, messages, users } from "../../src/db/schema";
 import { findApplication } from "../../src/chat/queries/applications";
-import {
-  deleteChannel,
-  findChannel,
-  findOrCreateDirectChannel,
-  insertChannel,
-  listChannelsPage,
-  listUserChannelsPage,
-} from "../../src/chat/queries/channels";
-import { addMember, listMembersPage, removeMember } from "../../src/chat/queries/members";
+import { deleteChannel, findChannel, insertChannel, listChannelsPage, listUserChannelsPage } from "../../src/chat/queries/channels";
 import { deleteMessage, findChannelWithMessages, findMessage } from "../../src/chat/queries/messages";
 import { deleteUser, findUser, insertUser, listUsersPage } from "../../src/chat/queries/users";
-
-const db = () => createDb(env.DB);
+import { db, newApp } from "../helpers/rows";
 
 /** A system text message, written straight to D1 (the fixture of these tests). */
 const insertSystemTextMessage = (d: Db, applicationId: number, channelId: number, body: string) =>
   d.insert(messages).values({ applicationId, channelId, type: "SYSTEM_TEXT", body }).returning().get();
-
-const newApp = async (d: Db, name = "Q App") =>
-  d.insert(applications).values({ name, key: crypto.randomUUID() }).returning().get();
 
 const countWhere = async (d: Db, table: typeof messages | typeof channelMembers, column: any, value: number) =>
   (await d.select({ n: count() }).from(table).where(eq(column, value)).get())?.n ?? 0;
@@ -73,7 +63,14 @@ describe("tenancy: queries scoped by application id", () => {
     expect(withMessages.rows).toEqual([]);
 
     // sanity: A sees its own rows
-    expect(await findUser(d, a.app.id, a.user.id)).toEqual({ id: a.user.id, name: "A-user", displayName: null, displayPictureUrl: null, isGuest: false, properties: {} });
+    expect(await findUser(d, a.app.id, a.user.id)).toEqual({
+      id: a.user.id,
+      name: "A-user",
+      displayName: null,
+      displayPictureUrl: null,
+      isGuest: false,
+      properties: {},
+    });
     expect((await findMessage(d, a.app.id, a.message.id))?.body).toBe("A-message");
   });
 
@@ -242,132 +239,6 @@ describe("listUsersPage", () => {
     await expect(insertUser(d, other.id, { name: "dup" })).resolves.toMatchObject({ name: "dup" });
     const rows = await d.select({ n: count() }).from(users).where(eq(users.applicationId, app.id)).get();
     expect(rows?.n).toBe(1);
-  });
-});
-
-const memberIdsOf = async (d: Db, channelId: number) =>
-  (await d.select({ id: channelMembers.userId }).from(channelMembers).where(eq(channelMembers.channelId, channelId)).orderBy(channelMembers.userId)).map(
-    (r) => r.id,
-  );
-
-describe("channels with members", () => {
-  it("insertChannel: no name is stored as \"\", and initial members of the application are added in the same batch", async ({ expect }) => {
-    const d = db();
-    const app = await newApp(d);
-    const other = await newApp(d);
-    const [u1, u2] = [await insertUser(d, app.id, { name: "u1" }), await insertUser(d, app.id, { name: "u2" })];
-    const stranger = await insertUser(d, other.id, { name: "stranger" });
-
-    const unnamed = await insertChannel(d, app.id, "PUBLIC", undefined);
-    expect(unnamed).toEqual({ id: unnamed.id, type: "PUBLIC", name: "", properties: {} });
-    expect(await memberIdsOf(d, unnamed.id)).toEqual([]);
-
-    const withMembers = await insertChannel(d, app.id, "PRIVATE", "team", [u2.id, u1.id, stranger.id]);
-    expect(withMembers).toEqual({ id: withMembers.id, type: "PRIVATE", name: "team", properties: {} });
-    // another application's user is never made a member
-    expect(await memberIdsOf(d, withMembers.id)).toEqual([u1.id, u2.id]);
-    // the marker that found the new channel is gone, so it cannot collide with a DIRECT key
-    const row = await d.select({ directKey: channels.directKey }).from(channels).where(eq(channels.id, withMembers.id)).get();
-    expect(row?.directKey).toBeNull();
-  });
-
-  it("findOrCreateDirectChannel: one channel per set of users, whatever the order", async ({ expect }) => {
-    const d = db();
-    const app = await newApp(d);
-    const [a, b, c] = [
-      await insertUser(d, app.id, { name: "a" }),
-      await insertUser(d, app.id, { name: "b" }),
-      await insertUser(d, app.id, { name: "c" }),
-    ];
-    const first = await findOrCreateDirectChannel(d, app.id, undefined, [b.id, a.id]);
-    expect(first.created).toBe(true);
-    expect(first.channel).toEqual({ id: first.channel.id, type: "DIRECT", name: "", properties: {} });
-    expect(await memberIdsOf(d, first.channel.id)).toEqual([a.id, b.id]);
-
-    const again = await findOrCreateDirectChannel(d, app.id, "ignored", [a.id, b.id, a.id]);
-    expect(again).toEqual({ channel: first.channel, created: false });
-    expect(await memberIdsOf(d, first.channel.id)).toEqual([a.id, b.id]);
-
-    const trio = await findOrCreateDirectChannel(d, app.id, "trio", [c.id, b.id, a.id]);
-    expect(trio.created).toBe(true);
-    expect(trio.channel.id).not.toBe(first.channel.id);
-    expect(trio.channel.name).toBe("trio");
-
-    // the same user ids in another application are another set
-    const elsewhere = await newApp(d);
-    const ea = await insertUser(d, elsewhere.id, { name: "a" });
-    const eb = await insertUser(d, elsewhere.id, { name: "b" });
-    const theirs = await findOrCreateDirectChannel(d, elsewhere.id, undefined, [ea.id, eb.id]);
-    expect(theirs.created).toBe(true);
-    expect(await findChannel(d, app.id, theirs.channel.id)).toBeUndefined();
-  });
-
-  it("listChannelsPage filters by direct and by member names (all of them), within the application", async ({ expect }) => {
-    const d = db();
-    const app = await newApp(d);
-    const other = await newApp(d);
-    const [jane, john, carol] = [
-      await insertUser(d, app.id, { name: "jane" }),
-      await insertUser(d, app.id, { name: "john" }),
-      await insertUser(d, app.id, { name: "carol" }),
-    ];
-    const pub = await insertChannel(d, app.id, "PUBLIC", "pub", [jane.id]);
-    const priv = await insertChannel(d, app.id, "PRIVATE", "priv", [jane.id, john.id, carol.id]);
-    const dm = (await findOrCreateDirectChannel(d, app.id, undefined, [jane.id, john.id])).channel;
-    const [oj, oo] = [await insertUser(d, other.id, { name: "jane" }), await insertUser(d, other.id, { name: "john" })];
-    await findOrCreateDirectChannel(d, other.id, undefined, [oj.id, oo.id]);
-
-    const ids = async (filter: Parameters<typeof listChannelsPage>[4]) => {
-      const page = await listChannelsPage(d, app.id, 0, 100, filter);
-      expect(page.total).toBe(page.rows.length);
-      return page.rows.map((c) => c.id);
-    };
-    expect(await ids({})).toEqual([pub.id, priv.id, dm.id]);
-    expect(await ids({ direct: true })).toEqual([dm.id]);
-    expect(await ids({ direct: false })).toEqual([pub.id, priv.id]);
-    expect(await ids({ memberNames: ["jane", "john"] })).toEqual([priv.id, dm.id]);
-    expect(await ids({ memberNames: ["jane"] })).toEqual([pub.id, priv.id, dm.id]);
-    expect(await ids({ memberNames: ["carol", "john"] })).toEqual([priv.id]);
-    expect(await ids({ memberNames: ["jane", "nobody"] })).toEqual([]);
-    expect(await ids({ direct: true, memberNames: ["jane", "john"] })).toEqual([dm.id]);
-  });
-
-  it("addMember is idempotent; removeMember returns the removed user (or nothing); both scoped by application", async ({ expect }) => {
-    const d = db();
-    const app = await newApp(d);
-    const other = await newApp(d);
-    const u = await insertUser(d, app.id, { name: "u" });
-    const ch = await insertChannel(d, app.id, "PRIVATE", "room");
-    await addMember(d, app.id, ch.id, u.id);
-    await addMember(d, app.id, ch.id, u.id);
-    expect(await memberIdsOf(d, ch.id)).toEqual([u.id]);
-
-    const page = await listMembersPage(d, app.id, ch.id, 0, 20);
-    expect(page).toEqual({
-      rows: [{ id: u.id, name: "u", displayName: null, displayPictureUrl: null, isGuest: false, properties: {} }],
-      total: 1,
-    });
-    expect(await listMembersPage(d, other.id, ch.id, 0, 20)).toEqual({ rows: [], total: 0 });
-
-    expect(await removeMember(d, other.id, ch.id, u.id)).toBeUndefined();
-    expect(await memberIdsOf(d, ch.id)).toEqual([u.id]);
-    expect(await removeMember(d, app.id, ch.id, u.id)).toEqual({ id: u.id, name: "u" });
-    expect(await removeMember(d, app.id, ch.id, u.id)).toBeUndefined();
-    expect(await memberIdsOf(d, ch.id)).toEqual([]);
-  });
-
-  it("listUserChannelsPage counts DIRECT memberships", async ({ expect }) => {
-    const d = db();
-    const app = await newApp(d);
-    const [a, b, c] = [
-      await insertUser(d, app.id, { name: "a" }),
-      await insertUser(d, app.id, { name: "b" }),
-      await insertUser(d, app.id, { name: "c" }),
-    ];
-    const ab = (await findOrCreateDirectChannel(d, app.id, undefined, [a.id, b.id])).channel;
-    const bc = (await findOrCreateDirectChannel(d, app.id, undefined, [b.id, c.id])).channel;
-    expect((await listUserChannelsPage(d, app.id, a.id, 0, 100)).rows.map((ch) => ch.id)).toEqual([ab.id]);
-    expect(await listUserChannelsPage(d, app.id, b.id, 0, 100)).toMatchObject({ total: 2, rows: [{ id: ab.id }, { id: bc.id }] });
   });
 });
 

@@ -48,8 +48,7 @@ const sweep = async () => {
   await waitOnExecutionContext(ctx);
 };
 
-const pendingDeletions = async () =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM file_deletions").first<{ n: number }>())!.n;
+const pendingDeletions = async () => (await env.DB.prepare("SELECT count(*) AS n FROM file_deletions").first<{ n: number }>())!.n;
 
 const objectsUnder = async (prefix: string) => (await env.FILES.list({ prefix })).objects.length;
 
@@ -60,7 +59,11 @@ const channelWithFile = async (type: "PUBLIC" | "PRIVATE" = "PUBLIC") => {
   const form = new FormData();
   form.append("file", new File(["hello"], "hello.txt", { type: "text/plain" }));
   const auth = `Bearer ${await tokenFor(w.app)}`;
-  const res = await fetchWorker(`${w.urls.channels}/${channel.id}/messages`, { method: "POST", headers: { Authorization: auth }, body: form });
+  const res = await fetchWorker(`${w.urls.channels}/${channel.id}/messages`, {
+    method: "POST",
+    headers: { Authorization: auth },
+    body: form,
+  });
   if (res.status !== 201) throw new Error(`upload: ${res.status}`);
   const message = (await res.json()) as { id: number; file: { url: string } };
   return { ...w, auth, channel, message };
@@ -73,12 +76,20 @@ describe("a room whose publish fails after the message was saved", () => {
     const channel = await w.createChannel("PUBLIC", "broken room");
     const { client } = await connectChat(w.app, name);
     await client.subscribe(sid(), `/topic/v1/channels/${channel.id}/messages`);
-    client.send("SEND", { destination: `/application/v1/channels/${channel.id}.join`, receipt: receipt(), "content-type": "application/json" }, "{}");
+    client.send(
+      "SEND",
+      { destination: `/application/v1/channels/${channel.id}.join`, receipt: receipt(), "content-type": "application/json" },
+      "{}",
+    );
     await client.fence();
     await breakRoom(w.app.id, channel.id);
 
     const r = receipt();
-    client.send("SEND", { destination: `/application/v1/channels/${channel.id}.message`, receipt: r, "content-type": "application/json" }, JSON.stringify({ type: "TEXT", body: "saved anyway" }));
+    client.send(
+      "SEND",
+      { destination: `/application/v1/channels/${channel.id}.message`, receipt: r, "content-type": "application/json" },
+      JSON.stringify({ type: "TEXT", body: "saved anyway" }),
+    );
     const result = await client.take("the result with its receipt", (f) => f.command === "MESSAGE" && f.headers["receipt-id"] === r);
     expect(result.headers.destination).not.toBe("/user/queue/v1/errors");
     expect(JSON.parse(result.body).resource.body).toBe("saved anyway");
@@ -102,7 +113,10 @@ describe("a channel deleted while its room or R2 fails", () => {
   it("R2 delete failing: answered 200, the file is unreachable at once, and the sweep deletes it later", async ({ expect }) => {
     const w = await channelWithFile("PRIVATE");
     const before = await pendingDeletions();
-    const res = await withFailingR2Deletes(`${w.urls.channels}/${w.channel.id}`.replace(ORIGIN, ""), { method: "DELETE", headers: { Authorization: w.auth } });
+    const res = await withFailingR2Deletes(`${w.urls.channels}/${w.channel.id}`.replace(ORIGIN, ""), {
+      method: "DELETE",
+      headers: { Authorization: w.auth },
+    });
     expect(res.status).toBe(200);
     expect(await objectsUnder(`${w.app.id}/${w.channel.id}/`), "R2 still holds it").toBe(1);
     expect((await fetchWorker(w.message.file.url)).status, "but it is not served").toBe(404);
@@ -116,7 +130,10 @@ describe("a channel deleted while its room or R2 fails", () => {
 describe("a message or user deleted while R2 fails", () => {
   it("message: answered 200, its file unreachable at once, deleted by the sweep", async ({ expect }) => {
     const w = await channelWithFile();
-    const res = await withFailingR2Deletes(`/v1/applications/${w.app.id}/messages/${w.message.id}`, { method: "DELETE", headers: { Authorization: w.auth } });
+    const res = await withFailingR2Deletes(`/v1/applications/${w.app.id}/messages/${w.message.id}`, {
+      method: "DELETE",
+      headers: { Authorization: w.auth },
+    });
     expect(res.status).toBe(200);
     expect((await fetchWorker(w.message.file.url)).status).toBe(404);
     expect(await objectsUnder(`${w.app.id}/${w.channel.id}/`)).toBe(1);
@@ -130,17 +147,28 @@ describe("a message or user deleted while R2 fails", () => {
     const user = await w.createUser(name);
     const channel = await w.createChannel("PUBLIC", "uploads");
     const { client } = await connectChat(w.app, name);
-    client.send("SEND", { destination: `/application/v1/channels/${channel.id}.join`, receipt: receipt(), "content-type": "application/json" }, "{}");
+    client.send(
+      "SEND",
+      { destination: `/application/v1/channels/${channel.id}.join`, receipt: receipt(), "content-type": "application/json" },
+      "{}",
+    );
     await client.fence();
     const { grant } = (await client.relay(sid(), "/application/v1/users/me/write-file-access-grant.relay")) as { grant: string };
     const form = new FormData();
     form.append("file", new File(["mine"], "mine.txt", { type: "text/plain" }));
-    const uploaded = await fetchWorker(`/stompx/v1/channels/${channel.id}/messages`, { method: "POST", headers: { Grant: grant }, body: form });
+    const uploaded = await fetchWorker(`/stompx/v1/channels/${channel.id}/messages`, {
+      method: "POST",
+      headers: { Grant: grant },
+      body: form,
+    });
     expect(uploaded.status).toBe(200);
     const url = ((await uploaded.json()) as { file: { url: string } }).file.url;
 
     const auth = `Bearer ${await tokenFor(w.app)}`;
-    const res = await withFailingR2Deletes(`/v1/applications/${w.app.id}/users/${user.id}`, { method: "DELETE", headers: { Authorization: auth } });
+    const res = await withFailingR2Deletes(`/v1/applications/${w.app.id}/users/${user.id}`, {
+      method: "DELETE",
+      headers: { Authorization: auth },
+    });
     expect(res.status).toBe(200);
     expect((await fetchWorker(url)).status).toBe(404);
     expect(await objectsUnder(`${w.app.id}/${channel.id}/`)).toBe(1);

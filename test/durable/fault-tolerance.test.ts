@@ -19,7 +19,11 @@ import { NO_ORPHANS, orphans } from "../helpers/db-state";
 const makeWorld = async () => {
   const w = await setup();
   const [jane, john] = await Promise.all([w.createUser(`jane-${crypto.randomUUID()}`), w.createUser(`john-${crypto.randomUUID()}`)]);
-  const [open, pub, priv] = await Promise.all([w.createChannel("OPEN", "open"), w.createChannel("PUBLIC", "pub"), w.createChannel("PRIVATE", "priv")]);
+  const [open, pub, priv] = await Promise.all([
+    w.createChannel("OPEN", "open"),
+    w.createChannel("PUBLIC", "pub"),
+    w.createChannel("PRIVATE", "priv"),
+  ]);
   const href = (id: number) => `${ORIGIN}/v1/applications/${w.app.id}/users/${id}`;
   for (const channel of [pub, priv]) {
     for (const user of [jane, john]) {
@@ -55,7 +59,9 @@ const visibleState = async (f: Fixture) => {
     priv: await bodies(f.priv.id),
     pubMembers: await members(f.pub.id),
     privMembers: await members(f.priv.id),
-    janesChannels: ((await f.api.get(`${f.urls.users}/${f.jane.id}/channels?size=100`)).body._embedded.channels as { id: number }[]).map((c) => c.id),
+    janesChannels: ((await f.api.get(`${f.urls.users}/${f.jane.id}/channels?size=100`)).body._embedded.channels as { id: number }[]).map(
+      (c) => c.id,
+    ),
   };
 };
 
@@ -72,7 +78,11 @@ const evictIfRunning = async (stub: DurableObjectStub, options?: { webSockets: "
 
 /** The next MESSAGE on subscription `id` whose body is `body` (a `thread.message.created` event). */
 const delivered = (client: ChatClient, id: string, body: string, ms = 3000) =>
-  client.take(`delivery of "${body}" on ${id}`, (f) => f.command === "MESSAGE" && f.headers.subscription === id && JSON.parse(f.body).resource?.body === body, ms);
+  client.take(
+    `delivery of "${body}" on ${id}`,
+    (f) => f.command === "MESSAGE" && f.headers.subscription === id && JSON.parse(f.body).resource?.body === body,
+    ms,
+  );
 
 const expectPersistedIntact = async (expect: ExpectStatic, f: Fixture, before: Awaited<ReturnType<typeof visibleState>>) => {
   const after = await visibleState(f);
@@ -107,7 +117,9 @@ describe("a ChannelRoom that is evicted or reset", () => {
       size: await instance.size(),
       kv: (await state.storage.list()).size,
       tables: state.storage.sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name <> 'sqlite_sequence'")
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name <> 'sqlite_sequence'",
+        )
         .toArray()
         .map((r) => r.name),
     }));
@@ -126,7 +138,9 @@ describe("a ChannelRoom that is evicted or reset", () => {
     expect((await visibleState(f)).pub[0]).toMatch(/:after the reset$/);
   });
 
-  it("evicted while a session watches its channels: the registry survives and live delivery goes on without re-subscribing", async ({ expect }) => {
+  it("evicted while a session watches its channels: the registry survives and live delivery goes on without re-subscribing", async ({
+    expect,
+  }) => {
     const f = await makeWorld();
     const { client } = await connectChat(f.app, f.jane.name);
     const onPub = sid();
@@ -139,7 +153,10 @@ describe("a ChannelRoom that is evicted or reset", () => {
       expect(await evictIfRunning(room), `room of ${channel.type} was running`).toBe(true);
       // The registry was read back from the room's SQLite storage by a fresh instance.
       const registered = await runInDurableObject(room, (_i: ChannelRoom, state) =>
-        state.storage.sql.exec<{ name: string }>("SELECT name FROM shards").toArray().map((r) => r.name),
+        state.storage.sql
+          .exec<{ name: string }>("SELECT name FROM shards")
+          .toArray()
+          .map((r) => r.name),
       );
       expect(registered, `${channel.type} room's registry after eviction`).toContain(shard);
     }
@@ -158,7 +175,10 @@ describe("a ChannelRoom that is evicted or reset", () => {
     client.close();
     await abortAllDurableObjects();
     const registered = await runInDurableObject(channelRoomStub(env, f.app.id, f.pub.id), (_i: ChannelRoom, state) =>
-      state.storage.sql.exec<{ name: string }>("SELECT name FROM shards").toArray().map((r) => r.name),
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM shards")
+        .toArray()
+        .map((r) => r.name),
     );
     expect(registered).toContain(shardName(env, f.app.id, f.jane.name));
   });
@@ -178,13 +198,19 @@ describe("a SessionShard that is evicted or reset", () => {
     await delivered(client, onPub, "to a hibernated shard");
     // It still acts on frames: a relay answers, a SEND goes through.
     expect((await client.relay(sid(), "/application/v1/users/me.relay")).name).toBe(f.jane.name);
-    client.send("SEND", { destination: `/application/v1/channels/${f.pub.id}.message`, receipt: receipt() }, JSON.stringify({ type: "TEXT", body: "from a hibernated socket" }));
+    client.send(
+      "SEND",
+      { destination: `/application/v1/channels/${f.pub.id}.message`, receipt: receipt() },
+      JSON.stringify({ type: "TEXT", body: "from a hibernated socket" }),
+    );
     await delivered(client, onPub, "from a hibernated socket");
     client.close();
   });
 
   for (const how of ["evicted with its sockets closed", "aborted"] as const) {
-    it(`${how}: the sockets close; a reconnect with the same ids re-subscribes, is delivered to, and nothing persisted is lost`, async ({ expect }) => {
+    it(`${how}: the sockets close; a reconnect with the same ids re-subscribes, is delivered to, and nothing persisted is lost`, async ({
+      expect,
+    }) => {
       const f = await makeWorld();
       const meSid = sid();
       const onPub = sid();
@@ -196,7 +222,11 @@ describe("a SessionShard that is evicted or reset", () => {
       await client.subscribe(onMyChannels, me._topics.channels);
       // A message sent through the session, persisted before the reset.
       const sent = receipt();
-      client.send("SEND", { destination: `/application/v1/channels/${f.pub.id}.message`, receipt: sent }, JSON.stringify({ type: "TEXT", body: "before the reset" }));
+      client.send(
+        "SEND",
+        { destination: `/application/v1/channels/${f.pub.id}.message`, receipt: sent },
+        JSON.stringify({ type: "TEXT", body: "before the reset" }),
+      );
       await client.take("the sender's copy", (f2) => f2.headers["receipt-id"] === sent);
       const before = await visibleState(f);
       expect(before.pub[0]).toMatch(/:before the reset$/);
@@ -216,7 +246,10 @@ describe("a SessionShard that is evicted or reset", () => {
       await second.subscribe(onPub, `/topic/v1/channels/${f.pub.id}/messages`);
       await second.subscribe(onOpen, `/topic/v1/channels/${f.open.id}/messages`);
       await second.subscribe(onMyChannels, me._topics.channels);
-      expect(second.frames.filter((fr) => fr.headers.subscription === meSid), "the old me relay id answered again").toEqual([]);
+      expect(
+        second.frames.filter((fr) => fr.headers.subscription === meSid),
+        "the old me relay id answered again",
+      ).toEqual([]);
 
       // History: every persisted message is there, the one sent while disconnected included.
       const history = await second.relay(sid(), `/application/v1/channels/${f.pub.id}/messages.relay`);
@@ -229,14 +262,22 @@ describe("a SessionShard that is evicted or reset", () => {
       await delivered(second, onPub, "after the reconnect");
       expect((await f.api.post(`${f.urls.channels}/${f.open.id}/messages`, { body: "open after the reconnect" })).status).toBe(201);
       await delivered(second, onOpen, "open after the reconnect");
-      second.send("SEND", { destination: `/application/v1/channels/${f.pub.id}.message`, receipt: receipt() }, JSON.stringify({ type: "TEXT", body: "sent after the reconnect" }));
+      second.send(
+        "SEND",
+        { destination: `/application/v1/channels/${f.pub.id}.message`, receipt: receipt() },
+        JSON.stringify({ type: "TEXT", body: "sent after the reconnect" }),
+      );
       await delivered(second, onPub, "sent after the reconnect");
 
       // Another user's session sees the same: the room delivers to every re-registered shard.
       const john = await connectChat(f.app, f.john.name);
       const johnOnPub = sid();
       await john.client.subscribe(johnOnPub, `/topic/v1/channels/${f.pub.id}/messages`);
-      second.send("SEND", { destination: `/application/v1/channels/${f.pub.id}.message`, receipt: receipt() }, JSON.stringify({ type: "TEXT", body: "to john" }));
+      second.send(
+        "SEND",
+        { destination: `/application/v1/channels/${f.pub.id}.message`, receipt: receipt() },
+        JSON.stringify({ type: "TEXT", body: "to john" }),
+      );
       await delivered(john.client, johnOnPub, "to john");
 
       // Nothing persisted was lost; memberships are all there.
@@ -245,7 +286,11 @@ describe("a SessionShard that is evicted or reset", () => {
       for (const m of before.priv) expect(after.priv).toContain(m);
       expect(after.pubMembers).toEqual(before.pubMembers);
       expect(after.privMembers).toEqual(before.privMembers);
-      if (how === "aborted") expect(after.open.filter((m) => /OPEN (one|two|three)/.test(m)), "OPEN messages are gone after a reset").toEqual([]);
+      if (how === "aborted")
+        expect(
+          after.open.filter((m) => /OPEN (one|two|three)/.test(m)),
+          "OPEN messages are gone after a reset",
+        ).toEqual([]);
       expect(await orphans(f.app.id)).toEqual(NO_ORPHANS);
       second.close();
       john.client.close();
@@ -259,8 +304,9 @@ describe("a SessionShard that is evicted or reset", () => {
     await evictIfRunning(sessionShardStub(env, shardName(env, f.app.id, f.jane.name)), { webSockets: "close" });
     await client.waitClosed();
     // After the restart the shard holds no subscription of the dead connection.
-    const rows = await runInDurableObject(sessionShardStub(env, shardName(env, f.app.id, f.jane.name)), (_i, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM subscriptions").one().n,
+    const rows = await runInDurableObject(
+      sessionShardStub(env, shardName(env, f.app.id, f.jane.name)),
+      (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM subscriptions").one().n,
     );
     expect(rows).toBe(0);
     // A delivery now tells the room nobody here watches, and persisting still works.

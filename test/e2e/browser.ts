@@ -33,13 +33,13 @@ const COMMON_ARGS = [
 // test run with the same-origin policy a user's browser enforces.
 const WEAKENING = new Set(["--disable-web-security", "--allow-running-insecure-content"]);
 
-export interface ChromiumChoice {
+interface ChromiumChoice {
   executablePath: string;
   args: string[];
   source: "CHROMIUM_PATH" | "system" | "@sparticuz/chromium";
 }
 
-export const findChromium = async (): Promise<ChromiumChoice> => {
+const findChromium = async (): Promise<ChromiumChoice> => {
   const explicit = process.env.CHROMIUM_PATH;
   if (explicit) {
     if (!existsSync(explicit)) throw new Error(`CHROMIUM_PATH is set to ${explicit}, which does not exist`);

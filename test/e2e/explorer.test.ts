@@ -54,7 +54,7 @@ const openPage = async (viewport = { width: 1280, height: 800 }) => {
   return { page, errors, requested };
 };
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * Waits until the response view shows `status` for `method` and a path matching `pathPattern`
@@ -72,10 +72,22 @@ const shown = async (page: Page, method: string, pathPattern: string, status: nu
       { timeout: 10_000 },
     );
   } catch {
-    const line = await page.locator("#response-status").textContent().catch(() => null);
-    const request = await page.locator(".status-request").textContent().catch(() => null);
-    const notice = await page.locator("#response-content .notice").first().textContent().catch(() => null);
-    throw new Error(`expected ${status} for ${method} ${pathPattern}; the page shows ${JSON.stringify(line)} for ${JSON.stringify(request)}${notice ? `, notice ${JSON.stringify(notice)}` : ""}`);
+    const line = await page
+      .locator("#response-status")
+      .textContent()
+      .catch(() => null);
+    const request = await page
+      .locator(".status-request")
+      .textContent()
+      .catch(() => null);
+    const notice = await page
+      .locator("#response-content .notice")
+      .first()
+      .textContent()
+      .catch(() => null);
+    throw new Error(
+      `expected ${status} for ${method} ${pathPattern}; the page shows ${JSON.stringify(line)} for ${JSON.stringify(request)}${notice ? `, notice ${JSON.stringify(notice)}` : ""}`,
+    );
   }
 };
 
@@ -90,7 +102,10 @@ const sendBody = async (page: Page, json: string) => {
 const apiToken = async () => {
   const res = await fetch(`${baseUrl}/oauth/token`, {
     method: "POST",
-    headers: { Authorization: `Basic ${Buffer.from("acme:acmesecret").toString("base64")}`, "Content-Type": "application/x-www-form-urlencoded" },
+    headers: {
+      Authorization: `Basic ${Buffer.from("acme:acmesecret").toString("base64")}`,
+      "Content-Type": "application/x-www-form-urlencoded",
+    },
     body: "grant_type=client_credentials",
   });
   return ((await res.json()) as { access_token: string }).access_token;
@@ -116,10 +131,21 @@ describe("the API Explorer in headless Chromium", () => {
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
     expect(page.headers.get("content-security-policy")).toMatch(/default-src 'self'/);
-    for (const asset of ["explorer.js", "explorer.css", "json-view.js", "reference.js", "uri-template.js", "dom.js", "json-check.js", "favicon.svg"]) {
+    for (const asset of [
+      "explorer.js",
+      "explorer.css",
+      "json-view.js",
+      "reference.js",
+      "uri-template.js",
+      "dom.js",
+      "json-check.js",
+      "favicon.svg",
+    ]) {
       const res = await fetch(`${baseUrl}/v1/explorer/${asset}`);
       expect(res.status, asset).toBe(200);
-      expect(await res.text(), `${asset} loads nothing from other hosts`).not.toMatch(/\b(src|href)=["']?https?:|@import|url\(\s*["']?https?:|fetch\(\s*["']https?:/i);
+      expect(await res.text(), `${asset} loads nothing from other hosts`).not.toMatch(
+        /\b(src|href)=["']?https?:|@import|url\(\s*["']?https?:|fetch\(\s*["']https?:/i,
+      );
     }
   });
 
@@ -165,7 +191,7 @@ describe("the API Explorer in headless Chromium", () => {
     expect(await page.locator("#body-feedback").textContent()).toMatch(/Not valid JSON \(line 1, column \d+\)/);
     await page.locator("#body").press("Control+Enter");
     expect(await page.getAttribute("#body", "aria-invalid")).toBe("true");
-    await shown(page, "GET", escape(usersPath), 200); // nothing was sent
+    await shown(page, "GET", escapeRegExp(usersPath), 200); // nothing was sent
 
     // Create three users (so that pages of two have a next page); the first one is ours.
     const run = randomUUID().slice(0, 8);
@@ -173,51 +199,51 @@ describe("the API Explorer in headless Chromium", () => {
     const userPaths: string[] = [];
     for (const name of names) {
       await sendBody(page, JSON.stringify({ name, displayName: `Explorer ${run}` }, null, 2));
-      await shown(page, "POST", escape(usersPath), 201);
+      await shown(page, "POST", escapeRegExp(usersPath), 201);
       expect(await page.locator("#response-status").textContent()).toBe("201 Created");
       const notice = page.locator("#response-content .notice.success");
       expect(await notice.textContent()).toContain("Created.");
       expect(await bodyText(page)).toContain(`"name": ${JSON.stringify(name)}`);
       const location = await notice.getByRole("link").getAttribute("href");
-      expect(location).toMatch(new RegExp(`^#${escape(usersPath)}/\\d+$`));
+      expect(location).toMatch(new RegExp(`^#${escapeRegExp(usersPath)}/\\d+$`));
       userPaths.push(location!.slice(1));
     }
     // A duplicate name is a readable 409.
     await page.locator("#body").press("Control+Enter");
-    await shown(page, "POST", escape(usersPath), 409);
+    await shown(page, "POST", escapeRegExp(usersPath), 409);
     expect(await page.locator("#response-content .notice").textContent()).toContain("DuplicateResourceError");
 
     // Pages of two: Enter in the URL field sends; next/previous buttons and the ] key follow links.
     await page.selectOption("#method", "GET");
     await page.fill("#url", `${usersPath}?page=0&size=2`);
     await page.locator("#url").press("Enter");
-    await shown(page, "GET", escape(`${usersPath}?page=0&size=2`), 200);
+    await shown(page, "GET", escapeRegExp(`${usersPath}?page=0&size=2`), 200);
     const label = page.locator("#page-label");
     const [, totalPages] = /^Page 1 of (\d+) · \d+ users · 2 per page$/.exec((await label.textContent()) ?? "") ?? [];
     expect(Number(totalPages)).toBeGreaterThanOrEqual(2);
     const pager = page.getByRole("navigation", { name: "Pages" });
     expect(await pager.getByRole("button", { name: "‹ Previous" }).isDisabled()).toBe(true);
     await pager.getByRole("button", { name: "Next ›" }).click();
-    await shown(page, "GET", escape(`${usersPath}?page=1&size=2`), 200);
+    await shown(page, "GET", escapeRegExp(`${usersPath}?page=1&size=2`), 200);
     expect(await label.textContent()).toMatch(new RegExp(`^Page 2 of ${totalPages} · `));
     await pager.getByRole("button", { name: "‹ Previous" }).click();
-    await shown(page, "GET", escape(`${usersPath}?page=0&size=2`), 200);
+    await shown(page, "GET", escapeRegExp(`${usersPath}?page=0&size=2`), 200);
     await page.locator("#response-content pre.json").focus();
     await page.keyboard.press("]");
-    await shown(page, "GET", escape(`${usersPath}?page=1&size=2`), 200);
+    await shown(page, "GET", escapeRegExp(`${usersPath}?page=1&size=2`), 200);
     // Back (the explorer's button, i.e. the browser history) returns to the previous page.
     await page.getByRole("button", { name: "Back", exact: true }).click();
-    await shown(page, "GET", escape(`${usersPath}?page=0&size=2`), 200);
+    await shown(page, "GET", escapeRegExp(`${usersPath}?page=0&size=2`), 200);
 
     // Our users are the newest: from the last page, walk back until ours is on screen.
     await pager.getByRole("button", { name: "Last »" }).click();
-    await shown(page, "GET", escape(usersPath) + "\\?page=\\d+&size=2", 200);
+    await shown(page, "GET", `${escapeRegExp(usersPath)}\\?page=\\d+&size=2`, 200);
     expect(await pager.getByRole("button", { name: "Next ›" }).isDisabled()).toBe(true);
     for (let i = 0; i < 50 && !(await bodyText(page))?.includes(`"name": "${names[0]}"`); i++) {
       const current = await page.inputValue("#url");
       await pager.getByRole("button", { name: "‹ Previous" }).click();
       await page.waitForFunction((previous) => (document.querySelector("#url") as HTMLInputElement).value !== previous, current);
-      await shown(page, "GET", escape(usersPath) + "\\?page=\\d+&size=2", 200);
+      await shown(page, "GET", `${escapeRegExp(usersPath)}\\?page=\\d+&size=2`, 200);
     }
     expect(await bodyText(page)).toContain(`"name": "${names[0]}"`);
     // The README's picture: this page of users, from the top, no focus ring.
@@ -231,18 +257,21 @@ describe("the API Explorer in headless Chromium", () => {
     expect([png.readUInt32BE(16), png.readUInt32BE(20)], "a 1280×800 PNG").toEqual([1280, 800]);
 
     // Follow our user's self link from the page body, then DELETE it.
-    await page.locator("pre.json a.j-link", { hasText: `${baseUrl}${userPaths[0]}"` }).first().click();
-    await shown(page, "GET", escape(userPaths[0]!), 200);
+    await page
+      .locator("pre.json a.j-link", { hasText: `${baseUrl}${userPaths[0]}"` })
+      .first()
+      .click();
+    await shown(page, "GET", escapeRegExp(userPaths[0]!), 200);
     expect(await bodyText(page)).toContain(`"name": "${names[0]}"`);
     await page.selectOption("#method", "DELETE");
     expect(await page.locator("#body-editor").isHidden()).toBe(true);
     await page.getByRole("button", { name: "Send" }).click();
-    await shown(page, "DELETE", escape(userPaths[0]!), 200);
+    await shown(page, "DELETE", escapeRegExp(userPaths[0]!), 200);
     expect(await page.locator("#response-content .notice.success").textContent()).toContain("Deleted.");
     expect(await bodyText(page)).toContain('"name": "Acme Demo"');
     await page.selectOption("#method", "GET");
     await page.locator("#url").press("Enter");
-    await shown(page, "GET", escape(userPaths[0]!), 404);
+    await shown(page, "GET", escapeRegExp(userPaths[0]!), 404);
     expect(await page.locator("#response-content .notice").textContent()).toContain("ResourceNotFoundError");
 
     // The application's templated find:users link opens a form for its variables.
@@ -256,7 +285,7 @@ describe("the API Explorer in headless Chromium", () => {
     await dialog.getByLabel("name", { exact: true }).fill(names[1]!);
     expect(await dialog.locator("#template-preview").textContent()).toBe(`${usersPath}?name=${names[1]}`);
     await dialog.getByRole("button", { name: "GET" }).click();
-    await shown(page, "GET", escape(`${usersPath}?name=${names[1]}`), 200);
+    await shown(page, "GET", escapeRegExp(`${usersPath}?name=${names[1]}`), 200);
     expect(await bodyText(page)).toContain(`"name": "${names[1]}"`);
     expect(await label.textContent()).toMatch(/^Page 1 of 1 · 1 users/);
 

@@ -104,7 +104,12 @@ describe("the grown API through the same HAL client", () => {
     const byMembers = await (await app.follow("find:channels", { direct: "true", members: `${aliceName},${bobName}` })).get();
     expect(byMembers.getEmbedded().map((c) => c.uri)).toEqual([direct.uri]);
     const members = await (await direct.follow("members")).get();
-    expect(members.getEmbedded().map((u) => u.data.name).sort()).toEqual([aliceName, bobName].sort());
+    expect(
+      members
+        .getEmbedded()
+        .map((u) => u.data.name)
+        .sort(),
+    ).toEqual([aliceName, bobName].sort());
 
     // A user's tokens link: create one challenge token and see it listed.
     const tokens = await alice!.follow("tokens");

@@ -12,21 +12,29 @@ const baseUrl = inject("baseUrl");
 const send = (method: string, path: string, headers: Record<string, string>, body?: Buffer | string) =>
   new Promise<{ status: number; body: string }>((resolve, reject) => {
     const url = new URL(path, baseUrl);
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers: { Host: "evil.example", ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers: { Host: "evil.example", ...headers } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
 
 const token = async () => {
-  const res = await send("POST", "/oauth/token", {
-    Authorization: `Basic ${Buffer.from("acme:acmesecret").toString("base64")}`,
-    "Content-Type": "application/x-www-form-urlencoded",
-  }, "grant_type=client_credentials");
+  const res = await send(
+    "POST",
+    "/oauth/token",
+    {
+      Authorization: `Basic ${Buffer.from("acme:acmesecret").toString("base64")}`,
+      "Content-Type": "application/x-www-form-urlencoded",
+    },
+    "grant_type=client_credentials",
+  );
   return JSON.parse(res.body).access_token as string;
 };
 
@@ -40,14 +48,24 @@ describe("a spoofed Host header against npm run dev", () => {
     const channelsHref = new URL(app._links.channels.href);
     expect(channelsHref.origin).toBe(baseUrl);
 
-    const created = await send("POST", `${channelsHref.pathname}`, { ...auth, "Content-Type": "application/json" }, JSON.stringify({ type: "PUBLIC", name: `host-${Date.now()}` }));
+    const created = await send(
+      "POST",
+      `${channelsHref.pathname}`,
+      { ...auth, "Content-Type": "application/json" },
+      JSON.stringify({ type: "PUBLIC", name: `host-${Date.now()}` }),
+    );
     expect(created.status).toBe(201);
     const channel = JSON.parse(created.body);
     const boundary = "----kitty";
     const form = Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\nPNG\r\n--${boundary}--\r\n`,
     );
-    const posted = await send("POST", new URL(channel._links.messages.href).pathname, { ...auth, "Content-Type": `multipart/form-data; boundary=${boundary}` }, form);
+    const posted = await send(
+      "POST",
+      new URL(channel._links.messages.href).pathname,
+      { ...auth, "Content-Type": `multipart/form-data; boundary=${boundary}` },
+      form,
+    );
     expect(posted.status).toBe(201);
     const message = JSON.parse(posted.body);
     expect(new URL(message.file.url).origin).toBe(baseUrl);

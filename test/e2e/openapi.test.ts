@@ -7,142 +7,14 @@
  * a field the document does not declare. Requests are matched to operations through the
  * document's own `paths`, so a new route is covered as soon as it is documented and exercised; a
  * request to an undocumented path or method fails, and so does a documented operation that this
- * suite never saw succeed.
+ * suite never saw succeed. The check itself is in conformance.ts.
  */
 import { compileErrors, validate } from "@readme/openapi-parser";
-import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
-import addFormats from "ajv-formats";
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, inject, it } from "vitest";
+import { Conformance, HTTP_METHODS, type Doc, type Observed } from "./conformance";
 
 const baseUrl = inject("baseUrl");
-
-type Schema = Record<string, unknown>;
-type MediaTypes = Record<string, { schema?: Schema }>;
-type Response = { $ref?: string; content?: MediaTypes; headers?: Record<string, { required?: boolean }> };
-type Operation = {
-  parameters?: { name: string; in: string }[];
-  requestBody?: { content: MediaTypes };
-  responses: Record<string, Response>;
-};
-type Observed = { status: number; headersOf: Headers };
-type Doc = {
-  openapi: string;
-  servers: { url: string }[];
-  paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, Schema>; responses?: Record<string, Response> };
-};
-
-const HTTP_METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
-const COMPONENTS_ID = "urn:kitty-edge:openapi-components";
-
-/**
- * The test's copy of a schema: `#/components/...` refs point into the registered components, and
- * every object that lists its properties (without saying what else it allows) allows nothing
- * else, so an undocumented field in a response fails.
- */
-const strictCopy = (node: unknown): unknown => {
-  if (Array.isArray(node)) return node.map(strictCopy);
-  if (node === null || typeof node !== "object") return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) {
-    if (k === "$ref" && typeof v === "string") out[k] = v.replace(/^#\/components\/schemas\//, `${COMPONENTS_ID}#/$defs/`);
-    else out[k] = k === "example" ? v : strictCopy(v);
-  }
-  if (out.type === "object" && out.properties && !("additionalProperties" in out)) out.unevaluatedProperties = false;
-  return out;
-};
-
-/** Finds the operation of a request and checks the response against it. */
-class Conformance {
-  private readonly ajv = new Ajv2020({ allErrors: true, strict: true });
-  private readonly validators = new Map<string, ValidateFunction>();
-  private readonly templates: { template: string; re: RegExp; params: number }[];
-  private readonly serverPath: string;
-  /** `METHOD template status` of every response seen. */
-  readonly seen = new Set<string>();
-
-  constructor(readonly doc: Doc) {
-    addFormats(this.ajv);
-    // OpenAPI's annotation keywords, and its "binary" format for file parts.
-    this.ajv.addVocabulary(["example", "discriminator", "xml", "externalDocs"]);
-    this.ajv.addFormat("binary", true);
-    this.ajv.addSchema({ $id: COMPONENTS_ID, $defs: strictCopy(doc.components.schemas) });
-    this.serverPath = new URL(doc.servers[0]!.url).pathname.replace(/\/$/, "");
-    this.templates = Object.keys(doc.paths).map((template) => ({
-      template,
-      re: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{[^}]+\\?\}/g, "[^/]+")}$`),
-      params: (template.match(/\{/g) ?? []).length,
-    }));
-  }
-
-  /** The documented path a concrete one falls under; a literal segment beats a template. */
-  templateOf(pathname: string): string | undefined {
-    const path = pathname.startsWith(this.serverPath) ? pathname.slice(this.serverPath.length) : pathname;
-    return this.templates.filter((t) => t.re.test(path)).sort((a, b) => a.params - b.params)[0]?.template;
-  }
-
-  private resolveResponse(r: Response): Response {
-    return r.$ref ? this.doc.components.responses![r.$ref.split("/").pop()!]! : r;
-  }
-
-  private validator(key: string, schema: Schema): ValidateFunction {
-    let v = this.validators.get(key);
-    if (!v) this.validators.set(key, (v = this.ajv.compile(strictCopy(schema) as Schema)));
-    return v;
-  }
-
-  private fail(where: string, message: string, body?: unknown): never {
-    throw new Error(`${where}: ${message}${body === undefined ? "" : `\n${JSON.stringify(body, null, 2).slice(0, 2000)}`}`);
-  }
-
-  check(method: string, url: URL, request: { contentType?: string; body?: unknown }, res: Observed, body: unknown) {
-    const template = this.templateOf(url.pathname);
-    const where = `${method} ${url.pathname}${url.search} → ${res.status}`;
-    if (!template) this.fail(where, "no documented path matches");
-    const item = this.doc.paths[template]!;
-    const op = item[method.toLowerCase()];
-    if (!op) {
-      // A method the path does not take: 405, naming exactly the documented methods.
-      if (res.status !== 405) this.fail(where, `${method} is not documented for ${template}`, body);
-      const documented = HTTP_METHODS.filter((m) => item[m]).map((m) => m.toUpperCase());
-      const allow = (res.headersOf.get("Allow") ?? "").split(/,\s*/).filter((m) => m && m !== "HEAD");
-      if (allow.sort().join() !== documented.sort().join()) this.fail(where, `Allow: ${allow} but documented: ${documented}`);
-      this.validateBody(`405 ${template}`, where, { $ref: "#/components/schemas/Error" }, body);
-      this.seen.add(`${method} ${template} 405`);
-      return;
-    }
-    for (const name of new Set(url.searchParams.keys())) {
-      if (!op.parameters?.some((p) => p.in === "query" && p.name === name)) this.fail(where, `query parameter ${name} is not documented`);
-    }
-    const declared = op.responses[String(res.status)] ?? op.responses.default;
-    if (!declared) this.fail(where, `status not declared (declared: ${Object.keys(op.responses)})`, body);
-    const response = this.resolveResponse(declared);
-    for (const [name, header] of Object.entries(response.headers ?? {})) {
-      if (header.required && !res.headersOf.has(name)) this.fail(where, `required header ${name} missing`);
-    }
-    const mediaType = (res.headersOf.get("Content-Type") ?? "").split(";")[0]!.trim();
-    if (!response.content) {
-      if (body !== "") this.fail(where, "the document declares no body", body);
-    } else {
-      const schema = response.content[mediaType]?.schema;
-      if (!schema) this.fail(where, `media type ${mediaType} not declared (${Object.keys(response.content)})`, body);
-      this.validateBody(`${method} ${template} ${res.status} ${mediaType}`, where, schema, body);
-    }
-    // What the server accepted, the document must accept too.
-    if (res.status < 300 && request.contentType && request.body !== undefined) {
-      const schema = op.requestBody?.content[request.contentType]?.schema;
-      if (!schema) this.fail(where, `request media type ${request.contentType} not documented`);
-      this.validateBody(`request ${method} ${template} ${request.contentType}`, `${where} (request body)`, schema, request.body);
-    }
-    this.seen.add(`${method} ${template} ${res.status}`);
-  }
-
-  private validateBody(key: string, where: string, schema: Schema, body: unknown) {
-    const validate = this.validator(key, schema);
-    if (!validate(body)) this.fail(where, `does not match the document: ${this.ajv.errorsText(validate.errors)}`, body);
-  }
-}
 
 let doc: Doc;
 let conformance: Conformance;
@@ -215,7 +87,9 @@ describe("the OpenAPI document of the running Worker", () => {
   it("matches concrete paths to templates, literal segments first", ({ expect }) => {
     expect(conformance.templateOf("/v1/applications/me")).toBe("/v1/applications/me");
     expect(conformance.templateOf("/v1/applications/7")).toBe("/v1/applications/{applicationId}");
-    expect(conformance.templateOf("/v1/applications/7/users/3/tokens/abc")).toBe("/v1/applications/{applicationId}/users/{userId}/tokens/{token}");
+    expect(conformance.templateOf("/v1/applications/7/users/3/tokens/abc")).toBe(
+      "/v1/applications/{applicationId}/users/{userId}/tokens/{token}",
+    );
     expect(conformance.templateOf("/v1/nothing/here")).toBeUndefined();
   });
 
@@ -223,8 +97,10 @@ describe("the OpenAPI document of the running Worker", () => {
     const seenBefore = new Set(conformance.seen);
     const ok = { status: 200, headersOf: new Headers({ "Content-Type": "application/hal+json" }) };
     const root = { _links: { self: { href: `${baseUrl}/v1` }, application: { href: `${baseUrl}/v1/applications/me` } } };
-    const check = (path: string, res: Observed, body: unknown, method = "GET") => () =>
-      conformance.check(method, new URL(path, baseUrl), {}, res, body);
+    const check =
+      (path: string, res: Observed, body: unknown, method = "GET") =>
+      () =>
+        conformance.check(method, new URL(path, baseUrl), {}, res, body);
     expect(check("/v1", ok, root)).not.toThrow();
     expect(check("/v1", ok, { ...root, extra: 1 })).toThrow(/does not match/);
     expect(check("/v1", ok, { _links: { self: root._links.self } })).toThrow(/does not match/);
@@ -236,7 +112,13 @@ describe("the OpenAPI document of the running Worker", () => {
     const unauthorized = { status: 401, headersOf: new Headers({ "Content-Type": "application/json" }) };
     const error = { error: "UnauthorizedError", message: "no", timestamp: new Date().toISOString() };
     expect(check("/v1", unauthorized, error)).toThrow(/required header WWW-Authenticate/);
-    expect(check("/v1", { ...unauthorized, headersOf: new Headers({ "Content-Type": "application/json", "WWW-Authenticate": "Bearer" }) }, { ...error, error: "Nope" })).toThrow(/does not match/);
+    expect(
+      check(
+        "/v1",
+        { ...unauthorized, headersOf: new Headers({ "Content-Type": "application/json", "WWW-Authenticate": "Bearer" }) },
+        { ...error, error: "Nope" },
+      ),
+    ).toThrow(/does not match/);
     // These were not responses of the Worker: they count for nothing.
     conformance.seen.clear();
     for (const s of seenBefore) conformance.seen.add(s);
@@ -244,14 +126,23 @@ describe("the OpenAPI document of the running Worker", () => {
 
   it("token endpoint: 200, 400 and 401 bodies conform", async ({ expect }) => {
     const form = (fields: Record<string, string>) => new URLSearchParams(fields);
-    const ok = await getToken({ headers: { Authorization: basic("acme", "acmesecret") }, body: form({ grant_type: "client_credentials" }) });
+    const ok = await getToken({
+      headers: { Authorization: basic("acme", "acmesecret") },
+      body: form({ grant_type: "client_credentials" }),
+    });
     expect(ok.status).toBe(200);
     token = ok.body.access_token;
     const viaForm = await getToken({ body: form({ grant_type: "client_credentials", client_id: "acme", client_secret: "acmesecret" }) });
     expect(viaForm.status).toBe(200);
-    expect((await getToken({ headers: { Authorization: basic("acme", "acmesecret") }, body: form({ grant_type: "password" }) })).status).toBe(400);
-    expect((await getToken({ headers: { Authorization: basic("acme", "wrong") }, body: form({ grant_type: "client_credentials" }) })).status).toBe(401);
-    expect((await getToken({ headers: { Authorization: basic("acme", "acmesecret"), "Content-Type": "application/json" }, body: "{}" })).status).toBe(400);
+    expect(
+      (await getToken({ headers: { Authorization: basic("acme", "acmesecret") }, body: form({ grant_type: "password" }) })).status,
+    ).toBe(400);
+    expect(
+      (await getToken({ headers: { Authorization: basic("acme", "wrong") }, body: form({ grant_type: "client_credentials" }) })).status,
+    ).toBe(401);
+    expect(
+      (await getToken({ headers: { Authorization: basic("acme", "acmesecret"), "Content-Type": "application/json" }, body: "{}" })).status,
+    ).toBe(400);
   });
 
   it("walks the whole API: every response conforms", async ({ expect }) => {
@@ -291,7 +182,9 @@ describe("the OpenAPI document of the running Worker", () => {
     const again = await channel({ type: "DIRECT", members: [u1._links.self.href, u0._links.self.href] }, 200);
     expect(again.id).toBe(direct.id);
     expect((await call("GET", `${a}/channels?page=0&size=2`)).status).toBe(200);
-    expect((await call("GET", `${a}/channels?direct=true&members=${encodeURIComponent(`${names[0]},${names[1]}`)}`)).body._embedded.channels).toHaveLength(1);
+    expect(
+      (await call("GET", `${a}/channels?direct=true&members=${encodeURIComponent(`${names[0]},${names[1]}`)}`)).body._embedded.channels,
+    ).toHaveLength(1);
     expect((await call("GET", pub._links.self!.href)).status).toBe(200);
     expect((await call("GET", `${u0._links.self.href}/channels`)).status).toBe(200);
 
@@ -309,7 +202,11 @@ describe("the OpenAPI document of the running Worker", () => {
     expect(text.headers.get("Location")).toBe(text.body._links.self.href);
     expect((await call("POST", pub._links.messages!.href, { json: { type: "TEXT", body: "typed" } })).status).toBe(201);
     const external = await call("POST", pub._links.messages!.href, {
-      json: { type: "FILE", file: { url: "https://example.com/r.pdf", name: "r.pdf", contentType: "application/pdf", size: 10 }, groupTag: "docs" },
+      json: {
+        type: "FILE",
+        file: { url: "https://example.com/r.pdf", name: "r.pdf", contentType: "application/pdf", size: 10 },
+        groupTag: "docs",
+      },
     });
     expect(external.status).toBe(201);
     const form = new FormData();
@@ -383,7 +280,9 @@ describe("the OpenAPI document of the running Worker", () => {
     expect((await call("POST", `${a}/users`, { json: { name: user.body.name } })).status).toBe(409);
 
     // 413: a JSON body over MAX_BODY_BYTES (1 MiB by default).
-    expect((await call("POST", `${a}/users`, { text: ["application/json", JSON.stringify({ name: "x".repeat(1_100_000) })] })).status).toBe(413);
+    expect((await call("POST", `${a}/users`, { text: ["application/json", JSON.stringify({ name: "x".repeat(1_100_000) })] })).status).toBe(
+      413,
+    );
 
     // 415: not JSON (and for messages, not multipart either).
     expect((await call("POST", `${a}/users`, { text: ["text/plain", "name=x"] })).status).toBe(415);
@@ -402,7 +301,10 @@ describe("the OpenAPI document of the running Worker", () => {
     const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
       HTTP_METHODS.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${path}`),
     );
-    expect(operations.filter((op) => !succeeded.has(op)), "documented operations this suite never exercised").toEqual([]);
+    expect(
+      operations.filter((op) => !succeeded.has(op)),
+      "documented operations this suite never exercised",
+    ).toEqual([]);
     const statuses = new Set([...conformance.seen].map((s) => s.split(" ").pop()));
     for (const status of ["200", "201", "400", "401", "404", "405", "406", "409", "413", "415"]) expect(statuses).toContain(status);
   });

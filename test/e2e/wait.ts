@@ -42,4 +42,3 @@ export const rejection = async (what: string, promise: Promise<unknown>, ms = 30
   }
   throw new Error(`${what}: resolved, expected a rejection`);
 };
-

@@ -50,27 +50,37 @@ export interface ApiResponse<T = any> {
   body: T;
 }
 
+/** A response read whole: the body parsed as JSON when it is JSON, else left as text. */
+export const readResponse = async <T = any>(res: Response): Promise<ApiResponse<T>> => {
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* leave as text */
+  }
+  return { status: res.status, headers: res.headers, body };
+};
+
 /** A client bound to one token: `call("POST", "/v1/...", {name: "x"})`; absolute hrefs work too. */
 export const client = (token: string) => {
-  const call = async <T = any>(method: string, url: string, json?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> => {
-    const res = await fetchWorker(url, {
-      method,
-      headers: {
-        Authorization: `Bearer ${token}`,
-        ...(json !== undefined ? { "Content-Type": "application/json" } : {}),
-        ...headers,
-      },
-      body: json === undefined ? undefined : typeof json === "string" ? json : JSON.stringify(json),
-    });
-    const text = await res.text();
-    let body: any = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* leave as text */
-    }
-    return { status: res.status, headers: res.headers, body };
-  };
+  const call = async <T = any>(
+    method: string,
+    url: string,
+    json?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> =>
+    readResponse<T>(
+      await fetchWorker(url, {
+        method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          ...(json !== undefined ? { "Content-Type": "application/json" } : {}),
+          ...headers,
+        },
+        body: json === undefined ? undefined : typeof json === "string" ? json : JSON.stringify(json),
+      }),
+    );
   return {
     call,
     get: <T = any>(url: string) => call<T>("GET", url),
@@ -102,3 +112,6 @@ export const setup = async () => {
     },
   };
 };
+
+/** What `setup()` gives a test: its application, client, entry points and builders. */
+export type Setup = Awaited<ReturnType<typeof setup>>;

@@ -1,8 +1,9 @@
 /**
  * A protocol-level chat-session client for tests: a WebSocket opened through the Worker's own
  * fetch handler, frames written as the SDK writes them (stompjs marshalling, binary) and read with
- * the SDK's own parser. The same client as test/realtime/session.test.ts, shared by the abuse and
- * fault-tolerance suites.
+ * the SDK's own parser. Used by the realtime suites (the protocol-level session tests are
+ * test/realtime/session-{handshake,bad-frames,bad-sends,relays}.test.ts), the abuse and durable
+ * suites, and the live delivery of file messages.
  */
 import { FrameImpl } from "@stomp/stompjs/esm6/frame-impl.js";
 import { Parser } from "@stomp/stompjs/esm6/parser.js";
@@ -26,12 +27,17 @@ export const sdkFrame = (command: string, headers: Record<string, string>, body 
 };
 
 export const openSocket = (query: string) =>
-  exports.default.fetch(new Request(`${ORIGIN}/stompx/websocket?${query}`, { headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": "v12.stomp" } }));
+  exports.default.fetch(
+    new Request(`${ORIGIN}/stompx/websocket?${query}`, { headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": "v12.stomp" } }),
+  );
 
 export const sessionQuery = (key: string, user: string) => `api_key=${encodeURIComponent(key)}&stompx_user=${encodeURIComponent(user)}`;
 
 export const ERRORS_SID = "subscription-id-errors";
 export const ERRORS_QUEUE = "/user/queue/v1/errors";
+
+/** A SEND body of a text message, as the SDK writes it. */
+export const textMessage = (body: string) => JSON.stringify({ type: "TEXT", body });
 
 export const receipt = () => `receipt-${crypto.randomUUID()}`;
 export const sid = () => `subscription-id-${crypto.randomUUID()}`;
@@ -81,7 +87,9 @@ export class ChatClient {
       const i = this.frames.findIndex(pred);
       if (i >= 0) return this.frames.splice(i, 1)[0]!;
       if (Date.now() > deadline) {
-        throw new Error(`no ${what} within ${ms} ms; frames so far: ${JSON.stringify(this.frames).slice(0, 1500)}; closed: ${JSON.stringify(this.closed)}`);
+        throw new Error(
+          `no ${what} within ${ms} ms; frames so far: ${JSON.stringify(this.frames).slice(0, 1500)}; closed: ${JSON.stringify(this.closed)}`,
+        );
       }
       await sleep(5);
     }
@@ -154,7 +162,7 @@ export const openChat = async (key: string, user: string) => {
   return new ChatClient(res.webSocket);
 };
 
-export interface Me {
+interface Me {
   id: number;
   name: string;
   _topics: { channels: string; notifications: string };

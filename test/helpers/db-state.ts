@@ -1,7 +1,8 @@
 /**
- * Database-level assertions for the abuse, concurrency and fault-tolerance suites: a snapshot of
- * everything an application owns (to prove that a rejected request wrote nothing), and the
- * orphan checks that must hold after any interleaving of requests.
+ * Database-level assertions for the abuse, concurrency, fault-tolerance and chat-session suites: a
+ * snapshot of everything an application owns and the row counts of the tables a session writes
+ * (to prove that a rejected request wrote nothing), and the orphan checks that must hold after
+ * any interleaving of requests.
  */
 import { env } from "cloudflare:workers";
 
@@ -18,12 +19,18 @@ export const snapshot = async (applicationId: number, { tableSizes = true } = {}
   const results = await db.batch([
     ...(tableSizes ? TABLES : []).map((t) => db.prepare(`SELECT '${t}' AS t, count(*) AS n, coalesce(max(rowid), 0) AS top FROM ${t}`)),
     db.prepare("SELECT * FROM applications WHERE id = ?").bind(applicationId),
-    db.prepare("SELECT id, name, display_name, display_picture_url, is_guest, properties FROM users WHERE application_id = ? ORDER BY id").bind(applicationId),
+    db
+      .prepare("SELECT id, name, display_name, display_picture_url, is_guest, properties FROM users WHERE application_id = ? ORDER BY id")
+      .bind(applicationId),
     db.prepare("SELECT id, type, name, direct_key, properties FROM channels WHERE application_id = ? ORDER BY id").bind(applicationId),
     db
-      .prepare("SELECT channel_id, user_id, last_read_message_id FROM channel_members WHERE application_id = ? ORDER BY channel_id, user_id")
+      .prepare(
+        "SELECT channel_id, user_id, last_read_message_id FROM channel_members WHERE application_id = ? ORDER BY channel_id, user_id",
+      )
       .bind(applicationId),
-    db.prepare("SELECT id, channel_id, user_id, type, body, file, group_tag, properties FROM messages WHERE application_id = ? ORDER BY id").bind(applicationId),
+    db
+      .prepare("SELECT id, channel_id, user_id, type, body, file, group_tag, properties FROM messages WHERE application_id = ? ORDER BY id")
+      .bind(applicationId),
     db.prepare("SELECT id, user_id, token FROM user_tokens WHERE application_id = ? ORDER BY id").bind(applicationId),
   ]);
   const files = await env.FILES.list({ prefix: `${applicationId}/` });
@@ -43,14 +50,18 @@ export const orphans = async (applicationId?: number) => {
     return (await (applicationId === undefined ? statement : statement.bind(applicationId)).all()).results;
   };
   return {
-    messagesWithoutChannel: await q("SELECT m.id, m.channel_id FROM messages m LEFT JOIN channels c ON c.id = m.channel_id WHERE c.id IS NULL AND $APP(m.application_id)"),
+    messagesWithoutChannel: await q(
+      "SELECT m.id, m.channel_id FROM messages m LEFT JOIN channels c ON c.id = m.channel_id WHERE c.id IS NULL AND $APP(m.application_id)",
+    ),
     messagesWithoutSender: await q(
       "SELECT m.id, m.user_id FROM messages m LEFT JOIN users u ON u.id = m.user_id WHERE m.user_id IS NOT NULL AND u.id IS NULL AND $APP(m.application_id)",
     ),
     messagesOfAnotherApplicationsChannel: await q(
       "SELECT m.id FROM messages m JOIN channels c ON c.id = m.channel_id WHERE c.application_id <> m.application_id AND $APP(m.application_id)",
     ),
-    messagesInOpenChannels: await q("SELECT m.id FROM messages m JOIN channels c ON c.id = m.channel_id WHERE c.type = 'OPEN' AND $APP(m.application_id)"),
+    messagesInOpenChannels: await q(
+      "SELECT m.id FROM messages m JOIN channels c ON c.id = m.channel_id WHERE c.type = 'OPEN' AND $APP(m.application_id)",
+    ),
     membershipsWithoutUser: await q(
       "SELECT cm.channel_id, cm.user_id FROM channel_members cm LEFT JOIN users u ON u.id = cm.user_id WHERE u.id IS NULL AND $APP(cm.application_id)",
     ),
@@ -82,6 +93,20 @@ export const orphans = async (applicationId?: number) => {
     ),
   };
 };
+
+const count = async (table: "messages" | "channel_members" | "channels") =>
+  (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<number>("n")) ?? -1;
+
+/**
+ * The row counts of the tables a chat session writes to, over the whole database (each test
+ * file's storage is its own, and its tests run one at a time): equal counts around a refused
+ * frame mean it wrote nothing.
+ */
+export const d1Counts = async () => ({
+  messages: await count("messages"),
+  memberships: await count("channel_members"),
+  channels: await count("channels"),
+});
 
 export const NO_ORPHANS = {
   messagesWithoutChannel: [],

@@ -55,7 +55,11 @@ const session = async () => {
   await client.subscribe(sid(), me._topics.channels);
   const update = (body: unknown) => {
     const r = receipt();
-    client.send("SEND", { destination: "/application/v1/users/me.update", receipt: r, "content-type": "application/json" }, JSON.stringify(body));
+    client.send(
+      "SEND",
+      { destination: "/application/v1/users/me.update", receipt: r, "content-type": "application/json" },
+      JSON.stringify(body),
+    );
     return r;
   };
   return { client, me, update };
@@ -121,7 +125,11 @@ describe("chat-session action bodies", () => {
     const { app, api, urls, createChannel } = await setup();
     const channel = await createChannel("PUBLIC", "text");
     const { client } = await connectChat(app, `jane-${crypto.randomUUID()}`);
-    client.send("SEND", { destination: `/application/v1/channels/${channel.id}.join`, receipt: receipt(), "content-type": "application/json" }, "{}");
+    client.send(
+      "SEND",
+      { destination: `/application/v1/channels/${channel.id}.join`, receipt: receipt(), "content-type": "application/json" },
+      "{}",
+    );
     await client.fence();
     for (const [raw, field] of [
       ['{"type":"TEXT","body":"a\\ud800b"}', "body"],

@@ -9,7 +9,9 @@ import { newApplication } from "../helpers/api";
 import { connectChat, receipt, sdkFrame, sid } from "../helpers/chat";
 
 describe("chat-session limits", () => {
-  it(`accepts ${LIMITS.maxSubscriptionsPerConnection} subscriptions per connection and refuses the next with its ids`, async ({ expect }) => {
+  it(`accepts ${LIMITS.maxSubscriptionsPerConnection} subscriptions per connection and refuses the next with its ids`, async ({
+    expect,
+  }) => {
     const app = await newApplication();
     const { client, me } = await connectChat(app, "subscriber");
     // The errors queue is one subscription already; fill the rest with the user's own topic.
@@ -31,7 +33,9 @@ describe("chat-session limits", () => {
     client.close();
   });
 
-  it(`refuses a WebSocket message over ${(LIMITS.maxFrameBytes * 4) / 1024} KiB with an ERROR frame and closes only that connection`, async ({ expect }) => {
+  it(`refuses a WebSocket message over ${(LIMITS.maxFrameBytes * 4) / 1024} KiB with an ERROR frame and closes only that connection`, async ({
+    expect,
+  }) => {
     const app = await newApplication();
     const { client } = await connectChat(app, "big-sender");
     const { client: other, me } = await connectChat(app, "bystander");

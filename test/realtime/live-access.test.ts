@@ -1,17 +1,8 @@
-/**
- * Access is checked where data leaves, not only where a request enters: when the Platform API
- * removes a member from a PRIVATE channel, deletes a user or revokes a challenge token, live chat
- * sessions lose what they may no longer see before the API answers. Nothing is delivered after
- * the answer: not on subscriptions made earlier, not as a notification, not through a file grant
- * issued earlier. Real WebSockets through the Worker's fetch handler, real D1 and Durable Objects.
- */
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { applications } from "../../src/db/schema";
-import type { SessionShard } from "../../src/durable/session-shard";
 import { sessionShardStub, shardName } from "../../src/chat/live";
 import { fetchWorker, ORIGIN, setup } from "../helpers/api";
 import { ChatClient, connectChat, ERRORS_QUEUE, ERRORS_SID, openSocket, sid, type ServerFrame } from "../helpers/chat";
@@ -36,7 +27,7 @@ const privateChannelWorld = async () => {
   return { ...w, jane, john, priv, post };
 };
 
-const messageEvents = (client: ChatClient, body?: string) => (f: ServerFrame) =>
+const messageEvents = (_client: ChatClient, body?: string) => (f: ServerFrame) =>
   f.command === "MESSAGE" && f.headers.destination !== ERRORS_QUEUE && (body === undefined || f.body.includes(JSON.stringify(body)));
 
 const uploadWithGrant = (channelId: number, grant: string) => {

@@ -48,7 +48,7 @@ describe("FrameRate", () => {
 
   it("gives a session shard the budget of RATE_LIMIT_SESSION_FRAMES_PER_10S (300 per 10 s)", async ({ expect }) => {
     const stub = sessionShardStub(env, `budget-${crypto.randomUUID()}`);
-    const budget = await runInDurableObject(stub, (shard: SessionShard) => shard["frameRate"]);
+    const budget = await runInDurableObject(stub, (shard: SessionShard) => shard.frameRate);
     expect([budget.limit, budget.windowMs]).toEqual([300, 10_000]);
   });
 });
@@ -59,11 +59,17 @@ describe("a chat session over its frame budget", () => {
   /** `me.update` with a receipt; its result comes back on the connection's user-channels topic. */
   const update = (client: ChatClient, displayName: string) => {
     const r = receipt();
-    client.send("SEND", { destination: "/application/v1/users/me.update", receipt: r, "content-type": "application/json;charset=UTF-8" }, JSON.stringify({ displayName }));
+    client.send(
+      "SEND",
+      { destination: "/application/v1/users/me.update", receipt: r, "content-type": "application/json;charset=UTF-8" },
+      JSON.stringify({ displayName }),
+    );
     return r;
   };
   const result = async (client: ChatClient, r: string) =>
-    JSON.parse((await client.take(`result of ${r}`, (f) => f.command === "MESSAGE" && f.headers["receipt-id"] === r)).body).resource as { displayName: string };
+    JSON.parse((await client.take(`result of ${r}`, (f) => f.command === "MESSAGE" && f.headers["receipt-id"] === r)).body).resource as {
+      displayName: string;
+    };
 
   it("gets errors with its receipts, performs nothing, stays open, and works again after the window", async ({ expect }) => {
     const app = await newApplication();
@@ -75,7 +81,7 @@ describe("a chat session over its frame budget", () => {
     let now = Date.now();
     const stub = sessionShardStub(env, shardName(env, app.id, name));
     await runInDurableObject(stub, (shard: SessionShard) => {
-      shard["frameRate"] = new FrameRate(LIMIT, 10_000, () => now);
+      shard.frameRate = new FrameRate(LIMIT, 10_000, () => now);
     });
 
     const accepted = [update(client, "one"), update(client, "two"), update(client, "three")];
@@ -96,8 +102,11 @@ describe("a chat session over its frame budget", () => {
     expect(topicError.body.error).toBe("TooManyRequestsError");
 
     // Nothing refused was performed: no result, no RECEIPT, no relay answer; the socket is open.
-    const answers = await client.within(200, (f) =>
-      [refusedSend, refusedTopic.receipt].includes(f.headers["receipt-id"] ?? "") || [refusedRelay, refusedTopic.id].includes(f.headers.subscription ?? ""),
+    const answers = await client.within(
+      200,
+      (f) =>
+        [refusedSend, refusedTopic.receipt].includes(f.headers["receipt-id"] ?? "") ||
+        [refusedRelay, refusedTopic.id].includes(f.headers.subscription ?? ""),
     );
     expect(answers).toEqual([]);
     expect(client.closed).toBeUndefined();

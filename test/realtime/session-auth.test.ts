@@ -3,7 +3,8 @@
  * must name an existing user and present one of that user's challenge tokens in the SDK's
  * `stompx_auth_params` (`encodeURIComponent(JSON.stringify({token}))`); anything else is refused
  * with a STOMP ERROR `AccessDeniedError` after CONNECT, as the SDK expects. Through real WebSockets
- * on the Worker's own fetch handler, like session.test.ts. Each test makes its own application.
+ * on the Worker's own fetch handler, like session-handshake.test.ts. Each test makes its own
+ * application.
  */
 import { FrameImpl } from "@stomp/stompjs/esm6/frame-impl.js";
 import { Parser } from "@stomp/stompjs/esm6/parser.js";
@@ -83,7 +84,9 @@ class Client {
 /** The query string the SDK builds; `authParams` as a raw string lets tests send malformed ones. */
 const sessionQuery = (key: string, user: string, authParams?: unknown) =>
   `api_key=${encodeURIComponent(key)}&stompx_user=${encodeURIComponent(user)}` +
-  (authParams === undefined ? "" : `&stompx_auth_params=${encodeURIComponent(typeof authParams === "string" ? authParams : JSON.stringify(authParams))}`);
+  (authParams === undefined
+    ? ""
+    : `&stompx_auth_params=${encodeURIComponent(typeof authParams === "string" ? authParams : JSON.stringify(authParams))}`);
 
 /** Opens a session and sends CONNECT; the upgrade is always 101 (refusals come in STOMP). */
 const start = async (key: string, user: string, authParams?: unknown) => {

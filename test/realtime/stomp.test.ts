@@ -1,14 +1,13 @@
 /**
- * The STOMP 1.2 codec (src/realtime/stomp.ts) and the destination router
- * (src/realtime/destinations.ts), as the ChatKitty SDK exercises them
- * (shared/spec/stompx-protocol.md §2.3, §7). Where it matters, frames are produced or read by the
- * SDK's own STOMP library (@stomp/stompjs 5.4.4, which `chatkitty` loads), so "what the client
- * sends" and "what the client reads" are not our guess.
+ * The STOMP 1.2 codec (src/realtime/stomp.ts), as the ChatKitty SDK exercises it
+ * (shared/spec/stompx-protocol.md §2.3): parsing what the client sends and serializing what it
+ * reads. Frames are produced or read by the SDK's own STOMP library (@stomp/stompjs 5.4.4, which
+ * `chatkitty` loads), so "what the client sends" and "what the client reads" are not our guess.
+ * The destination router is in destinations.test.ts.
  */
 import { FrameImpl } from "@stomp/stompjs/esm6/frame-impl.js";
 import { Parser } from "@stomp/stompjs/esm6/parser.js";
 import { describe, it } from "vitest";
-import { dest, ERRORS_QUEUE, parseDestination, withRelayQuery, type Route } from "../../src/realtime/destinations";
 import { FrameError, parseFrames, serializeFrame } from "../../src/realtime/stomp";
 
 const utf8 = new TextEncoder();
@@ -49,7 +48,7 @@ const clientReads = (message: string) => {
 
 describe("parseFrames", () => {
   it("parses a SEND as the SDK marshals it, body and headers intact", ({ expect }) => {
-    const body = JSON.stringify({ type: "TEXT", body: "Hello ☃ 😀 \\ \" : end" });
+    const body = JSON.stringify({ type: "TEXT", body: 'Hello ☃ 😀 \\ " : end' });
     const headers = {
       destination: "/application/v1/channels/103.message",
       "content-type": "application/json;charset=UTF-8",
@@ -79,7 +78,11 @@ describe("parseFrames", () => {
 
   it("does not unescape CONNECT headers (STOMP 1.2), and does not reject 'bad' escapes there", ({ expect }) => {
     const [frame] = parseFrames(bytes("CONNECT\naccept-version:1.2\nheart-beat:5000,5000\nx:a\\cb\\tc\n\n\0"));
-    expect(frame).toEqual({ command: "CONNECT", headers: { "accept-version": "1.2", "heart-beat": "5000,5000", x: "a\\cb\\tc" }, body: "" });
+    expect(frame).toEqual({
+      command: "CONNECT",
+      headers: { "accept-version": "1.2", "heart-beat": "5000,5000", x: "a\\cb\\tc" },
+      body: "",
+    });
   });
 
   it("parses the SDK's own CONNECT frame", ({ expect }) => {
@@ -128,7 +131,9 @@ describe("parseFrames", () => {
     expect(parseFrames(bytes("SEND\ndestination:/x\ncontent-length:2\n\n{}"))).toEqual([
       { command: "SEND", headers: { destination: "/x", "content-length": "2" }, body: "{}" },
     ]);
-    expect(parseFrames(bytes("DISCONNECT\nreceipt:close-0\n\n"))).toEqual([{ command: "DISCONNECT", headers: { receipt: "close-0" }, body: "" }]);
+    expect(parseFrames(bytes("DISCONNECT\nreceipt:close-0\n\n"))).toEqual([
+      { command: "DISCONNECT", headers: { receipt: "close-0" }, body: "" },
+    ]);
   });
 
   it("accepts CRLF line ends", ({ expect }) => {
@@ -211,7 +216,9 @@ describe("serializeFrame", () => {
     expect(byteLength(body)).toBe(body.length + 2);
     expect(out).toBe(`MESSAGE\nsubscription:s1\ncontent-length:${byteLength(body)}\n\n${body}\0`);
     // The client's byte-oriented parser, given exactly these bytes, ends the body right before the NUL.
-    expect(clientReads(out)).toEqual([{ command: "MESSAGE", headers: { subscription: "s1", "content-length": String(byteLength(body)) }, body }]);
+    expect(clientReads(out)).toEqual([
+      { command: "MESSAGE", headers: { subscription: "s1", "content-length": String(byteLength(body)) }, body },
+    ]);
   });
 
   it("omits content-length for an empty body and ends with one NUL", ({ expect }) => {
@@ -252,166 +259,5 @@ describe("serializeFrame", () => {
     expect(parseFrames(bytes(out))).toEqual([
       { command: "SEND", headers: { destination: "/a:b", receipt: "r\\1", "content-length": String(byteLength(body)) }, body },
     ]);
-  });
-});
-
-describe("parseDestination", () => {
-  const routes: [string, Route][] = [
-    [ERRORS_QUEUE, { kind: "queue" }],
-    [dest.me, { kind: "relay", name: "me", query: {} }],
-    [dest.meReadGrant, { kind: "relay", name: "meReadGrant", query: {} }],
-    [dest.meWriteGrant, { kind: "relay", name: "meWriteGrant", query: {} }],
-    [dest.meChannels, { kind: "relay", name: "meChannels", query: {} }],
-    [dest.meJoinableChannels, { kind: "relay", name: "meJoinableChannels", query: {} }],
-    [dest.meUnreadCount, { kind: "relay", name: "meUnreadCount", query: {} }],
-    [dest.meUnreadChannels, { kind: "relay", name: "meUnreadChannels", query: {} }],
-    [dest.user(42), { kind: "relay", name: "user", id: 42, query: {} }],
-    [dest.channel(7), { kind: "relay", name: "channel", id: 7, query: {} }],
-    [dest.channelMessages(7), { kind: "relay", name: "channelMessages", id: 7, query: {} }],
-    [dest.channelUnread(7), { kind: "relay", name: "channelUnread", id: 7, query: {} }],
-    [dest.channelMembers(7), { kind: "relay", name: "channelMembers", id: 7, query: {} }],
-    [dest.userChannelsTopic(42), { kind: "topic", name: "userChannels", id: 42 }],
-    [dest.userNotificationsTopic(42), { kind: "topic", name: "userNotifications", id: 42 }],
-    [dest.channelTopic(7), { kind: "topic", name: "channel", id: 7 }],
-    [dest.channelMessagesTopic(7), { kind: "topic", name: "channelMessages", id: 7 }],
-    [dest.meUpdate, { kind: "action", name: "meUpdate" }],
-    [dest.meCreateChannel, { kind: "action", name: "meCreateChannel" }],
-    [dest.channelMessage(7), { kind: "action", name: "channelMessage", id: 7 }],
-    [dest.channelRead(7), { kind: "action", name: "channelRead", id: 7 }],
-    [dest.channelJoin(7), { kind: "action", name: "channelJoin", id: 7 }],
-    [dest.messageRead(9), { kind: "action", name: "messageRead", id: 9 }],
-  ];
-
-  it.for(routes)("%s", ([destination, route], { expect }) => {
-    expect(parseDestination(destination)).toEqual(route);
-  });
-
-  it("covers every destination builder (none is left unparsed)", ({ expect }) => {
-    const built = Object.values(dest).map((d) => (typeof d === "function" ? d(7) : d));
-    for (const d of built) {
-      if (d === dest.channelStream(7)) continue; // an HTTP stream, never a STOMP destination
-      expect(parseDestination(d), d).toBeDefined();
-    }
-    expect(new Set(routes.map(([, r]) => ("name" in r ? `${r.kind}:${r.name}` : r.kind))).size).toBe(routes.length);
-  });
-
-  it("the SDK's hard-coded relays parse (me, channel by id, user by id)", ({ expect }) => {
-    // chatkitty.js: currentUserRelay, channelRelay(id), userRelay(id)
-    expect(parseDestination("/application/v1/users/me.relay")).toMatchObject({ kind: "relay", name: "me" });
-    expect(parseDestination("/application/v1/channels/" + 103 + ".relay")).toMatchObject({ kind: "relay", name: "channel", id: 103 });
-    expect(parseDestination("/application/v1/users/" + 5 + ".relay")).toMatchObject({ kind: "relay", name: "user", id: 5 });
-  });
-
-  it("does not mistake an HTTP stream path for a destination", ({ expect }) => {
-    expect(parseDestination(dest.channelStream(7))).toBeUndefined();
-  });
-
-  describe("relay query strings", () => {
-    it("reads a numbered page query", ({ expect }) => {
-      expect(parseDestination("/application/v1/users/me/channels.relay?page=2&size=25")).toEqual({
-        kind: "relay",
-        name: "meChannels",
-        query: { page: "2", size: "25" },
-      });
-    });
-
-    it("reads a message cursor query", ({ expect }) => {
-      expect(parseDestination("/application/v1/channels/3/messages.relay?start=88&size=25")).toEqual({
-        kind: "relay",
-        name: "channelMessages",
-        id: 3,
-        query: { start: "88", size: "25" },
-      });
-    });
-
-    it("round-trips links built with withRelayQuery", ({ expect }) => {
-      const link = withRelayQuery(dest.channelMembers(12), { page: 1, size: 10 });
-      expect(link).toBe("/application/v1/channels/12/members.relay?page=1&size=10");
-      expect(parseDestination(link)).toEqual({ kind: "relay", name: "channelMembers", id: 12, query: { page: "1", size: "10" } });
-    });
-
-    it("keeps the first of a repeated parameter and decodes percent-escapes", ({ expect }) => {
-      expect(parseDestination(`${dest.meUnreadChannels}?page=1&page=9&x=a%20b`)).toEqual({
-        kind: "relay",
-        name: "meUnreadChannels",
-        query: { page: "1", x: "a b" },
-      });
-    });
-
-    it("an empty query is an empty object", ({ expect }) => {
-      expect(parseDestination(`${dest.me}?`)).toEqual({ kind: "relay", name: "me", query: {} });
-    });
-  });
-
-  describe("rejects", () => {
-    it.for([
-      "",
-      "undefined",
-      "/",
-      "/application/v1/users/me",
-      "/application/v1/users/me.relay/",
-      "/application/v1/users/me.relayx",
-      "x/application/v1/users/me.relay",
-      "/Application/v1/users/me.relay",
-      "/application/v2/users/me.relay",
-      "//application/v1/users/me.relay",
-      "/application/v1/users/you.relay",
-      "/application/v1/channels/abc.relay",
-      "/application/v1/channels/0.relay",
-      "/application/v1/channels/007.relay",
-      "/application/v1/channels/-1.relay",
-      "/application/v1/channels/1.5.relay",
-      "/application/v1/channels/1e3.relay",
-      "/application/v1/channels/ 1.relay",
-      "/application/v1/channels/1/typing.relay",
-      "/application/v1/channels/1.delete",
-      "/application/v1/messages/1.relay",
-      "/topic/v1/channels/1/typing",
-      "/topic/v1/channels/1/",
-      "/topic/v1/users/me/channels",
-      "/topic/v1/users/1/notifications/x",
-      "/user/queue/v1/errors/x",
-      "/user/queue/v2/errors",
-      "/stompx/v1/channels/1/messages",
-      "/application/v1/users/me.relay#x",
-    ])("unknown path %j", (destination, { expect }) => {
-      expect(parseDestination(destination)).toBeUndefined();
-    });
-
-    it("ids at or above 2^53 (not exact in JavaScript)", ({ expect }) => {
-      const max = Number.MAX_SAFE_INTEGER; // 2^53 - 1
-      expect(parseDestination(`/application/v1/channels/${max}.relay`)).toEqual({ kind: "relay", name: "channel", id: max, query: {} });
-      for (const id of ["9007199254740992", "9007199254740993", "9999999999999999", "10000000000000000", "123456789012345678901"]) {
-        expect(parseDestination(`/application/v1/channels/${id}.relay`), id).toBeUndefined();
-        expect(parseDestination(`/topic/v1/channels/${id}/messages`), id).toBeUndefined();
-        expect(parseDestination(`/application/v1/channels/${id}.message`), id).toBeUndefined();
-        expect(parseDestination(`/application/v1/messages/${id}.read`), id).toBeUndefined();
-        expect(parseDestination(`/application/v1/users/${id}.relay`), id).toBeUndefined();
-        expect(parseDestination(`/topic/v1/users/${id}/channels`), id).toBeUndefined();
-      }
-    });
-
-    it.for([
-      `${dest.channelTopic(1)}?x=1`,
-      `${dest.channelMessagesTopic(1)}?start=1`,
-      `${dest.userChannelsTopic(1)}?`,
-      `${dest.userNotificationsTopic(1)}?a=b`,
-      `${dest.channelMessage(1)}?size=1`,
-      `${dest.channelJoin(1)}?`,
-      `${dest.meUpdate}?x=1`,
-      `${dest.meCreateChannel}?x=1`,
-      `${dest.messageRead(1)}?x=1`,
-      `${ERRORS_QUEUE}?x=1`,
-    ])("a query on a non-relay: %s", (destination, { expect }) => {
-      expect(parseDestination(destination)).toBeUndefined();
-    });
-
-    it("destinations longer than 512 characters, even valid relays", ({ expect }) => {
-      const long = `${dest.meChannels}?page=1&pad=${"x".repeat(600)}`;
-      expect(parseDestination(long)).toBeUndefined();
-      const justFits = `${dest.meChannels}?pad=${"x".repeat(512 - dest.meChannels.length - 5)}`;
-      expect(justFits.length).toBe(512);
-      expect(parseDestination(justFits)).toMatchObject({ kind: "relay", name: "meChannels" });
-    });
   });
 });

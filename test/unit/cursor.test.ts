@@ -21,7 +21,10 @@ const rowsDown = (from: number, to: number): Row[] => Array.from({ length: from 
 /** What the messages route does: `size + 1` rows at or below the bound, newest first. */
 const fetchPage = (all: Row[], q: CursorQuery) => {
   const atMost = cursorBound(q);
-  return all.filter((r) => atMost === undefined || r.id <= atMost).sort((a, b) => b.id - a.id).slice(0, q.size + 1);
+  return all
+    .filter((r) => atMost === undefined || r.id <= atMost)
+    .sort((a, b) => b.id - a.id)
+    .slice(0, q.size + 1);
 };
 
 describe("cursorBound", () => {
@@ -118,8 +121,14 @@ describe("CursorQuery", () => {
     [{ size: "1" }, { size: 1 }],
     [{ size: "100" }, { size: 100 }],
     [{ size: "5000" }, { size: 100 }],
-    [{ start: "42", relation: "NEXT" }, { size: 20, start: 42, relation: "NEXT" }],
-    [{ start: "42", relation: "SELF", size: "3" }, { size: 3, start: 42, relation: "SELF" }],
+    [
+      { start: "42", relation: "NEXT" },
+      { size: 20, start: 42, relation: "NEXT" },
+    ],
+    [
+      { start: "42", relation: "SELF", size: "3" },
+      { size: 3, start: 42, relation: "SELF" },
+    ],
   ] as const)("reads %j", async ([input, expected], { expect }) => {
     expect(CursorQuery.parse(input)).toEqual(expected);
   });

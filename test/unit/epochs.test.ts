@@ -27,7 +27,10 @@ const fixture = (value: number | undefined = 0) => {
 const deferred = () => {
   let resolve!: (epoch: number | undefined) => void;
   let reject!: (error: Error) => void;
-  const promise = new Promise<number | undefined>((res, rej) => ((resolve = res), (reject = rej)));
+  const promise = new Promise<number | undefined>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 };
 
@@ -57,7 +60,13 @@ describe("EpochCache", () => {
     const { cache } = fixture();
     const pending = deferred();
     let loads = 0;
-    const source: EpochSource = { ttlMs: TTL_MS, load: () => (loads++, pending.promise) };
+    const source: EpochSource = {
+      ttlMs: TTL_MS,
+      load: () => {
+        loads++;
+        return pending.promise;
+      },
+    };
     const checks = Array.from({ length: 50 }, () => cache.current(7, source));
     pending.resolve(4);
     expect(await Promise.all(checks)).toEqual(Array(50).fill(4));
@@ -128,7 +137,13 @@ describe("EpochCache", () => {
   it("holds at most maxEntries applications, dropping the longest unchecked", async ({ expect }) => {
     let loads = 0;
     const cache = new EpochCache({ maxEntries: 3 });
-    const source: EpochSource = { ttlMs: TTL_MS, load: async () => (loads++, 1) };
+    const source: EpochSource = {
+      ttlMs: TTL_MS,
+      load: async () => {
+        loads++;
+        return 1;
+      },
+    };
     for (const id of [1, 2, 3, 4]) await cache.current(id, source);
     expect(loads).toBe(4);
     for (const id of [2, 3, 4]) await cache.current(id, source);

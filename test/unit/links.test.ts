@@ -33,7 +33,11 @@ describe("createLinks", () => {
     ["users", links.users(4, { page: 2, size: 20 }), { page: "2", size: "20" }],
     ["userChannels", links.userChannels(4, 9, { page: 0, size: 5 }), { page: "0", size: "5" }],
     ["channels", links.channels(4, { page: 1, size: 100, type: "OPEN" }), { page: "1", size: "100", type: "OPEN" }],
-    ["channelMessages", links.channelMessages(4, 11, { start: 30, size: 20, relation: "NEXT" }), { start: "30", size: "20", relation: "NEXT" }],
+    [
+      "channelMessages",
+      links.channelMessages(4, 11, { start: 30, size: 20, relation: "NEXT" }),
+      { start: "30", size: "20", relation: "NEXT" },
+    ],
   ] as const)("%s carries its query", async ([_name, href, expected], { expect }) => {
     const url = new URL(href);
     expect(Object.fromEntries(url.searchParams)).toEqual(expected);

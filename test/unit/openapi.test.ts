@@ -51,7 +51,10 @@ const toTemplate = (honoPath: string) => honoPath.replace(/:(\w+)(\{[^}]*\})?/g,
 const resolve = <T extends { $ref?: string }>(node: T): T => {
   let n: T = node;
   for (let i = 0; n.$ref && i < 10; i++) {
-    n = n.$ref.slice(2).split("/").reduce<any>((at, key) => at?.[key], doc) as T;
+    n = n.$ref
+      .slice(2)
+      .split("/")
+      .reduce<any>((at, key) => at?.[key], doc) as T;
     if (!n) throw new Error(`unresolvable $ref ${node.$ref}`);
   }
   return n;
@@ -72,10 +75,21 @@ describe("the OpenAPI document built from createApp()", () => {
         .map((r) => `${r.method.toLowerCase()} ${toTemplate(r.path)}`),
     );
     const documented = new Set(operations.map(({ method, path }) => `${method} ${path}`));
-    expect([...served].filter((r) => !documented.has(r)), "served but undocumented").toEqual([]);
-    expect([...documented].filter((r) => !served.has(r)), "documented but not served").toEqual([]);
+    expect(
+      [...served].filter((r) => !documented.has(r)),
+      "served but undocumented",
+    ).toEqual([]);
+    expect(
+      [...documented].filter((r) => !served.has(r)),
+      "documented but not served",
+    ).toEqual([]);
     // Spot checks, so an empty route table cannot pass.
-    for (const r of ["get /v1", "post /oauth/token", "get /.well-known/jwks.json", "post /v1/applications/{applicationId}/channels/{channelId}/messages"]) {
+    for (const r of [
+      "get /v1",
+      "post /oauth/token",
+      "get /.well-known/jwks.json",
+      "post /v1/applications/{applicationId}/channels/{channelId}/messages",
+    ]) {
       expect(documented).toContain(r);
     }
   });
@@ -93,7 +107,10 @@ describe("the OpenAPI document built from createApp()", () => {
     for (const { path, method, op } of operations) {
       const where = `${method.toUpperCase()} ${path}`;
       const codes = Object.keys(op.responses);
-      expect(codes.some((c) => /^2\d\d$/.test(c)), where).toBe(true);
+      expect(
+        codes.some((c) => /^2\d\d$/.test(c)),
+        where,
+      ).toBe(true);
       expect(codes, where).toContain("406");
       expect(resolve(op.responses["503"]!).headers, where).toHaveProperty("Retry-After");
       if (op.requestBody) expect(codes, where).toContain("413");
@@ -120,7 +137,9 @@ describe("the OpenAPI document built from createApp()", () => {
         if (/^4/.test(code)) {
           expect(Object.keys(content), where).toEqual(["application/json"]);
           const ref = content["application/json"]!.schema.$ref;
-          expect(ref, where).toBe(path === "/oauth/token" && ["400", "401"].includes(code) ? "#/components/schemas/OAuthError" : "#/components/schemas/Error");
+          expect(ref, where).toBe(
+            path === "/oauth/token" && ["400", "401"].includes(code) ? "#/components/schemas/OAuthError" : "#/components/schemas/Error",
+          );
         }
       }
     }

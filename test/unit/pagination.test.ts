@@ -7,7 +7,13 @@ const BASE = "http://example.test/v1/applications/7/users";
 const params = (href: string | undefined) => {
   if (href === undefined) throw new Error("link missing");
   const url = new URL(href);
-  return { origin: url.origin, path: url.pathname, page: url.searchParams.get("page"), size: url.searchParams.get("size"), all: url.searchParams };
+  return {
+    origin: url.origin,
+    path: url.pathname,
+    page: url.searchParams.get("page"),
+    size: url.searchParams.get("size"),
+    all: url.searchParams,
+  };
 };
 
 const linksFor = (page: number, size: number, totalElements: number, requestUrl = `${BASE}?page=${page}&size=${size}`): PageLinks =>
@@ -129,13 +135,19 @@ describe("PageQuery", () => {
   });
 
   it.for([
-    [{ page: "0", size: "1" }, { page: 0, size: 1 }],
+    [
+      { page: "0", size: "1" },
+      { page: 0, size: 1 },
+    ],
     [{ page: "3" }, { page: 3, size: 20 }],
     [{ size: "7" }, { page: 0, size: 7 }],
     [{ size: "100" }, { page: 0, size: 100 }],
     [{ size: "101" }, { page: 0, size: 100 }],
     [{ size: "5000" }, { page: 0, size: 100 }],
-    [{ page: "12", size: "5000" }, { page: 12, size: 100 }],
+    [
+      { page: "12", size: "5000" },
+      { page: 12, size: 100 },
+    ],
   ] as const)("reads %j as %j", async ([input, expected], { expect }) => {
     expect(PageQuery.parse(input)).toEqual(expected);
   });

@@ -16,7 +16,10 @@ const CLAIMS = { applicationId: 42, organizationId: 1, clientId: "client-a" };
 
 /** A fresh P-256 private JWK as the JWT_PRIVATE_KEY secret holds it. */
 const newSecret = async (kid = `kid-${crypto.randomUUID()}`) => {
-  const { privateKey } = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const { privateKey } = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ])) as CryptoKeyPair;
   const jwk = (await crypto.subtle.exportKey("jwk", privateKey)) as JsonWebKey;
   return JSON.stringify({ ...jwk, kid });
 };
@@ -24,7 +27,11 @@ const newSecret = async (kid = `kid-${crypto.randomUUID()}`) => {
 const newKeys = async (kid?: string) => signingKeys(await newSecret(kid));
 
 /** A token signed with `keys` whose claims the test chooses freely. */
-const forge = (keys: SigningKeys, build: (jwt: SignJWT) => SignJWT, payload: Record<string, unknown> = { scope: "org:1:app", application_id: 42 }) =>
+const forge = (
+  keys: SigningKeys,
+  build: (jwt: SignJWT) => SignJWT,
+  payload: Record<string, unknown> = { scope: "org:1:app", application_id: 42 },
+) =>
   build(
     new SignJWT(payload)
       .setProtectedHeader({ alg: "ES256", kid: keys.kid })
@@ -116,7 +123,11 @@ describe("signAccessToken / verifyAccessToken", () => {
   it("accepts the same claims when not yet expired (control for the expiry test)", async ({ expect }) => {
     const keys = await newKeys();
     const token = await forge(keys, (jwt) => jwt.setExpirationTime("1h"));
-    expect(await verifyAccessToken(keys, token, { issuer: ISSUER })).toEqual({ applicationId: 42, organizationId: 1, clientId: "client-a" });
+    expect(await verifyAccessToken(keys, token, { issuer: ISSUER })).toEqual({
+      applicationId: 42,
+      organizationId: 1,
+      clientId: "client-a",
+    });
   });
 
   it.for([

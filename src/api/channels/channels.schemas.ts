@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { directMembersRule, isValidDirectMemberCount, MAX_DIRECT_MEMBERS, MAX_INITIAL_MEMBERS } from "../../chat/rules";
+import { MAX_DIRECT_MEMBERS, MAX_INITIAL_MEMBERS } from "../../chat/rules";
 import { LIMITS } from "../../config";
 import { CHANNEL_TYPES } from "../../db/schema";
 import { jsonObject, nonBlankString } from "../../http/fields";
@@ -42,13 +42,7 @@ export const CreateChannelBody = jsonObject({
     .max(MAX_INITIAL_MEMBERS, `members may list at most ${MAX_INITIAL_MEMBERS} users`)
     .optional()
     .openapi({ description: `DIRECT: 2 to ${MAX_DIRECT_MEMBERS} users (required); others: initial members` }),
-})
-  .superRefine((body, ctx) => {
-    if (body.type !== "DIRECT") return;
-    if (!isValidDirectMemberCount(new Set(body.members ?? []).size))
-      ctx.addIssue({ code: "custom", path: ["members"], message: directMembersRule });
-  })
-  .openapi("CreateChannelBody");
+}).openapi("CreateChannelBody");
 
 export const AddMemberBody = jsonObject({
   href: z.string({ error: (i) => (i.input === undefined ? "href is required" : "href must be a string") }),
