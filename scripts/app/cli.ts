@@ -49,6 +49,11 @@ export const isCommand = (node: Command | Group): node is Command => "run" in no
 export const TARGET_OPTIONS: Record<string, OptionSpec> = {
   remote: { type: "boolean", description: "use the deployed D1 database (needs `wrangler login` or CLOUDFLARE_API_TOKEN)" },
   local: { type: "boolean", description: "use the local D1 database of `npm run dev` (the default)" },
+  "persist-to": {
+    type: "string",
+    value: "dir",
+    description: "the local database under this folder, as `npm run dev -- --persist-to <dir>` keeps it",
+  },
   json: { type: "boolean", description: "print one JSON object on stdout and nothing else" },
 };
 

@@ -91,9 +91,12 @@ const rowsOf = (results: unknown, method: Method): unknown[] | undefined => {
   return method === "get" ? rows[0] : rows;
 };
 
-const execute = (statements: readonly Statement[], remote: boolean): { rows: unknown[] }[] => {
+/** Where statements run: the deployed database, or a local one (wrangler's default folder, or `persistTo`). */
+type Target = { remote: true } | { remote: false; persistTo: string | undefined };
+
+const execute = (statements: readonly Statement[], target: Target): { rows: unknown[] }[] => {
   const sql = statements.map(({ sql, params }) => inlineParams(sql, params)).join(";\n");
-  const results: unknown[] = d1Execute(sql, { remote });
+  const results: unknown[] = d1Execute(sql, target);
   if (results.length !== statements.length) {
     throw new CliError(`wrangler d1 execute answered ${results.length} results for ${statements.length} statements`);
   }
@@ -117,11 +120,14 @@ export interface Database {
  */
 export const openDatabase = (values: Values, usage: string): Database => {
   if (values.remote && values.local) throw new UsageError("--local and --remote cannot be combined", usage);
+  const persistTo = typeof values["persist-to"] === "string" ? values["persist-to"] : undefined;
+  if (values.remote && persistTo !== undefined) throw new UsageError("--persist-to names a local database: not with --remote", usage);
   const remote = values.remote === true;
-  if (!remote) applyLocalMigrations();
+  const target: Target = remote ? { remote } : { remote, persistTo };
+  if (!remote) applyLocalMigrations({ persistTo });
   const db = drizzle(
-    async (sql, params, method) => execute([{ sql, params, method }], remote)[0]!,
-    async (batch) => execute(batch, remote),
+    async (sql, params, method) => execute([{ sql, params, method }], target)[0]!,
+    async (batch) => execute(batch, target),
   );
   return { db, remote, where: remote ? "remote D1" : "local D1" };
 };

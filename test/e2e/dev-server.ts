@@ -13,6 +13,8 @@ import type { TestProject } from "vitest/node";
 declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
+    /** The dev server's `--persist-to` folder (its local D1), for tests of the application CLI. */
+    statePath: string;
   }
 }
 
@@ -69,6 +71,7 @@ export default async function setup(project: TestProject) {
     throw e;
   }
   project.provide("baseUrl", baseUrl);
+  project.provide("statePath", state);
   return () => {
     stop();
     rmSync(state, { recursive: true, force: true });
