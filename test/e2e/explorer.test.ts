@@ -14,7 +14,7 @@
  * `@sparticuz/chromium` devDependency brings, so a machine with only Node and npm runs it too.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
@@ -22,6 +22,7 @@ import { launchChromium } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const root = path.resolve(import.meta.dirname, "../..");
+const EXPLORER_DIR = path.join(root, "public/v1/explorer");
 const README_SCREENSHOT = path.join(root, "docs/explorer.png");
 const SCREENSHOT =
   process.env.UPDATE_SCREENSHOT === "1" || !existsSync(README_SCREENSHOT) ? README_SCREENSHOT : path.join(root, ".ci/out/explorer.png");
@@ -131,16 +132,14 @@ describe("the API Explorer in headless Chromium", () => {
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
     expect(page.headers.get("content-security-policy")).toMatch(/default-src 'self'/);
-    for (const asset of [
-      "explorer.js",
-      "explorer.css",
-      "json-view.js",
-      "reference.js",
-      "uri-template.js",
-      "dom.js",
-      "json-check.js",
-      "favicon.svg",
-    ]) {
+    // Every file under the folder, so a new module or stylesheet is covered without editing this list.
+    const assets = readdirSync(EXPLORER_DIR, { recursive: true, encoding: "utf8" })
+      .filter((name) => statSync(path.join(EXPLORER_DIR, name)).isFile())
+      .map((name) => name.split(path.sep).join("/"))
+      .sort();
+    expect(assets).toEqual(expect.arrayContaining(["index.html", "explorer.js", "favicon.svg"]));
+    expect(assets.some((asset) => asset.endsWith(".css"))).toBe(true);
+    for (const asset of assets) {
       const res = await fetch(`${baseUrl}/v1/explorer/${asset}`);
       expect(res.status, asset).toBe(200);
       expect(await res.text(), `${asset} loads nothing from other hosts`).not.toMatch(
