@@ -168,6 +168,23 @@ interface Me {
   _topics: { channels: string; notifications: string };
 }
 
+/**
+ * Subscribes the session to its user-channels topic (where action results arrive) and creates a
+ * PUBLIC channel through the `me.create-channel` action; returns the channel resource.
+ */
+export const createChannelInSession = async (client: ChatClient, me: Me, name: string) => {
+  const topicReceipt = receipt();
+  client.send("SUBSCRIBE", { id: "s-user-channels", destination: me._topics.channels, ack: "auto", receipt: topicReceipt });
+  await client.take("RECEIPT", (f) => f.headers["receipt-id"] === topicReceipt);
+  const created = receipt();
+  client.send(
+    "SEND",
+    { destination: "/application/v1/users/me.create-channel", receipt: created },
+    JSON.stringify({ type: "PUBLIC", name }),
+  );
+  return JSON.parse((await client.take("created channel", (f) => f.headers["receipt-id"] === created)).body).resource as { id: number };
+};
+
 /** A connected session as the SDK starts one: CONNECT, CONNECTED, errors-queue SUBSCRIBE, `me` relay. */
 export const connectChat = async (app: Pick<TestApplication, "key">, user: string, meSid = sid()) => {
   const client = await openChat(app.key, user);

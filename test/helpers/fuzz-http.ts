@@ -11,7 +11,7 @@ import { signGrant, signingKeys } from "../../src/auth/tokens";
 import { ErrorResponseBody } from "../../src/http/responses";
 import { fetchWorker, ORIGIN, setup, tokenFor } from "./api";
 import { isIsoUtc } from "./checks";
-import { mostlyOr, oddValues, safeStringify } from "./fuzz";
+import { mostlyOr, ODD_STRINGS, oddValues, safeStringify } from "./fuzz";
 
 /** Runs per property: bounded, so each file stays well under a minute. */
 export const RUNS = 100;
@@ -197,21 +197,7 @@ export const anyJsonText = fc.oneof(
 );
 
 /** Values for a field that expects something specific. */
-export const weird = oddValues(
-  "",
-  " ",
-  "\t\n",
-  "x".repeat(256),
-  "x".repeat(10_001),
-  "\u0000",
-  "\uD800",
-  "OPEN",
-  "PUBLIC",
-  "PRIVATE",
-  "DIRECT",
-  "TEXT",
-  "FILE",
-);
+export const weird = oddValues(...ODD_STRINGS, "\t\n", "\uD800");
 
 /** Mostly a plausible value, sometimes anything. */
 export const mostly = mostlyOr(weird);

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import type { ExpectStatic } from "vitest";
 import { ORIGIN, setup } from "./api";
 import { type ChatClient, connectChat, ERRORS_QUEUE, receipt, sdkFrame, sid, sleep, type ServerFrame } from "./chat";
-import { mostlyOr, oddValues, safeStringify } from "./fuzz";
+import { mostlyOr, ODD_STRINGS, oddValues, safeStringify } from "./fuzz";
 
 /** Runs per property: bounded, so each file stays well under a minute. */
 export const RUNS = 80;
@@ -112,19 +112,7 @@ export const expectNoInternalError = (expect: ExpectStatic, frames: ServerFrame[
 // ── generators ───────────────────────────────────────────────────────────────────────────────
 
 /** Values for a field that expects something specific. */
-export const weird = oddValues(
-  "",
-  " ",
-  "x".repeat(256),
-  "x".repeat(10_001),
-  "\u0000",
-  "OPEN",
-  "PUBLIC",
-  "PRIVATE",
-  "DIRECT",
-  "TEXT",
-  "FILE",
-);
+export const weird = oddValues(...ODD_STRINGS);
 
 /** Mostly a plausible value, sometimes anything. */
 export const mostly = mostlyOr(weird);

@@ -21,6 +21,9 @@ export const plausibleName = fc.oneof(
   fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }),
 );
 
+/** Strings every suite tries where a specific value is expected: empty, blank, too long, NUL, other enum values. */
+export const ODD_STRINGS = ["", " ", "x".repeat(256), "x".repeat(10_001), "\u0000", "OPEN", "PUBLIC", "PRIVATE", "DIRECT", "TEXT", "FILE"];
+
 /** Values of every JSON kind for a field that expects something specific, and the given strings. */
 export const oddValues = (...strings: string[]) =>
   fc.oneof(

@@ -9,7 +9,7 @@
  */
 import { describe, it } from "vitest";
 import { setup } from "../helpers/api";
-import { connectChat as connect, openChat as open, receipt, sleep, textMessage } from "../helpers/chat";
+import { connectChat as connect, createChannelInSession, openChat as open, receipt, sleep, textMessage } from "../helpers/chat";
 import { d1Counts } from "../helpers/db-state";
 
 const utf8 = new TextEncoder();
@@ -37,16 +37,7 @@ describe("malformed frames", () => {
   it("frames already in flight after a protocol error are not acted upon: the connection is dead", async ({ expect }) => {
     const { app } = await setup();
     const { client, me } = await connect(app, `jane-${crypto.randomUUID()}`);
-    const topicReceipt = receipt();
-    client.send("SUBSCRIBE", { id: "s-user-channels", destination: me._topics.channels, ack: "auto", receipt: topicReceipt });
-    await client.take("RECEIPT", (f) => f.headers["receipt-id"] === topicReceipt);
-    const created = receipt();
-    client.send(
-      "SEND",
-      { destination: "/application/v1/users/me.create-channel", receipt: created },
-      JSON.stringify({ type: "PUBLIC", name: "c" }),
-    );
-    const channel = JSON.parse((await client.take("created channel", (f) => f.headers["receipt-id"] === created)).body).resource;
+    const channel = await createChannelInSession(client, me, "c");
     const before = await d1Counts();
     client.ws.send(utf8.encode("BOGUS\n\n\0"));
     client.send(

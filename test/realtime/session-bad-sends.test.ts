@@ -9,7 +9,7 @@
  */
 import { describe, it } from "vitest";
 import { setup } from "../helpers/api";
-import { connectChat as connect, ERRORS_SID, receipt, textMessage } from "../helpers/chat";
+import { connectChat as connect, createChannelInSession, ERRORS_SID, receipt, textMessage } from "../helpers/chat";
 import { d1Counts } from "../helpers/db-state";
 
 describe("bad SENDs are answered on the errors queue, with the SEND's receipt-id, and write nothing", () => {
@@ -174,16 +174,7 @@ describe("bad SENDs are answered on the errors queue, with the SEND's receipt-id
   it("an oversize SEND body (over 64 KiB) → PayloadTooLargeError with receipt-id, nothing written", async ({ expect }) => {
     const { app } = await setup();
     const { client, me } = await connect(app, `jane-${crypto.randomUUID()}`);
-    const created = receipt();
-    const topicReceipt = receipt();
-    client.send("SUBSCRIBE", { id: "s-user-channels", destination: me._topics.channels, ack: "auto", receipt: topicReceipt });
-    await client.take("RECEIPT", (f) => f.headers["receipt-id"] === topicReceipt);
-    client.send(
-      "SEND",
-      { destination: "/application/v1/users/me.create-channel", receipt: created },
-      JSON.stringify({ type: "PUBLIC", name: "big" }),
-    );
-    const channel = JSON.parse((await client.take("created channel", (f) => f.headers["receipt-id"] === created)).body).resource;
+    const channel = await createChannelInSession(client, me, "big");
     const before = await d1Counts();
     const r = receipt();
     client.send("SEND", { destination: `/application/v1/channels/${channel.id}.message`, receipt: r }, textMessage("x".repeat(70_000)));
@@ -200,16 +191,7 @@ describe("bad SENDs are answered on the errors queue, with the SEND's receipt-id
   it("invalid bodies: not JSON, not an object, empty message, wrong type", async ({ expect }) => {
     const { app } = await setup();
     const { client, me } = await connect(app, `jane-${crypto.randomUUID()}`);
-    const topicReceipt = receipt();
-    client.send("SUBSCRIBE", { id: "s-user-channels", destination: me._topics.channels, ack: "auto", receipt: topicReceipt });
-    await client.take("RECEIPT", (f) => f.headers["receipt-id"] === topicReceipt);
-    const created = receipt();
-    client.send(
-      "SEND",
-      { destination: "/application/v1/users/me.create-channel", receipt: created },
-      JSON.stringify({ type: "PUBLIC", name: "c" }),
-    );
-    const channel = JSON.parse((await client.take("created channel", (f) => f.headers["receipt-id"] === created)).body).resource;
+    const channel = await createChannelInSession(client, me, "c");
     const before = await d1Counts();
     for (const body of [
       "{not json",
