@@ -4,6 +4,7 @@
  * `javascript:` or `data:` URL, no cleartext http except to the viewer's own machine (development),
  * no text a parser or a reader could take two ways.
  */
+import { z } from "@hono/zod-openapi";
 import { nonEmptyString } from "./fields";
 import { isWellFormedText } from "./text";
 
@@ -46,3 +47,11 @@ export const safeUrl = (field: string) =>
   nonEmptyString(field, MAX_URL_LENGTH)
     .refine(isSafePublicUrl, safeUrlRule(field))
     .openapi({ format: "uri", description: "https (http only for localhost), at most 2048 characters" });
+
+/** A stored URL a client may also clear: `""` or null clears it, anything else must pass `safeUrl`'s rule. */
+export const clearableSafeUrl = (field: string) =>
+  z
+    .string({ error: `${field} must be a string` })
+    .refine((s) => s === "" || isSafePublicUrl(s), safeUrlRule(field))
+    .nullable()
+    .optional();

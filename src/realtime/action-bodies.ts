@@ -9,7 +9,7 @@ import { MAX_INITIAL_MEMBERS } from "../chat/rules";
 import { LIMITS } from "../config";
 import { CHANNEL_TYPES } from "../db/schema";
 import { nonBlankString, nonEmptyString } from "../http/fields";
-import { safeUrl } from "../http/urls";
+import { clearableSafeUrl } from "../http/urls";
 import { fieldIssues } from "../http/validation";
 
 const properties = z.record(z.string(), z.unknown(), { error: "properties must be a JSON object" });
@@ -25,10 +25,7 @@ const ACTION_BODIES = {
   meUpdate: z.object({
     displayName: clearable("displayName", LIMITS.nameLength),
     // "" or null clears the picture; anything else must be a URL other users' apps may load.
-    displayPictureUrl: z
-      .union([z.literal(""), safeUrl("displayPictureUrl")])
-      .nullable()
-      .optional(),
+    displayPictureUrl: clearableSafeUrl("displayPictureUrl"),
     properties: properties.optional(),
   }),
   meCreateChannel: z

@@ -71,7 +71,7 @@ describe("me.update displayPictureUrl", () => {
     for (const [what, url] of REFUSED) {
       const { body } = await client.error({ receipt: update({ displayPictureUrl: url }) });
       expect(body.error, what).toBe("InvalidRequestError");
-      expect(body.message, what).toContain("displayPictureUrl");
+      expect(body.message, what).toContain("displayPictureUrl must be an absolute https URL");
       expect(await storedPicture(me.id), what).toBeNull();
     }
     // Refused as a whole: the display name sent alongside is not applied either.
