@@ -9,7 +9,7 @@ export interface Config {
   publicBaseUrl: string | undefined;
   sessionShards: number;
   maxFileBytes: number;
-  /** Frames one chat-session connection may send per 10 s (realtime/frame-rate.ts). */
+  /** Frames one chat-session connection may send per 10 s (durable/frame-rate.ts). */
   sessionFramesPer10s: number;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Rate limits of the HTTP API: `POST /oauth/token` per client id attempted, `/v1` per
  * application. Over a limit the answer is 429 `TooManyRequestsError` (contract §5) with
- * `Retry-After`. (Chat sessions have their own per-connection budget: realtime/frame-rate.ts.)
+ * `Retry-After`. (Chat sessions have their own per-connection budget: durable/frame-rate.ts.)
  *
  * Counting is the Workers Rate Limiting binding's (`[[ratelimits]]` in wrangler.toml, which sets
  * each limit and period): no extra object or storage write per request. Its counters are kept

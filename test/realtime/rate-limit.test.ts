@@ -1,5 +1,5 @@
 /**
- * The frame budget of a chat-session connection (src/realtime/frame-rate.ts): first the counter on
+ * The frame budget of a chat-session connection (src/durable/frame-rate.ts): first the counter on
  * its own with a fake clock, then a real session whose shard is given a budget of 3 frames per
  * 10 s on a clock the test moves (wrangler.toml's 300 is far above what any test sends).
  */
