@@ -6,7 +6,7 @@
 import { channelForMember, channelForUser, createChannel } from "../chat/channels";
 import { ChatError, messageNotFound, sessionUserDeleted } from "../chat/errors";
 import { postUserMessage } from "../chat/messages";
-import { joinChannel } from "../chat/queries/channels";
+import { type ChannelRow, joinChannel } from "../chat/queries/channels";
 import { markRead } from "../chat/queries/members";
 import { findMessage } from "../chat/queries/messages";
 import { existingUserIds, findUser, updateUser, type UserChanges } from "../chat/queries/users";
@@ -14,7 +14,7 @@ import type { JsonObject } from "../db/schema";
 import { parseActionBody } from "./action-bodies";
 import { dest, type Route } from "./destinations";
 import { toChatMessage, toCurrentUser } from "./presenters";
-import { presentChannel } from "./relays";
+import { presentChannels } from "./relays";
 import type { SessionContext } from "./session-context";
 
 /** A result for the sender, carried on the first of `carriers` it subscribes to. */
@@ -58,14 +58,15 @@ export const performAction = async (
         memberIds: everyone,
         properties: properties as JsonObject | undefined,
       });
-      return { type: "me.channel.created", resource: await presentChannel(ctx, channel.id), carriers: [userTopic] };
+      // The creator is among the members: no need to read the channel back.
+      return { type: "me.channel.created", resource: await presentAsMember(ctx, channel), carriers: [userTopic] };
     }
     case "channelJoin": {
-      await channelForUser(ctx, ctx.userId, route.id);
+      const channel = await channelForUser(ctx, ctx.userId, route.id);
       if (!(await joinChannel(ctx.db, ctx.applicationId, ctx.userId, route.id))) {
         throw new ChatError("ChannelNotPubliclyJoinableError", `Channel ${route.id} can only be joined by invitation`);
       }
-      return { type: "me.channel.joined", resource: await presentChannel(ctx, route.id), carriers: [userTopic] };
+      return { type: "me.channel.joined", resource: await presentAsMember(ctx, channel), carriers: [userTopic] };
     }
     case "channelMessage":
       return sendTextMessage(ctx, route.id, parseActionBody("channelMessage", body).body);
@@ -83,6 +84,10 @@ export const performAction = async (
     }
   }
 };
+
+/** A channel the session's user now belongs to, in the SDK's shape. */
+const presentAsMember = async (ctx: SessionContext, channel: ChannelRow) =>
+  (await presentChannels(ctx, [{ ...channel, isMember: true }]))[0]!;
 
 const withoutUndefined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 

@@ -39,13 +39,13 @@ const pageQuery = (q: RelayQuery) => {
 };
 
 /** Channels in the SDK's shape; DIRECT ones with their members (one query for the lot). */
-const presentChannels = async (ctx: SessionContext, rows: VisibleChannel[]) => {
+export const presentChannels = async (ctx: SessionContext, rows: VisibleChannel[]) => {
   const direct = rows.filter((ch) => ch.type === "DIRECT").map((ch) => ch.id);
   const members = await membersOfChannels(ctx.db, ctx.applicationId, direct);
   return rows.map((ch) => toChatChannel(ch, members.get(ch.id)));
 };
 
-export const presentChannel = async (ctx: SessionContext, channelId: number) =>
+const presentChannel = async (ctx: SessionContext, channelId: number) =>
   (await presentChannels(ctx, [await channelForUser(ctx, ctx.userId, channelId)]))[0]!;
 
 const CHANNEL_LISTS: Record<string, [ChannelListKind, string]> = {
