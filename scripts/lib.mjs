@@ -21,6 +21,7 @@ export const DB_BINDING = "DB";
 
 /** An error meant for the person at the terminal: printed without a stack, then exit with `exitCode`. */
 export class CliError extends Error {
+  /** @param {string} message @param {{ exitCode?: number, details?: string }} [options] */
   constructor(message, { exitCode = 1, details } = {}) {
     super(message);
     this.exitCode = exitCode;
@@ -73,16 +74,20 @@ const wranglerCommand = (args) => {
 const NON_INTERACTIVE_ENV = { CI: "true" };
 
 /**
- * Runs wrangler to completion with its output captured.
+ * Runs wrangler to completion with its output captured. `input` is written to its stdin (how a
+ * secret reaches `wrangler secret put` without appearing in argv).
  * @example const { status, stdout, stderr } = runWrangler(["d1", "migrations", "list", "DB", "--local"])
+ * @param {string[]} args
+ * @param {{ env?: Record<string, string>, input?: string }} [options]
  */
-export const runWrangler = (args, { env = {} } = {}) => {
+export const runWrangler = (args, { env = {}, input } = {}) => {
   const { command, args: argv } = wranglerCommand(args);
   const result = spawnSync(command, argv, {
     cwd: ROOT,
     env: { ...process.env, ...NON_INTERACTIVE_ENV, ...env },
     encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
+    input,
+    stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     maxBuffer: 64 * 1024 * 1024,
   });
   if (result.error) throw new CliError(`could not start wrangler: ${result.error.message}`);
@@ -131,15 +136,17 @@ export const applyLocalMigrations = ({ persistTo } = {}) => {
 
 /**
  * Executes SQL (one or more `;`-separated statements, run as one batch) with
- * `wrangler d1 execute --json` and returns one `{results, success, meta}` per statement.
+ * `wrangler d1 execute --json` and returns one `{results, success, meta}` per statement. `env`
+ * picks a wrangler environment's database (`[env.<name>]` in wrangler.toml).
  * @example const [{ results }] = d1Execute("SELECT 1 AS one") // results: [{ one: 1 }]
  */
-export const d1Execute = (sql, { remote = false, persistTo } = {}) => {
+export const d1Execute = (sql, { remote = false, persistTo, env } = {}) => {
   const result = runWrangler([
     "d1",
     "execute",
     DB_BINDING,
     ...(remote ? ["--remote"] : localFlags(persistTo)),
+    ...(env ? ["--env", env] : []),
     "--json",
     "--yes",
     "--command",

@@ -1,4 +1,6 @@
 import { createApp } from "./app";
+import { sweepSigningKeys } from "./auth/key-ring";
+import { readConfig } from "./config";
 import { createDb } from "./db/client";
 import { drainFileDeletions } from "./files/deletions";
 import { sweepIdempotencyKeys } from "./chat/queries/idempotency";
@@ -11,10 +13,24 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   /**
-   * The cron in wrangler.toml: retries file deletions that failed after their commit and forgets
-   * expired idempotency keys. Each part logs its own failures and leaves the rest for next time.
+   * The cron in wrangler.toml: retries file deletions that failed after their commit, forgets
+   * expired idempotency keys and keeps `signing_keys` in step with the signing key. A part that
+   * fails is logged and leaves the rest for next time.
    */
-  async scheduled(_controller, env, _ctx) {
-    await Promise.allSettled([drainFileDeletions(env), sweepIdempotencyKeys(createDb(env.DB), Date.now())]);
+  async scheduled(controller, env, _ctx) {
+    const db = createDb(env.DB);
+    const now = controller.scheduledTime;
+    const parts = {
+      fileDeletions: drainFileDeletions(env),
+      idempotencyKeys: sweepIdempotencyKeys(db, now),
+      signingKeys: sweepSigningKeys(db, env.JWT_PRIVATE_KEY, readConfig(env).tokenTtlSeconds, now),
+    };
+    const results = await Promise.allSettled(Object.values(parts));
+    Object.keys(parts).forEach((part, i) => {
+      const result = results[i]!;
+      if (result.status === "rejected") {
+        console.error(JSON.stringify({ level: "error", event: "scheduled_failed", part, error: String(result.reason) }));
+      }
+    });
   },
 } satisfies ExportedHandler<Env>;

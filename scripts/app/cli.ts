@@ -4,8 +4,9 @@
  * from src/config.ts, so the CLI accepts exactly what the Worker does.
  * @example const id = requireId(values.id, usage)
  */
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { LIMITS } from "../../src/config.ts";
-import { CliError, isSqlSafe } from "../lib.mjs";
+import { CliError, isSqlSafe, runMain } from "../lib.mjs";
 
 export const PROGRAM = "npm run app --";
 
@@ -43,6 +44,37 @@ export interface Group {
   commands: Record<string, Command | Group>;
 }
 
+/**
+ * Runs a command line's main function (lib.mjs `runMain`); bad usage prints the message and the
+ * usage, and exits with 2.
+ * @example runCli(() => dispatch(process.argv.slice(2)))
+ */
+export const runCli = (main: () => Promise<void>): void =>
+  runMain(async () => {
+    try {
+      await main();
+    } catch (error) {
+      if (error instanceof UsageError) {
+        process.stderr.write(`error: ${error.message}\n\n${error.usage}`);
+        process.exitCode = error.exitCode;
+        return;
+      }
+      throw error;
+    }
+  });
+
+/**
+ * `parseArgs` (strict, positionals allowed) with its errors as bad usage.
+ * @example const { values } = parseCommandLine({ env: { type: "string" } }, USAGE)
+ */
+export const parseCommandLine = <const O extends ParseArgsOptionsConfig>(options: O, usage: string, args?: string[]) => {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), usage);
+  }
+};
+
 export const isCommand = (node: Command | Group): node is Command => "run" in node;
 
 /** Options every command that touches D1 takes. */
@@ -53,6 +85,11 @@ export const TARGET_OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     value: "dir",
     description: "the local database under this folder, as `npm run dev -- --persist-to <dir>` keeps it",
+  },
+  env: {
+    type: "string",
+    value: "name",
+    description: "with --remote: the database of that wrangler environment (`npm run deploy -- --env <name>`)",
   },
   json: { type: "boolean", description: "print one JSON object on stdout and nothing else" },
 };

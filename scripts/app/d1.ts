@@ -91,8 +91,11 @@ const rowsOf = (results: unknown, method: Method): unknown[] | undefined => {
   return method === "get" ? rows[0] : rows;
 };
 
-/** Where statements run: the deployed database, or a local one (wrangler's default folder, or `persistTo`). */
-type Target = { remote: true } | { remote: false; persistTo: string | undefined };
+/**
+ * Where statements run: a deployed database (of the top-level Worker, or of a wrangler
+ * environment), or a local one (wrangler's default folder, or `persistTo`).
+ */
+type Target = { remote: true; env: string | undefined } | { remote: false; persistTo: string | undefined };
 
 const execute = (statements: readonly Statement[], target: Target): { rows: unknown[] }[] => {
   const sql = statements.map(({ sql, params }) => inlineParams(sql, params)).join(";\n");
@@ -121,13 +124,15 @@ export interface Database {
 export const openDatabase = (values: Values, usage: string): Database => {
   if (values.remote && values.local) throw new UsageError("--local and --remote cannot be combined", usage);
   const persistTo = typeof values["persist-to"] === "string" ? values["persist-to"] : undefined;
+  const env = typeof values.env === "string" ? values.env : undefined;
   if (values.remote && persistTo !== undefined) throw new UsageError("--persist-to names a local database: not with --remote", usage);
+  if (!values.remote && env !== undefined) throw new UsageError("--env names a deployed database: use it with --remote", usage);
   const remote = values.remote === true;
-  const target: Target = remote ? { remote } : { remote, persistTo };
+  const target: Target = remote ? { remote, env } : { remote, persistTo };
   if (!remote) applyLocalMigrations({ persistTo });
   const db = drizzle(
     async (sql, params, method) => execute([{ sql, params, method }], target)[0]!,
     async (batch) => execute(batch, target),
   );
-  return { db, remote, where: remote ? "remote D1" : "local D1" };
+  return { db, remote, where: remote ? `remote D1${env ? ` (${env})` : ""}` : "local D1" };
 };

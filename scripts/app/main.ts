@@ -17,9 +17,8 @@
  * @example npm run app -- credentials revoke --client ck_0123456789abcdef01234567
  */
 import { parseArgs } from "node:util";
-import { runMain } from "../lib.mjs";
 import { create, update } from "./applications.ts";
-import { PROGRAM, UsageError, isCommand, type Command, type Group, type OptionSpec, type Values } from "./cli.ts";
+import { PROGRAM, UsageError, isCommand, runCli, type Command, type Group, type OptionSpec, type Values } from "./cli.ts";
 import { credentials } from "./credentials.ts";
 import { tokens } from "./tokens.ts";
 
@@ -89,15 +88,4 @@ const dispatch = async (argv: readonly string[]) => {
   await node.run(values, usage);
 };
 
-runMain(async () => {
-  try {
-    await dispatch(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`error: ${error.message}\n\n${error.usage}`);
-      process.exitCode = error.exitCode;
-      return;
-    }
-    throw error;
-  }
-});
+runCli(() => dispatch(process.argv.slice(2)));

@@ -3,13 +3,15 @@
  * the only module that imports jose. Verification is pinned to ES256 and to our issuer and
  * audience, so `alg: none`, HMAC-confusion and tokens minted for other services are all refused,
  * and checking a token needs no database: the application id travels inside the signed claims.
+ * The verifying key is the one the token's `kid` names (auth/key-ring.ts: the signing key, or a
+ * previous one still accepted after a rotation).
  */
-import { SignJWT, errors, exportJWK, importJWK, jwtVerify, type JWK } from "jose";
+import { SignJWT, decodeProtectedHeader, errors, exportJWK, importJWK, jwtVerify, type JWK, type JWTVerifyGetKey } from "jose";
 
 const TOKEN_ALGORITHM = "ES256";
 export const TOKEN_AUDIENCE = "kitty-edge:platform-api";
 
-export interface SigningKeys {
+export interface SigningKey {
   kid: string;
   privateKey: CryptoKey;
   publicKey: CryptoKey;
@@ -34,16 +36,16 @@ export class SigningKeyMissingError extends Error {}
 
 // Keys are imported once per isolate and per secret value: importing costs far more than a
 // signature, and the promise (not the result) is cached so concurrent requests share one import.
-const keyCache = new Map<string, Promise<SigningKeys>>();
+const keyCache = new Map<string, Promise<SigningKey>>();
 
-const importKeys = async (secret: string): Promise<SigningKeys> => {
+const importKeys = async (secret: string): Promise<SigningKey> => {
   const jwk = JSON.parse(secret) as JWK;
   if (jwk.kty !== "EC" || jwk.crv !== "P-256" || !jwk.d || !jwk.kid) {
     throw new SigningKeyMissingError("JWT_PRIVATE_KEY must be a P-256 private JWK with a kid");
   }
   const { d: _private, key_ops: _ops, ...publicFields } = jwk;
   const privateKey = (await importJWK({ ...jwk, alg: TOKEN_ALGORITHM }, TOKEN_ALGORITHM)) as CryptoKey;
-  const publicKey = (await importJWK({ ...publicFields, alg: TOKEN_ALGORITHM }, TOKEN_ALGORITHM)) as CryptoKey;
+  const publicKey = await importPublicKey(publicFields);
   const exported = await exportJWK(publicKey);
   return {
     kid: jwk.kid,
@@ -53,8 +55,18 @@ const importKeys = async (secret: string): Promise<SigningKeys> => {
   };
 };
 
-/** The signing keys for this deployment. @example const { kid } = await signingKeys(env.JWT_PRIVATE_KEY) */
-export const signingKeys = (secret: string | undefined): Promise<SigningKeys> => {
+/** A public P-256 JWK as a verification key. @example await importPublicKey({ kty: "EC", crv: "P-256", x, y }) */
+export const importPublicKey = async (jwk: JWK): Promise<CryptoKey> =>
+  (await importJWK({ ...jwk, alg: TOKEN_ALGORITHM }, TOKEN_ALGORITHM)) as CryptoKey;
+
+/**
+ * The key a token's `kid` names, if it may verify tokens; undefined: refuse the token.
+ * @example const resolve: KeyResolver = async (kid) => (kid === key.kid ? key.publicKey : undefined)
+ */
+export type KeyResolver = (kid: string | undefined) => Promise<CryptoKey | undefined>;
+
+/** The key this deployment signs with. @example const { kid } = await currentSigningKey(env.JWT_PRIVATE_KEY) */
+export const currentSigningKey = (secret: string | undefined): Promise<SigningKey> => {
   if (!secret) return Promise.reject(new SigningKeyMissingError("JWT_PRIVATE_KEY is not set"));
   let keys = keyCache.get(secret);
   if (!keys) {
@@ -68,7 +80,7 @@ export const signingKeys = (secret: string | undefined): Promise<SigningKeys> =>
 const tokenScope = (organizationId: number) => `org:${organizationId}:app`;
 
 export const signAccessToken = async (
-  keys: SigningKeys,
+  keys: SigningKey,
   claims: AccessTokenClaims,
   options: { issuer: string; ttlSeconds: number },
 ): Promise<IssuedToken> => {
@@ -104,9 +116,28 @@ export interface VerifiedToken {
 /** Why a token was refused, in words safe to show its holder. */
 export class InvalidTokenError extends Error {}
 
-export const verifyAccessToken = async (keys: SigningKeys, token: string, options: { issuer: string }): Promise<VerifiedToken> => {
+/** jose's key lookup over a resolver: an unknown or retired `kid` fails like a bad signature. */
+const keyLookup =
+  (resolve: KeyResolver): JWTVerifyGetKey =>
+  async ({ kid }) => {
+    const key = await resolve(kid);
+    if (!key) throw new errors.JWKSNoMatchingKey();
+    return key;
+  };
+
+/** The token's `kid` header, unverified (only to pick its key). @example tokenKid(jwt) // "a1b2c3d4e5f60718" */
+export const tokenKid = (token: string): string | undefined => {
   try {
-    const { payload } = await jwtVerify(token, keys.publicKey, {
+    const header = decodeProtectedHeader(token);
+    return typeof header.kid === "string" ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export const verifyAccessToken = async (resolve: KeyResolver, token: string, options: { issuer: string }): Promise<VerifiedToken> => {
+  try {
+    const { payload } = await jwtVerify(token, keyLookup(resolve), {
       algorithms: [TOKEN_ALGORITHM],
       issuer: options.issuer,
       audience: TOKEN_AUDIENCE,
@@ -150,7 +181,7 @@ export interface Grant {
  * the SDK caches it for the whole session and never asks again, so what it allows is checked
  * again on every use (the user, their membership, the token it was issued under).
  */
-export const signGrant = (keys: SigningKeys, grant: Grant, options: { issuer: string; ttlSeconds: number }) =>
+export const signGrant = (keys: SigningKey, grant: Grant, options: { issuer: string; ttlSeconds: number }) =>
   new SignJWT({
     application_id: grant.applicationId,
     purpose: grant.purpose,
@@ -166,13 +197,13 @@ export const signGrant = (keys: SigningKeys, grant: Grant, options: { issuer: st
 
 /** The grant's holder, or undefined for anything forged, expired or of another purpose. */
 export const verifyGrant = async (
-  keys: SigningKeys,
+  resolve: KeyResolver,
   token: string,
   purpose: GrantPurpose,
   options: { issuer: string },
 ): Promise<Grant | undefined> => {
   try {
-    const { payload } = await jwtVerify(token, keys.publicKey, {
+    const { payload } = await jwtVerify(token, keyLookup(resolve), {
       algorithms: [TOKEN_ALGORITHM],
       issuer: options.issuer,
       audience: GRANT_AUDIENCE,

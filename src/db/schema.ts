@@ -245,3 +245,21 @@ export const fileDeletions = sqliteTable(
   },
   (t) => [index("file_deletions_target_idx").on(t.target)],
 );
+
+/**
+ * Public halves of the token signing keys (auth/key-ring.ts). The private key lives only in the
+ * `JWT_PRIVATE_KEY` secret; this table is what lets a key outlive its turn as the signing key:
+ * after `npm run keys -- rotate` the previous key stays here, accepted for verification and
+ * published in the JWKS, until `accepted_until` (when every token it signed has expired).
+ * Written by the deploy and keys scripts and by the scheduled sweep, never by requests.
+ */
+export const signingKeys = sqliteTable("signing_keys", {
+  kid: text("kid").primaryKey(),
+  /** The public JWK as JSON (no private `d`). */
+  publicJwk: text("public_jwk").notNull(),
+  createdAt: createdAt(),
+  /** When it stopped signing; null while it is the signing key (or about to become it). */
+  retiredAt: integer("retired_at", { mode: "timestamp_ms" }),
+  /** Tokens it signed are refused from then on; null: no end (not retired). */
+  acceptedUntil: integer("accepted_until", { mode: "timestamp_ms" }),
+});

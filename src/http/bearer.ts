@@ -8,7 +8,8 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { ApiError } from "./errors";
 import { isRevoked } from "../auth/epochs";
-import { InvalidTokenError, signingKeys, verifyAccessToken, type VerifiedToken } from "../auth/tokens";
+import { keyResolver } from "../auth/key-ring";
+import { InvalidTokenError, tokenKid, verifyAccessToken, type VerifiedToken } from "../auth/tokens";
 
 const REALM = "kitty-edge";
 
@@ -16,9 +17,10 @@ const REALM = "kitty-edge";
  * Tokens already verified by this isolate, until they expire. An ECDSA verification is most of
  * what authenticating costs, and a back end sends the same token thousands of times. The key is
  * the whole token, signature included, so a cached entry can only ever match the exact token that
- * verified; bounded so memory stays flat.
+ * verified; bounded so memory stays flat. A hit still asks whether the token's signing key is
+ * accepted (free for the current key): a key rotated out, or dropped, ends its cached tokens too.
  */
-const verified = new Map<string, { token: VerifiedToken; expiresAt: number }>();
+const verified = new Map<string, { token: VerifiedToken; kid: string | undefined; expiresAt: number }>();
 const VERIFIED_CACHE_SIZE = 10_000;
 
 const expiryOf = (jwt: string): number => {
@@ -58,19 +60,19 @@ export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
     });
   }
   let claims: VerifiedToken;
+  const resolve = keyResolver(c.env.JWT_PRIVATE_KEY, c.var.db, c.var.config.tokenEpochTtlSeconds);
   const cached = verified.get(token);
-  if (cached && cached.expiresAt > Date.now()) {
+  if (cached && cached.expiresAt > Date.now() && (await resolve(cached.kid))) {
     claims = cached.token;
   } else {
-    const keys = await signingKeys(c.env.JWT_PRIVATE_KEY);
     try {
-      claims = await verifyAccessToken(keys, token, { issuer: c.var.config.tokenIssuer });
+      claims = await verifyAccessToken(resolve, token, { issuer: c.var.config.tokenIssuer });
     } catch (e) {
       if (!(e instanceof InvalidTokenError)) throw e;
       throw unauthorized(e.message);
     }
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
-    verified.set(token, { token: claims, expiresAt: expiryOf(token) });
+    verified.set(token, { token: claims, kid: tokenKid(token), expiresAt: expiryOf(token) });
   }
   // After the signature, on the cached path too: a verified token stays verified, but its
   // application may have raised its epoch since. Only signed tokens get this far, so nobody can

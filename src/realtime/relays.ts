@@ -3,7 +3,7 @@
  * (`presenters.ts`), read through the operations and queries every transport shares. Every channel
  * is checked against the user's visibility first.
  */
-import { signGrant, signingKeys } from "../auth/tokens";
+import { currentSigningKey, signGrant } from "../auth/tokens";
 import { channelForUser } from "../chat/channels";
 import { sessionUserDeleted, userNotFound } from "../chat/errors";
 import { listMessages } from "../chat/messages";
@@ -62,7 +62,7 @@ const fileGrant = async (ctx: SessionContext, purpose: "file:read" | "file:write
     purpose,
     ...(ctx.tokenId !== undefined ? { tokenId: ctx.tokenId } : {}),
   };
-  const grant = await signGrant(await signingKeys(ctx.env.JWT_PRIVATE_KEY), claims, {
+  const grant = await signGrant(await currentSigningKey(ctx.env.JWT_PRIVATE_KEY), claims, {
     issuer: config.tokenIssuer,
     ttlSeconds: config.tokenTtlSeconds,
   });

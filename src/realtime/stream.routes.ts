@@ -9,7 +9,8 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { requestId } from "hono/request-id";
-import { signingKeys, verifyGrant } from "../auth/tokens";
+import { keyResolver } from "../auth/key-ring";
+import { verifyGrant } from "../auth/tokens";
 import { channelForMember } from "../chat/channels";
 import { CHAT_ERROR_STATUS, ChatError } from "../chat/errors";
 import { postUserMessage, postWithStoredFile, type ChatScope } from "../chat/messages";
@@ -66,9 +67,9 @@ streamRoutes.options("/stompx/v1/*", (c) => c.body(null, 204, CORS));
 
 /** The write grant in the `Grant` header, verified before a byte of the body is read. */
 const requireWriteGrant = createMiddleware<AppEnv>(async (c, next) => {
-  const grant = await verifyGrant(await signingKeys(c.env.JWT_PRIVATE_KEY), c.req.header("Grant") ?? "", "file:write", {
-    issuer: readConfig(c.env).tokenIssuer,
-  });
+  const config = readConfig(c.env);
+  const resolve = keyResolver(c.env.JWT_PRIVATE_KEY, createDb(c.env.DB), config.tokenEpochTtlSeconds);
+  const grant = await verifyGrant(resolve, c.req.header("Grant") ?? "", "file:write", { issuer: config.tokenIssuer });
   if (!grant) return chatErrorResponse(c, new ChatError("UnauthorizedError", "A valid write grant is required in the Grant header"));
   c.set("grant", grant);
   await next();

@@ -10,7 +10,7 @@ import { decodeJwt } from "jose";
 import { describe, it } from "vitest";
 import { revokeIssuedTokens } from "../../src/auth/epochs";
 import { generateClientSecret, hashSecret } from "../../src/auth/secrets";
-import { signAccessToken, signingKeys } from "../../src/auth/tokens";
+import { signAccessToken, currentSigningKey } from "../../src/auth/tokens";
 import { readConfig } from "../../src/config";
 import { createDb } from "../../src/db/client";
 import { applications, clientCredentials } from "../../src/db/schema";
@@ -126,7 +126,7 @@ describe("token epochs", () => {
 
   it("count a token without an epoch claim (issued before epochs) as epoch 0", async ({ expect }) => {
     const app = await newApplication();
-    const keys = await signingKeys(env.JWT_PRIVATE_KEY);
+    const keys = await currentSigningKey(env.JWT_PRIVATE_KEY);
     const { accessToken: legacy } = await signAccessToken(
       keys,
       { applicationId: app.id, organizationId: 1, clientId: app.clientId },

@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import type { ExpectStatic } from "vitest";
-import { signGrant, signingKeys } from "../../src/auth/tokens";
+import { signGrant, currentSigningKey } from "../../src/auth/tokens";
 import { ErrorResponseBody } from "../../src/http/responses";
 import { fetchWorker, ORIGIN, setup, tokenFor } from "./api";
 import { isIsoUtc } from "./checks";
@@ -38,7 +38,7 @@ export const makeFixture = async () => {
   const theirMessage = await theirs.api.post(`${theirs.urls.channels}/${theirChannel.id}/messages`, { body: "theirs" });
   const challenge = await mine.api.post(`${mine.urls.users}/${user.id}/tokens`, {});
   if (message.status !== 201 || theirMessage.status !== 201 || challenge.status !== 201) throw new Error("fixture messages/token");
-  const keys = await signingKeys(env.JWT_PRIVATE_KEY);
+  const keys = await currentSigningKey(env.JWT_PRIVATE_KEY);
   const grantOptions = { issuer: env.TOKEN_ISSUER ?? "kitty-edge", ttlSeconds: 3600 };
   const grants = {
     write: await signGrant(keys, { applicationId: mine.app.id, userId: user.id, purpose: "file:write" }, grantOptions),

@@ -6,9 +6,10 @@ import {
   SigningKeyMissingError,
   TOKEN_AUDIENCE,
   signAccessToken,
-  signingKeys,
+  currentSigningKey,
   verifyAccessToken,
-  type SigningKeys,
+  type KeyResolver,
+  type SigningKey,
 } from "../../src/auth/tokens";
 
 const ISSUER = "kitty-edge";
@@ -24,11 +25,17 @@ const newSecret = async (kid = `kid-${crypto.randomUUID()}`) => {
   return JSON.stringify({ ...jwk, kid });
 };
 
-const newKeys = async (kid?: string) => signingKeys(await newSecret(kid));
+const newKeys = async (kid?: string) => currentSigningKey(await newSecret(kid));
+
+/** A resolver that knows one key, as a deployment that never rotated. */
+const only =
+  (keys: SigningKey): KeyResolver =>
+  async (kid) =>
+    kid === keys.kid ? keys.publicKey : undefined;
 
 /** A token signed with `keys` whose claims the test chooses freely. */
 const forge = (
-  keys: SigningKeys,
+  keys: SigningKey,
   build: (jwt: SignJWT) => SignJWT,
   payload: Record<string, unknown> = { scope: "org:1:app", application_id: 42 },
 ) =>
@@ -51,7 +58,7 @@ const refusal = async (promise: Promise<unknown>) => {
   return undefined;
 };
 
-describe("signingKeys", () => {
+describe("currentSigningKey", () => {
   it("imports a P-256 private JWK and publishes only its public half under the same kid", async ({ expect }) => {
     const keys = await newKeys("my-kid");
     expect(keys.kid).toBe("my-kid");
@@ -63,7 +70,7 @@ describe("signingKeys", () => {
     ["unset", undefined],
     ["empty", ""],
   ] as const)("refuses a secret that is %s", async ([_name, secret], { expect }) => {
-    await expect(signingKeys(secret)).rejects.toBeInstanceOf(SigningKeyMissingError);
+    await expect(currentSigningKey(secret)).rejects.toBeInstanceOf(SigningKeyMissingError);
   });
 
   it.for([
@@ -72,7 +79,7 @@ describe("signingKeys", () => {
     ["another curve", (jwk: Record<string, unknown>) => ({ ...jwk, crv: "P-384" })],
   ] as const)("refuses %s", async ([_name, change], { expect }) => {
     const jwk = JSON.parse(await newSecret()) as Record<string, unknown>;
-    await expect(signingKeys(JSON.stringify(change(jwk)))).rejects.toBeInstanceOf(SigningKeyMissingError);
+    await expect(currentSigningKey(JSON.stringify(change(jwk)))).rejects.toBeInstanceOf(SigningKeyMissingError);
   });
 });
 
@@ -82,14 +89,14 @@ describe("signAccessToken / verifyAccessToken", () => {
     const issued = await signAccessToken(keys, CLAIMS, { issuer: ISSUER, ttlSeconds: 600 });
     expect(issued.expiresIn).toBe(600);
     expect(issued.scope).toBe("org:1:app");
-    expect(await verifyAccessToken(keys, issued.accessToken, { issuer: ISSUER })).toEqual(CLAIMS);
+    expect(await verifyAccessToken(only(keys), issued.accessToken, { issuer: ISSUER })).toEqual(CLAIMS);
   });
 
   it("names the organization in the scope", async ({ expect }) => {
     const keys = await newKeys();
     const issued = await signAccessToken(keys, { ...CLAIMS, organizationId: 17 }, { issuer: ISSUER, ttlSeconds: 600 });
     expect(issued.scope).toBe("org:17:app");
-    expect((await verifyAccessToken(keys, issued.accessToken, { issuer: ISSUER })).organizationId).toBe(17);
+    expect((await verifyAccessToken(only(keys), issued.accessToken, { issuer: ISSUER })).organizationId).toBe(17);
   });
 
   it("signs ES256 with the kid and carries every contract claim", async ({ expect }) => {
@@ -115,7 +122,7 @@ describe("signAccessToken / verifyAccessToken", () => {
     const keys = await newKeys();
     const past = Math.floor(Date.now() / 1000) - 3600;
     const token = await forge(keys, (jwt) => jwt.setIssuedAt(past - 60).setExpirationTime(past));
-    const e = await refusal(verifyAccessToken(keys, token, { issuer: ISSUER }));
+    const e = await refusal(verifyAccessToken(only(keys), token, { issuer: ISSUER }));
     expect(e).toBeInstanceOf(InvalidTokenError);
     expect((e as Error).message).toMatch(/expired/i);
   });
@@ -123,7 +130,7 @@ describe("signAccessToken / verifyAccessToken", () => {
   it("accepts the same claims when not yet expired (control for the expiry test)", async ({ expect }) => {
     const keys = await newKeys();
     const token = await forge(keys, (jwt) => jwt.setExpirationTime("1h"));
-    expect(await verifyAccessToken(keys, token, { issuer: ISSUER })).toEqual({
+    expect(await verifyAccessToken(only(keys), token, { issuer: ISSUER })).toEqual({
       applicationId: 42,
       organizationId: 1,
       clientId: "client-a",
@@ -138,13 +145,13 @@ describe("signAccessToken / verifyAccessToken", () => {
   ] as const)("refuses a token with %s", async ([_name, build], { expect }) => {
     const keys = await newKeys();
     const token = await forge(keys, build);
-    await expect(verifyAccessToken(keys, token, { issuer: ISSUER })).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(verifyAccessToken(only(keys), token, { issuer: ISSUER })).rejects.toBeInstanceOf(InvalidTokenError);
   });
 
   it("refuses a token when the verifier expects another issuer", async ({ expect }) => {
     const keys = await newKeys();
     const { accessToken } = await signAccessToken(keys, CLAIMS, { issuer: ISSUER, ttlSeconds: 600 });
-    await expect(verifyAccessToken(keys, accessToken, { issuer: "other-issuer" })).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(verifyAccessToken(only(keys), accessToken, { issuer: "other-issuer" })).rejects.toBeInstanceOf(InvalidTokenError);
   });
 
   it.for([
@@ -156,14 +163,14 @@ describe("signAccessToken / verifyAccessToken", () => {
   ] as const)("refuses a signed token with %s", async ([_name, payload], { expect }) => {
     const keys = await newKeys();
     const token = await forge(keys, (jwt) => jwt.setExpirationTime("1h"), payload);
-    await expect(verifyAccessToken(keys, token, { issuer: ISSUER })).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(verifyAccessToken(only(keys), token, { issuer: ISSUER })).rejects.toBeInstanceOf(InvalidTokenError);
   });
 
   it("refuses a token signed with another key, even under the same kid", async ({ expect }) => {
     const mine = await newKeys("shared-kid");
     const theirs = await newKeys("shared-kid");
     const { accessToken } = await signAccessToken(theirs, CLAIMS, { issuer: ISSUER, ttlSeconds: 600 });
-    await expect(verifyAccessToken(mine, accessToken, { issuer: ISSUER })).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(verifyAccessToken(only(mine), accessToken, { issuer: ISSUER })).rejects.toBeInstanceOf(InvalidTokenError);
   });
 
   it("refuses an alg:none token", async ({ expect }) => {
@@ -171,12 +178,12 @@ describe("signAccessToken / verifyAccessToken", () => {
     const b64 = (o: object) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
     const now = Math.floor(Date.now() / 1000);
     const token = `${b64({ alg: "none", typ: "JWT" })}.${b64({ iss: ISSUER, sub: "client-a", aud: TOKEN_AUDIENCE, iat: now, exp: now + 600, jti: "x", scope: "org:1:app", application_id: 42 })}.`;
-    await expect(verifyAccessToken(keys, token, { issuer: ISSUER })).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(verifyAccessToken(only(keys), token, { issuer: ISSUER })).rejects.toBeInstanceOf(InvalidTokenError);
   });
 
   it.for(["", "garbage", "a.b.c", "a.b"])("refuses the malformed token %j", async (token, { expect }) => {
     const keys = await newKeys();
-    await expect(verifyAccessToken(keys, token, { issuer: ISSUER })).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(verifyAccessToken(only(keys), token, { issuer: ISSUER })).rejects.toBeInstanceOf(InvalidTokenError);
   });
 });
 

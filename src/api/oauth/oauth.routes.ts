@@ -9,7 +9,8 @@ import type { AppEnv } from "../../env";
 import { findActiveCredential } from "../../auth/credentials.queries";
 import { applicationEpochs } from "../../auth/epochs";
 import { verifySecret } from "../../auth/secrets";
-import { signAccessToken, signingKeys } from "../../auth/tokens";
+import { publicKeySet } from "../../auth/key-ring";
+import { currentSigningKey, signAccessToken } from "../../auth/tokens";
 
 type OAuthErrorCode = "invalid_request" | "invalid_client" | "unsupported_grant_type";
 
@@ -100,7 +101,7 @@ oauthRoutes.post("/oauth/token", async (c) => {
   // The epoch came with the credential: the token carries it, and this isolate's epoch cache gets
   // a fresh reading for free (auth/epochs.ts).
   const epoch = applicationEpochs.remember(credential.applicationId, credential.tokenEpoch);
-  const keys = await signingKeys(c.env.JWT_PRIVATE_KEY);
+  const keys = await currentSigningKey(c.env.JWT_PRIVATE_KEY);
   const token = await signAccessToken(
     keys,
     { applicationId: credential.applicationId, organizationId: credential.organizationId, clientId, epoch },
@@ -110,6 +111,6 @@ oauthRoutes.post("/oauth/token", async (c) => {
 });
 
 oauthRoutes.get("/.well-known/jwks.json", async (c) => {
-  const keys = await signingKeys(c.env.JWT_PRIVATE_KEY);
-  return c.json({ keys: [keys.publicJwk] }, 200, { "Cache-Control": "public, max-age=300" });
+  const keys = await publicKeySet(c.env.JWT_PRIVATE_KEY, c.var.db, c.var.config.tokenEpochTtlSeconds);
+  return c.json({ keys }, 200, { "Cache-Control": "public, max-age=300" });
 });
