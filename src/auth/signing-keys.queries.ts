@@ -37,8 +37,12 @@ export const insertKey = (db: AnyDb, kid: string, publicJwk: object) =>
  * Retires every unretired key except `keepKid` (and, given `recordedBefore`, except keys recorded
  * since): they stop signing at `now` and verify until `acceptedUntil`.
  */
-export const retireKeysExcept = (db: AnyDb, keepKid: string, window: { now: number; acceptedUntil: number; recordedBefore?: number }) =>
-  db
+export const retireKeysExcept = (db: AnyDb, keepKid: string, window: { now: number; acceptedUntil: number; recordedBefore?: number }) => {
+  // A NaN would be stored as NULL, which means "accepted forever": refuse it before it is written.
+  if (!Number.isFinite(window.now) || !Number.isFinite(window.acceptedUntil)) {
+    throw new RangeError(`retiring keys needs finite times, got ${window.now} and ${window.acceptedUntil}`);
+  }
+  return db
     .update(signingKeys)
     .set({ retiredAt: new Date(window.now), acceptedUntil: new Date(window.acceptedUntil) })
     .where(
@@ -48,6 +52,7 @@ export const retireKeysExcept = (db: AnyDb, keepKid: string, window: { now: numb
         window.recordedBefore === undefined ? undefined : lt(signingKeys.createdAt, new Date(window.recordedBefore)),
       ),
     );
+};
 
 /** Every recorded key, newest first (`npm run keys -- list`). */
 export const selectAllKeys = (db: AnyDb) =>
