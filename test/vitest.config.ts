@@ -61,6 +61,18 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // `npm run deploy` / `npm run keys` as child processes, against a local stand-in for the
+        // Cloudflare API (test/deploy/cloudflare-api.ts); each run starts wrangler several times.
+        test: {
+          name: "deploy",
+          root,
+          environment: "node",
+          include: ["test/deploy/**/*.test.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

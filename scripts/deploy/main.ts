@@ -124,8 +124,9 @@ const main = async () => {
   try {
     urls = deployWorker(target, key ? { [SIGNING_KEY_SECRET]: key.secret } : undefined);
   } catch (error) {
-    // The key never reached the Worker: take its public half back, so the next run starts clean.
-    if (key) await deleteKey(db, key.kid).catch(() => {});
+    // Wrangler can fail after the upload that carried the secret (e.g. setting the cron): the
+    // public half stays recorded then. Only a key that never reached the Worker is taken back.
+    if (key && !secretNames(target).includes(SIGNING_KEY_SECRET)) await deleteKey(db, key.kid).catch(() => {});
     throw error;
   }
   if (key) step(`Signing key: generated (kid ${key.kid}) and stored as the secret ${SIGNING_KEY_SECRET}`);

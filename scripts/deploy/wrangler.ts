@@ -69,7 +69,10 @@ export const applyRemoteMigrations = (binding: string, target: Target) =>
 /** Names of the Worker's secrets; none when the Worker does not exist yet (code 10007). */
 export const secretNames = (target: Target): string[] => {
   const result = run(["secret", "list", "--format", "json"], target);
-  if (failedWithCode(result, 10007) || (result.status !== 0 && /Worker "[^"]+" not found/.test(outputOf(result)))) return [];
+  // Wrangler words the API's 10007 itself: `Worker "x" not found`, or `Worker "x" (env: y) not found`.
+  if (failedWithCode(result, 10007) || (result.status !== 0 && /Worker "[^"]+"(?: \(env: [^)]*\))? not found/.test(outputOf(result)))) {
+    return [];
+  }
   return json<{ name: string }[]>(result, "listing the Worker's secrets").map((s) => s.name);
 };
 
