@@ -9,11 +9,12 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { bearerAuth } from "./http/bearer";
+import { d1Session } from "./http/bookmark";
+import { conditionalGet } from "./http/conditional";
 import { accessLog } from "./http/access-log";
 import { registerOpenApi } from "./openapi";
 import { oauthRoutes } from "./api/oauth/oauth.routes";
 import { readConfig } from "./config";
-import { createDb } from "./db/client";
 import type { AppEnv } from "./env";
 import { ApiError, errorResponse, notFound, onError } from "./http/errors";
 import { baseUrlFor, createLinks } from "./http/links";
@@ -61,9 +62,10 @@ export const createApp = () => {
     const config = readConfig(c.env);
     c.set("config", config);
     c.set("links", createLinks(baseUrlFor(c.req.url, config.publicBaseUrl)));
-    c.set("db", createDb(c.env.DB));
     await next();
   });
+  app.use(d1Session);
+  app.use(conditionalGet);
   app.use((c, next) => {
     const { maxBodyBytes, maxFileBytes } = c.var.config;
     // A file upload to a channel's messages may be as large as a file (plus its multipart

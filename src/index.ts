@@ -1,7 +1,7 @@
 import { createApp } from "./app";
 import { sweepSigningKeys } from "./auth/key-ring";
 import { readConfig } from "./config";
-import { createDb } from "./db/client";
+import { createDb, openSession } from "./db/client";
 import { drainFileDeletions } from "./files/deletions";
 import { sweepIdempotencyKeys } from "./chat/queries/idempotency";
 
@@ -18,7 +18,7 @@ export default {
    * fails is logged and leaves the rest for next time.
    */
   async scheduled(controller, env, _ctx) {
-    const db = createDb(env.DB);
+    const db = createDb(openSession(env.DB));
     const now = controller.scheduledTime;
     const parts = {
       fileDeletions: drainFileDeletions(env),

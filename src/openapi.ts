@@ -158,7 +158,7 @@ export const registerOpenApi = (app: OpenAPIHono<AppEnv>) => {
   app.get("/v1/openapi.json", (c) => {
     const base = c.var.links.base;
     if (memo?.base !== base) memo = { base, doc: openApiDocument(app, base) };
-    return c.json(memo.doc);
+    return c.json(memo.doc, 200, { "Cache-Control": "public, max-age=300" });
   });
 };
 

@@ -29,7 +29,7 @@ import {
 import { channelMembersToNotify } from "../chat/queries/members";
 import type { MessageRow } from "../chat/queries/messages";
 import { readConfig } from "../config";
-import { createDb } from "../db/client";
+import { createDb, openSession } from "../db/client";
 import { messageCreatedEvent, messageNotification, toChatMessage, toEphemeralChatMessage } from "../realtime/presenters";
 
 const NOTIFY_LIMIT = 1000;
@@ -155,7 +155,10 @@ export class ChannelRoom extends DurableObject<Env> {
   private async notifyMembers(channelId: number, { applicationId, senderId }: NotifyMembers, notification: string) {
     try {
       const membersReadAt = Date.now();
-      const members = await channelMembersToNotify(createDb(this.env.DB), applicationId, channelId, senderId, NOTIFY_LIMIT);
+      // From the primary: the message (and any member added before it) was just written there,
+      // and a lagging replica could leave out someone who should hear of it.
+      const db = createDb(openSession(this.env.DB, "first-primary"));
+      const members = await channelMembersToNotify(db, applicationId, channelId, senderId, NOTIFY_LIMIT);
       const byShard = new Map<string, { id: number; name: string }[]>();
       for (const user of members) {
         const shard = shardName(this.env, applicationId, user.name);

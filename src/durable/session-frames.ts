@@ -9,7 +9,7 @@ import { channelRoomStub } from "../chat/live";
 import { findVisibleChannel } from "../chat/queries/channels";
 import { findOrCreateGuest } from "../chat/queries/users";
 import { LIMITS } from "../config";
-import { createDb } from "../db/client";
+import { createDb, openSession } from "../db/client";
 import { illFormedTextPath } from "../http/text";
 import { type ActionResult, performAction } from "../realtime/actions";
 import { parseDestination, type Route } from "../realtime/destinations";
@@ -90,10 +90,10 @@ const handleFrame = async (shard: Shard, ws: WebSocket, connection: Connection, 
  * user, so a socket that never sends one costs no storage.
  */
 const startSession = async (shard: Shard, ws: WebSocket, connection: Connection) => {
-  const userId =
-    connection.userId || (await findOrCreateGuest(createDb(shard.bindings.DB), connection.applicationId, connection.userName)).id;
+  const session = openSession(shard.bindings.DB, "first-primary");
+  const userId = connection.userId || (await findOrCreateGuest(createDb(session), connection.applicationId, connection.userName)).id;
   if (shard.sockets.isClosed(connection.conn)) return; // ended (e.g. its token revoked) meanwhile
-  shard.sockets.connected(ws, connection, userId);
+  shard.sockets.connected(ws, connection, userId, session.getBookmark());
   shard.store.expireRelayAnswers(Date.now());
   ws.send(serializeFrame("CONNECTED", CONNECTED_HEADERS));
 };
@@ -129,7 +129,9 @@ const mayWatch = async (shard: Shard, connection: Connection, route: Extract<Rou
   if (route.name === "userChannels" || route.name === "userNotifications") return route.id === connection.userId;
   for (;;) {
     const before = shard.revocations.count;
-    const visible = Boolean(await findVisibleChannel(createDb(shard.bindings.DB), connection.applicationId, connection.userId, route.id));
+    // From the primary: a replica that has not yet seen a revocation would re-open what it closed.
+    const db = createDb(openSession(shard.bindings.DB, "first-primary"));
+    const visible = Boolean(await findVisibleChannel(db, connection.applicationId, connection.userId, route.id));
     if (shard.revocations.count === before) return visible;
   }
 };
@@ -146,10 +148,13 @@ const relay = async (
   // re-run its callbacks (for `me`: a second set of topic subscriptions). Answer each id once.
   if (shard.store.wasAnswered(connection.userId, sid, connection.conn, Date.now())) return;
   let resource: unknown;
+  const session = openSession(shard.bindings.DB, connection.bookmark);
   try {
-    resource = await answerRelay(contextOf(shard, connection), route);
+    resource = await answerRelay(contextOf(shard, connection, session), route);
   } catch (e) {
     return shard.sockets.reportError(ws, connection, asChatError(e), { "subscription-id": sid });
+  } finally {
+    shard.sockets.rememberBookmark(ws, session);
   }
   shard.sockets.sendMessage(ws, sid, destination, JSON.stringify({ version: "v1", resource }));
   shard.store.rememberAnswer(connection.userId, sid, connection.conn);
@@ -185,10 +190,13 @@ const send = async (shard: Shard, ws: WebSocket, connection: Connection, frame: 
   const body = actionBody(frame);
   if (body instanceof ChatError) return shard.sockets.reportError(ws, connection, body, correlation);
   let result: ActionResult | undefined;
+  const session = openSession(shard.bindings.DB, connection.bookmark);
   try {
-    result = await performAction(contextOf(shard, connection, receipt), route, body);
+    result = await performAction(contextOf(shard, connection, session, receipt), route, body);
   } catch (e) {
     return shard.sockets.reportError(ws, connection, asChatError(e), correlation);
+  } finally {
+    shard.sockets.rememberBookmark(ws, session);
   }
   if (!result) return;
   const carrier = shard.sockets.carrier(connection, result.carriers);
@@ -198,8 +206,8 @@ const send = async (shard: Shard, ws: WebSocket, connection: Connection, frame: 
   }
 };
 
-const contextOf = (shard: Shard, connection: Connection, receipt?: string): SessionContext => ({
-  db: createDb(shard.bindings.DB),
+const contextOf = (shard: Shard, connection: Connection, session: D1DatabaseSession, receipt?: string): SessionContext => ({
+  db: createDb(session),
   env: shard.bindings,
   applicationId: connection.applicationId,
   userId: connection.userId,

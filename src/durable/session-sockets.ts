@@ -21,6 +21,11 @@ export interface Connection {
   tokenId?: number;
   shard: string;
   connected: boolean;
+  /**
+   * The D1 bookmark of the connection's last frame: the next frame's reads start from it, so the
+   * user never sees their own action undone by a lagging replica (db/client.ts).
+   */
+  bookmark?: string;
 }
 
 /** Headers that tie an answer to what the client asked (`receipt-id`, `subscription-id`). */
@@ -60,8 +65,16 @@ export class SessionSockets {
   }
 
   /** The connection now has a session: its user is settled. */
-  connected(ws: WebSocket, connection: Connection, userId: number) {
-    ws.serializeAttachment({ ...connection, userId, connected: true } satisfies Connection);
+  connected(ws: WebSocket, connection: Connection, userId: number, bookmark: string | null) {
+    ws.serializeAttachment({ ...connection, userId, connected: true, ...(bookmark ? { bookmark } : {}) } satisfies Connection);
+  }
+
+  /** Keeps the bookmark a frame's D1 session ended at, when it moved. */
+  rememberBookmark(ws: WebSocket, session: D1DatabaseSession) {
+    const bookmark = session.getBookmark();
+    const connection = this.connectionOf(ws);
+    if (bookmark && connection && connection.bookmark !== bookmark)
+      ws.serializeAttachment({ ...connection, bookmark } satisfies Connection);
   }
 
   connectionOf(ws: WebSocket): Connection | undefined {

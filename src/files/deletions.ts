@@ -7,7 +7,7 @@
  * @example const [queued] = await db.batch([queueMessageFile(db, 1, 7), deleteTheMessage]); await drainFileDeletions(env, queued);
  */
 import { and, asc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
-import { createDb, type Db } from "../db/client";
+import { createDb, openSession, type Db } from "../db/client";
 import { chunked, MAX_BOUND_PARAMETERS } from "../db/chunks";
 import { channels, fileDeletions, messages } from "../db/schema";
 import { deleteFilesUnder, R2_MAX_KEYS_PER_CALL } from "./storage";
@@ -68,7 +68,7 @@ export const queueMessageFile = (db: Db, applicationId: number, messageId: numbe
  * record and logged, and the sweep tries again. Returns how many records were completed.
  */
 export const drainFileDeletions = async (env: Env, queued?: FileDeletion[]): Promise<number> => {
-  const db = createDb(env.DB);
+  const db = createDb(openSession(env.DB));
   try {
     const rows = queued ?? (await db.select(returningIds).from(fileDeletions).orderBy(asc(fileDeletions.id)).limit(SWEEP_BATCH));
     let done = 0;

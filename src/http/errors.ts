@@ -19,6 +19,7 @@ const STATUS = {
   MethodNotAllowedError: 405,
   NotAcceptableError: 406,
   DuplicateResourceError: 409,
+  PreconditionFailedError: 412,
   PayloadTooLargeError: 413,
   UnsupportedMediaTypeError: 415,
   TooManyRequestsError: 429,

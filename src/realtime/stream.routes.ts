@@ -18,7 +18,7 @@ import { userTokenExists } from "../chat/queries/user-tokens";
 import { findUser } from "../chat/queries/users";
 import { fileTooLarge, MULTIPART_OVERHEAD_BYTES } from "../chat/rules";
 import { readConfig } from "../config";
-import { createDb } from "../db/client";
+import { createDb, openSession } from "../db/client";
 import type { AppEnv } from "../env";
 import { isFileServable } from "../files/deletions";
 import { fileServingHeaders } from "../files/serving";
@@ -58,6 +58,12 @@ const readForm = async (request: Request, body: ArrayBuffer): Promise<FormData |
   }
 };
 
+/**
+ * Files are checked against the primary: a membership just granted (by the same session's last
+ * action) or a deletion just answered must count, whatever a nearby replica has seen yet.
+ */
+const primaryDb = (env: Env) => createDb(openSession(env.DB, "first-primary"));
+
 export const streamRoutes = new Hono<AppEnv>();
 
 // These routes sit before the API's middleware (their own body limit); they still carry a request id.
@@ -68,7 +74,7 @@ streamRoutes.options("/stompx/v1/*", (c) => c.body(null, 204, CORS));
 /** The write grant in the `Grant` header, verified before a byte of the body is read. */
 const requireWriteGrant = createMiddleware<AppEnv>(async (c, next) => {
   const config = readConfig(c.env);
-  const resolve = keyResolver(c.env.JWT_PRIVATE_KEY, createDb(c.env.DB), config.tokenEpochTtlSeconds);
+  const resolve = keyResolver(c.env.JWT_PRIVATE_KEY, createDb(openSession(c.env.DB)), config.tokenEpochTtlSeconds);
   const grant = await verifyGrant(resolve, c.req.header("Grant") ?? "", "file:write", { issuer: config.tokenIssuer });
   if (!grant) return chatErrorResponse(c, new ChatError("UnauthorizedError", "A valid write grant is required in the Grant header"));
   c.set("grant", grant);
@@ -115,7 +121,7 @@ streamRoutes.post("/stompx/v1/channels/:channelId{[1-9][0-9]{0,15}}/messages", r
  */
 const postUpload = async (c: Context<AppEnv>, grant: AppEnv["Variables"]["grant"], channelId: number, file: File) => {
   const { applicationId, userId, tokenId } = grant;
-  const scope: ChatScope = { env: c.env, db: createDb(c.env.DB), applicationId };
+  const scope: ChatScope = { env: c.env, db: primaryDb(c.env), applicationId };
   const [sender, tokenLive, channel] = await Promise.all([
     findUser(scope.db, applicationId, userId),
     tokenId === undefined ? true : userTokenExists(scope.db, applicationId, userId, tokenId),
@@ -139,7 +145,7 @@ streamRoutes.get("/stompx/v1/files/:app{[0-9]+}/:channel{[0-9]+}/:id{[0-9a-f-]{3
   const key = `${c.req.param("app")}/${c.req.param("channel")}/${c.req.param("id")}`;
   // Checked where the bytes leave: a file whose message, sender or channel was deleted is gone
   // from the moment the delete was answered, even while R2 still holds it.
-  const [servable, object] = await Promise.all([isFileServable(createDb(c.env.DB), applicationId, channelId, key), c.env.FILES.get(key)]);
+  const [servable, object] = await Promise.all([isFileServable(primaryDb(c.env), applicationId, channelId, key), c.env.FILES.get(key)]);
   if (!object || !servable) {
     await object?.body.cancel();
     return chatErrorResponse(c, new ChatError("FileNotFoundError", "No such file"));

@@ -12,7 +12,7 @@
  */
 import { Hono, type Context } from "hono";
 import { LIMITS } from "../config";
-import { createDb } from "../db/client";
+import { createDb, openSession } from "../db/client";
 import type { AppEnv } from "../env";
 import { allowed, RETRY_AFTER_SECONDS } from "../http/rate-limit";
 import { sessionShardStub, shardName } from "../chat/live";
@@ -97,7 +97,8 @@ websocketRoutes.get("/stompx/websocket", async (c) => {
   if (!username || username === "undefined" || username.trim() === "" || username.length > LIMITS.nameLength) {
     return refuse("A user name is required to start a session");
   }
-  const db = createDb(c.env.DB);
+  // From the primary: a challenge token revoked a moment ago must not admit a session.
+  const db = createDb(openSession(c.env.DB, "first-primary"));
   const application = apiKey.length <= 64 ? await findApplicationByKey(db, apiKey) : undefined;
   if (!application) return refuse("Invalid API key");
   if (!(await allowed(c.env.SESSION_APP_RATE_LIMITER, `app:${application.id}`, c))) return tooManyUpgrades(c, "for this application");

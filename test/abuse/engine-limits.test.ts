@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../src/db/chunks";
-import { createDb } from "../../src/db/client";
+import { createDb, openSession } from "../../src/db/client";
 import { messages } from "../../src/db/schema";
 import { deleteFiles, deleteFilesUnder } from "../../src/files/storage";
 import { shardName } from "../../src/chat/live";
@@ -70,7 +70,7 @@ const putObjects = async (prefix: string, n: number) => {
 /** Puts `n` objects under the channel's prefix and their FILE message rows (sent by `userId`, or system ones). */
 const seedFiles = async (appId: number, channelId: number, userId: number | null, n: number) => {
   const keys = await putObjects(`${appId}/${channelId}/`, n);
-  const db = createDb(env.DB);
+  const db = createDb(openSession(env.DB));
   // A message row binds 6 parameters (application, channel, user, type, file, properties).
   const [first, ...rest] = chunked(keys, Math.floor(MAX_BOUND_PARAMETERS / 6)).map((chunk) =>
     db.insert(messages).values(

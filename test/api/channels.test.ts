@@ -8,7 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, count, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
-import { createDb } from "../../src/db/client";
+import { createDb, openSession } from "../../src/db/client";
 import { channelMembers } from "../../src/db/schema";
 import { channelRoomStub } from "../../src/chat/live";
 import type { ChannelRoom } from "../../src/durable/channel-room";
@@ -171,7 +171,7 @@ describe("GET and DELETE /v1/applications/{id}/channels/{channelId}", () => {
     const other = ChannelResource.parse(await createChannel("PRIVATE", "other"));
     const u1 = UserResource.parse(await createUser());
     const u2 = UserResource.parse(await createUser());
-    const db = createDb(env.DB);
+    const db = createDb(openSession(env.DB));
     await db.insert(channelMembers).values([
       { channelId: channel.id, userId: u1.id, applicationId: app.id },
       { channelId: channel.id, userId: u2.id, applicationId: app.id },

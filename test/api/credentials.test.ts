@@ -12,11 +12,11 @@ import { revokeIssuedTokens } from "../../src/auth/epochs";
 import { generateClientSecret, hashSecret } from "../../src/auth/secrets";
 import { signAccessToken, currentSigningKey } from "../../src/auth/tokens";
 import { readConfig } from "../../src/config";
-import { createDb } from "../../src/db/client";
+import { createDb, openSession } from "../../src/db/client";
 import { applications, clientCredentials } from "../../src/db/schema";
 import { basicAuth, fetchWorker, newApplication, tokenFor, type TestApplication } from "../helpers/api";
 
-const db = createDb(env.DB);
+const db = createDb(openSession(env.DB));
 
 const requestToken = (clientId: string, clientSecret: string) =>
   fetchWorker("/oauth/token", {

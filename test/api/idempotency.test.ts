@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, it, type ExpectStatic } from "vitest";
-import { createDb } from "../../src/db/client";
+import { createDb, openSession } from "../../src/db/client";
 import { idempotencyKeys } from "../../src/db/schema";
 import { channelRoomStub } from "../../src/chat/live";
 import { sweepIdempotencyKeys } from "../../src/chat/queries/idempotency";
@@ -40,7 +40,7 @@ const expectSameAnswer = (expect: ExpectStatic, retry: ApiResponse, first: ApiRe
 };
 
 const keyRow = (applicationId: number, key: string) =>
-  createDb(env.DB)
+  createDb(openSession(env.DB))
     .select()
     .from(idempotencyKeys)
     .where(and(eq(idempotencyKeys.applicationId, applicationId), eq(idempotencyKeys.key, key)))
@@ -123,7 +123,7 @@ describe("Idempotency-Key in a persisted channel", () => {
     const channel = await createChannel("PUBLIC");
     const href = channel._links.messages.href;
     const old = await postKeyed(api, href, { body: "yesterday" }, "daily");
-    await createDb(env.DB)
+    await createDb(openSession(env.DB))
       .update(idempotencyKeys)
       .set({ createdAt: new Date(Date.now() - DAY_MS - 60_000) })
       .where(and(eq(idempotencyKeys.applicationId, app.id), eq(idempotencyKeys.key, "daily")));
@@ -257,9 +257,9 @@ describe("sweepIdempotencyKeys", () => {
     )
       .bind(app.id, kept.body.id, now - DAY_MS)
       .run();
-    expect(await sweepIdempotencyKeys(createDb(env.DB), now)).toBe(2500);
+    expect(await sweepIdempotencyKeys(createDb(openSession(env.DB)), now)).toBe(2500);
     const left = await env.DB.prepare("SELECT key FROM idempotency_keys WHERE application_id = ?").bind(app.id).all();
     expect(left.results).toEqual([{ key: "recent" }]);
-    expect(await sweepIdempotencyKeys(createDb(env.DB), new Date(now))).toBe(0);
+    expect(await sweepIdempotencyKeys(createDb(openSession(env.DB)), new Date(now))).toBe(0);
   });
 });

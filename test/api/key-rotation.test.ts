@@ -17,12 +17,12 @@ import { beforeEach, describe, it, vi } from "vitest";
 import { ROTATION_MARGIN_MS } from "../../src/auth/signing-keys.queries";
 import { currentSigningKey, signAccessToken, signGrant, type SigningKey } from "../../src/auth/tokens";
 import { readConfig } from "../../src/config";
-import { createDb } from "../../src/db/client";
+import { createDb, openSession } from "../../src/db/client";
 import { signingKeys } from "../../src/db/schema";
 import worker from "../../src/index";
 import { fetchWorker, ORIGIN, setup, newApplication, tokenFor, type TestApplication } from "../helpers/api";
 
-const db = createDb(env.DB);
+const db = createDb(openSession(env.DB));
 const config = readConfig(env);
 const CURRENT_KID = "test-key";
 

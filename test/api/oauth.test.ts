@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
 import { describe, it } from "vitest";
-import { createDb } from "../../src/db/client";
+import { createDb, openSession } from "../../src/db/client";
 import { clientCredentials } from "../../src/db/schema";
 import { basicAuth, client, fetchWorker, newApplication, type TestApplication } from "../helpers/api";
 
@@ -191,7 +191,10 @@ describe("POST /oauth/token: client authentication", () => {
   it("refuses a revoked credential with 401 invalid_client", async ({ expect }) => {
     const app = await newApplication();
     await expectToken(expect, await basicRequest(app), app); // works before revocation
-    await createDb(env.DB).update(clientCredentials).set({ revokedAt: new Date() }).where(eq(clientCredentials.clientId, app.clientId));
+    await createDb(openSession(env.DB))
+      .update(clientCredentials)
+      .set({ revokedAt: new Date() })
+      .where(eq(clientCredentials.clientId, app.clientId));
     await expectOAuthError(expect, await basicRequest(app), 401, "invalid_client");
   });
 });

@@ -56,7 +56,11 @@ const faultyD1 = (sql: RegExp, error: () => unknown, { after = false } = {}): D1
     original.set(proxy, statement);
     return proxy;
   };
-  return overriding(env.DB, {
+  // The Worker opens a D1 session on the binding (db/client.ts): the session is this same wrapper.
+  const session: Partial<Record<keyof D1DatabaseSession, unknown>> = { getBookmark: () => null };
+  const faulty: D1Database = overriding(env.DB, {
+    ...session,
+    withSession: () => faulty,
     prepare: (text: string) => wrap(env.DB.prepare(text), text),
     batch: async (statements: D1PreparedStatement[]) => {
       const fails = statements.some((s) => failing.has(s));
@@ -66,6 +70,7 @@ const faultyD1 = (sql: RegExp, error: () => unknown, { after = false } = {}): D1
       return results;
     },
   });
+  return faulty;
 };
 
 /** `env.CHANNEL_ROOMS`, whose rooms fail `method` with `error()` (other calls reach the real room). */

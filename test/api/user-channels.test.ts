@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { createDb } from "../../src/db/client";
+import { createDb, openSession } from "../../src/db/client";
 import { channelMembers } from "../../src/db/schema";
 import { ChannelPage, ChannelResource } from "../../src/api/channels/channels.schemas";
 import { UserResource } from "../../src/api/users/users.schemas";
@@ -21,7 +21,7 @@ describe("GET /v1/applications/{id}/users/{userId}/channels", () => {
     const pub = await createChannel("PUBLIC", "public");
     const privJoined = await createChannel("PRIVATE", "private-joined");
     const privOther = await createChannel("PRIVATE", "private-other");
-    const db = createDb(env.DB);
+    const db = createDb(openSession(env.DB));
     await db.insert(channelMembers).values([
       { channelId: privJoined.id, userId: member.id, applicationId: app.id },
       // a PUBLIC membership must not list the channel twice

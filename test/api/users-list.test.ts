@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, it, type ExpectStatic } from "vitest";
-import { createDb } from "../../src/db/client";
+import { createDb, openSession } from "../../src/db/client";
 import { users as usersTable } from "../../src/db/schema";
 import { ApplicationResource } from "../../src/api/applications/applications.schemas";
 import { UserPage, UserResource } from "../../src/api/users/users.schemas";
@@ -127,7 +127,7 @@ describe("GET /v1/applications/{id}/users (numbered pages)", () => {
 
   it("serves exactly 100 users on a page of size 100", async ({ expect }) => {
     const { api, urls, app } = await setup();
-    const db = createDb(env.DB);
+    const db = createDb(openSession(env.DB));
     const rows = Array.from({ length: 101 }, (_, i) => ({ applicationId: app.id, name: `bulk-${i}` }));
     // D1 caps bound parameters per statement, so insert in slices.
     for (let i = 0; i < rows.length; i += 25) await db.insert(usersTable).values(rows.slice(i, i + 25));

@@ -3,7 +3,7 @@
  * real token from `/oauth/token`, and calls the Worker through its own fetch handler.
  */
 import { env, exports } from "cloudflare:workers";
-import { createDb } from "../../src/db/client";
+import { createDb, openSession } from "../../src/db/client";
 import { applications, clientCredentials } from "../../src/db/schema";
 import { generateClientSecret, hashSecret } from "../../src/auth/secrets";
 
@@ -19,7 +19,7 @@ export interface TestApplication {
 
 /** A fresh application with one client credential, written straight to D1. */
 export const newApplication = async (name = "Test App"): Promise<TestApplication> => {
-  const db = createDb(env.DB);
+  const db = createDb(openSession(env.DB));
   const key = crypto.randomUUID();
   const clientId = `test_${crypto.randomUUID()}`;
   const clientSecret = generateClientSecret();

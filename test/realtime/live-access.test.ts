@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, it } from "vitest";
-import { createDb } from "../../src/db/client";
+import { createDb, openSession } from "../../src/db/client";
 import { applications } from "../../src/db/schema";
 import { sessionShardStub, shardName } from "../../src/chat/live";
 import { fetchWorker, ORIGIN, setup } from "../helpers/api";
@@ -149,7 +149,10 @@ describe("a deleted user", () => {
 describe("a revoked challenge token", () => {
   const authenticatedWorld = async () => {
     const w = await setup();
-    await createDb(env.DB).update(applications).set({ requireAuthenticatedSessions: true }).where(eq(applications.id, w.app.id));
+    await createDb(openSession(env.DB))
+      .update(applications)
+      .set({ requireAuthenticatedSessions: true })
+      .where(eq(applications.id, w.app.id));
     const jane = await w.createUser(`jane-${crypto.randomUUID()}`);
     const tokens = [];
     for (let i = 0; i < 2; i++) {

@@ -11,7 +11,7 @@ import { Parser } from "@stomp/stompjs/esm6/parser.js";
 import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, it, type ExpectStatic } from "vitest";
-import { createDb } from "../../src/db/client";
+import { createDb, openSession } from "../../src/db/client";
 import { applications } from "../../src/db/schema";
 import { TokenResource } from "../../src/api/tokens/tokens.schemas";
 import { UserPage, UserResource } from "../../src/api/users/users.schemas";
@@ -122,7 +122,7 @@ const expectSessionOf = async (expect: ExpectStatic, client: Client) => {
 };
 
 const requireAuthenticatedSessions = (applicationId: number, on: boolean) =>
-  createDb(env.DB).update(applications).set({ requireAuthenticatedSessions: on }).where(eq(applications.id, applicationId));
+  createDb(openSession(env.DB)).update(applications).set({ requireAuthenticatedSessions: on }).where(eq(applications.id, applicationId));
 
 /** An application (setting on unless told) with a user holding one token. */
 const authenticatedApp = async (on = true) => {

@@ -1,9 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { createChannel } from "../../chat/channels";
 import { clearRoom } from "../../chat/live";
 import { channelNotFound } from "../../chat/errors";
 import { deleteChannel, findChannel, listChannelsPage } from "../../chat/queries/channels";
 import { drainFileDeletions } from "../../files/deletions";
+import { requireMatch } from "../../http/conditional";
+import type { AppEnv } from "../../env";
 import { hal, halContent, halCreated } from "../../http/hal";
 import { ApplicationParams, chatScope, requireOwnApplication } from "../../http/params";
 import { pageMetadata, pageOffset } from "../../http/pagination";
@@ -56,6 +59,13 @@ const deleteChannelRoute = createRoute({
   responses: { 200: halContent(ApplicationResource, "The application"), 401: unauthorized, 404: notFound },
 });
 
+/** The channel as GET answers it (404 when it does not exist). */
+const channelResource = async (c: Context<AppEnv>, appId: number, channelId: number) => {
+  const channel = await findChannel(c.var.db, appId, channelId);
+  if (!channel) throw channelNotFound(channelId);
+  return toChannelResource(appId, channel, c.var.links);
+};
+
 export const channelRoutes = createRouter()
   .openapi(createChannelRoute, async (c) => {
     const appId = requireOwnApplication(c.req.valid("param").applicationId, c.var.auth);
@@ -79,13 +89,12 @@ export const channelRoutes = createRouter()
   .openapi(getChannelRoute, async (c) => {
     const { applicationId, channelId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
-    const channel = await findChannel(c.var.db, appId, channelId);
-    if (!channel) throw channelNotFound(channelId);
-    return hal(c, toChannelResource(appId, channel, c.var.links));
+    return hal(c, await channelResource(c, appId, channelId));
   })
   .openapi(deleteChannelRoute, async (c) => {
     const { applicationId, channelId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
+    await requireMatch(c, () => channelResource(c, appId, channelId));
     const { deleted, app, fileDeletions } = await deleteChannel(c.var.db, appId, channelId);
     if (!deleted || !app) throw channelNotFound(channelId);
     // Committed: what follows is cleanup that never turns the answer into an error. R2 deletions

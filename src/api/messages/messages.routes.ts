@@ -1,9 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { channelNotFound, messageNotFound } from "../../chat/errors";
 import { listMessages } from "../../chat/messages";
 import { deleteMessage, findChannelWithMessages, findMessage, listApplicationMessages } from "../../chat/queries/messages";
 import { drainFileDeletions } from "../../files/deletions";
 import { CursorQuery, cursorBound } from "../../http/cursor";
+import type { AppEnv } from "../../env";
+import { requireMatch } from "../../http/conditional";
 import { hal, halContent } from "../../http/hal";
 import { ApplicationParams, chatScope, requireOwnApplication } from "../../http/params";
 import { errorResponses } from "../../http/responses";
@@ -47,6 +50,13 @@ const deleteMessageRoute = createRoute({
   request: { params: MessageParams },
   responses: { 200: halContent(ChannelResource, "The message's channel"), 401: unauthorized, 404: notFound },
 });
+
+/** The message as GET answers it (404 when it does not exist). */
+const messageResource = async (c: Context<AppEnv>, appId: number, messageId: number) => {
+  const message = await findMessage(c.var.db, appId, messageId);
+  if (!message) throw messageNotFound(messageId);
+  return toMessageResource(appId, message, c.var.links);
+};
 
 export const messageRoutes = createRouter()
   .route("/", createMessageRoutes)
@@ -98,13 +108,12 @@ export const messageRoutes = createRouter()
   .openapi(getMessageRoute, async (c) => {
     const { applicationId, messageId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
-    const message = await findMessage(c.var.db, appId, messageId);
-    if (!message) throw messageNotFound(messageId);
-    return hal(c, toMessageResource(appId, message, c.var.links));
+    return hal(c, await messageResource(c, appId, messageId));
   })
   .openapi(deleteMessageRoute, async (c) => {
     const { applicationId, messageId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
+    await requireMatch(c, () => messageResource(c, appId, messageId));
     const deleted = await deleteMessage(c.var.db, appId, messageId);
     if (!deleted) throw messageNotFound(messageId);
     await drainFileDeletions(c.env, deleted.fileDeletions);

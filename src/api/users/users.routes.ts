@@ -5,6 +5,7 @@ import { isUniqueViolation } from "../../db/errors";
 import { drainFileDeletions } from "../../files/deletions";
 import { userDeleted } from "../../chat/live-access";
 import { ApiError } from "../../http/errors";
+import { namesVersion, preconditionFailed, requireMatch } from "../../http/conditional";
 import { hal, halContent, halCreated } from "../../http/hal";
 import { ApplicationParams, requireOwnApplication } from "../../http/params";
 import { PageQuery, pageMetadata, pageOffset } from "../../http/pagination";
@@ -87,6 +88,13 @@ const listUserChannelsRoute = createRoute({
 
 const userNotFound = (userId: number) => new ApiError("ResourceNotFoundError", `User ${userId} not found`);
 
+/** The user as GET answers it (404 when there is none). */
+const userResource = async (c: Context<AppEnv>, appId: number, userId: number) => {
+  const user = await findUser(c.var.db, appId, userId);
+  if (!user) throw userNotFound(userId);
+  return toUserResource(appId, user, c.var.links);
+};
+
 /** PUT and PATCH: `id` and `name` are read-only (400 when a different value is sent). */
 const updateUserHandler = async (
   c: Context<AppEnv>,
@@ -97,6 +105,7 @@ const updateUserHandler = async (
   const appId = requireOwnApplication(applicationId, c.var.auth);
   const current = await findUser(c.var.db, appId, userId);
   if (!current) throw userNotFound(userId);
+  await requireMatch(c, () => toUserResource(appId, current, c.var.links));
   if (body.id !== undefined && body.id !== current.id) {
     throw new ApiError("InvalidRequestError", "id cannot be changed", { id: "id cannot be changed" });
   }
@@ -110,8 +119,14 @@ const updateUserHandler = async (
           ...(body.displayName !== undefined ? { displayName: body.displayName } : {}),
           ...(body.isGuest !== undefined ? { isGuest: body.isGuest } : {}),
         };
-  const user = Object.keys(changes).length > 0 ? await updateUser(c.var.db, appId, userId, changes) : current;
-  if (!user) throw userNotFound(userId);
+  // With If-Match, the write only lands on the representation the client saw: a concurrent change
+  // in between makes it miss, and the client hears 412 rather than losing that change.
+  const expected = namesVersion(c.req.header("If-Match")) ? current : undefined;
+  const user = Object.keys(changes).length > 0 ? await updateUser(c.var.db, appId, userId, changes, expected) : current;
+  if (!user) {
+    if (expected && (await findUser(c.var.db, appId, userId))) throw preconditionFailed();
+    throw userNotFound(userId);
+  }
   return hal(c, toUserResource(appId, user, c.var.links));
 };
 
@@ -141,15 +156,14 @@ export const userRoutes = createRouter()
   .openapi(getUserRoute, async (c) => {
     const { applicationId, userId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
-    const user = await findUser(c.var.db, appId, userId);
-    if (!user) throw userNotFound(userId);
-    return hal(c, toUserResource(appId, user, c.var.links));
+    return hal(c, await userResource(c, appId, userId));
   })
   .openapi(putUserRoute, (c) => updateUserHandler(c, c.req.valid("param"), c.req.valid("json"), "replace"))
   .openapi(patchUserRoute, (c) => updateUserHandler(c, c.req.valid("param"), c.req.valid("json"), "merge"))
   .openapi(deleteUserRoute, async (c) => {
     const { applicationId, userId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
+    await requireMatch(c, () => userResource(c, appId, userId));
     const { deleted, app, fileDeletions } = await deleteUser(c.var.db, appId, userId);
     if (!deleted || !app) throw userNotFound(userId);
     await Promise.all([userDeleted(c.env, appId, deleted), drainFileDeletions(c.env, fileDeletions)]);

@@ -25,7 +25,7 @@ const SWEEP_CHUNK = 1000;
 /**
  * Deletes every key older than a day, `SWEEP_CHUNK` rows per statement so that no statement holds
  * the database for long however many keys piled up; returns how many were deleted.
- * @example ctx.waitUntil(sweepIdempotencyKeys(createDb(env.DB), controller.scheduledTime))
+ * @example ctx.waitUntil(sweepIdempotencyKeys(createDb(openSession(env.DB)), controller.scheduledTime))
  */
 export const sweepIdempotencyKeys = async (db: Db, now: Date | number): Promise<number> => {
   const cutoff = expiresBefore(new Date(now).getTime());

@@ -2,7 +2,7 @@
  * Users, for both APIs and chat sessions. Every query is scoped to the application; the unique
  * index on (application, name) settles races between creates.
  */
-import { and, count, eq, inArray } from "drizzle-orm";
+import { and, count, eq, inArray, isNull } from "drizzle-orm";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
 import { applications, users, type JsonObject } from "../../db/schema";
@@ -51,8 +51,29 @@ export const insertUser = (db: Db, applicationId: number, input: { name: string;
     .get() as Promise<UserRow>;
 
 /** Applies the changes; undefined when there is no such user. */
-export const updateUser = (db: Db, applicationId: number, userId: number, changes: UserChanges): Promise<UserRow | undefined> =>
-  db.update(users).set(changes).where(inApplication(applicationId, userId)).returning(userColumns).get();
+/**
+ * Applies `changes`; given `expected`, only if what the user's representation shows (display name,
+ * guest flag) is still as in `expected` (an If-Match write). Undefined: no such user, or it changed.
+ */
+export const updateUser = (
+  db: Db,
+  applicationId: number,
+  userId: number,
+  changes: UserChanges,
+  expected?: Pick<UserRow, "displayName" | "isGuest">,
+): Promise<UserRow | undefined> =>
+  db
+    .update(users)
+    .set(changes)
+    .where(
+      and(
+        inApplication(applicationId, userId),
+        expected && (expected.displayName === null ? isNull(users.displayName) : eq(users.displayName, expected.displayName)),
+        expected && eq(users.isGuest, expected.isGuest),
+      ),
+    )
+    .returning(userColumns)
+    .get();
 
 /**
  * The user with this name, created as a guest when the application does not know it yet. The
