@@ -1,4 +1,3 @@
-/// <reference types="vite/client" />
 /**
  * D1 read replication (src/http/bookmark.ts, src/db/client.ts): every response that ran a query
  * carries the bookmark its D1 session ended at in `X-D1-Bookmark`; a bookmark sent back is taken
