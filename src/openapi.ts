@@ -80,11 +80,58 @@ const COMMON_RESPONSES = {
     headers: { "Retry-After": { description: "Seconds to wait before retrying", required: true, schema: { type: "string" } } },
     content: { "application/json": { schema: errorRef } },
   },
+  NotModified: {
+    description: "If-None-Match named the current ETag: nothing changed, no body",
+    headers: { ETag: { description: "The current entity tag", required: true, schema: { type: "string" } } },
+  },
+  PreconditionFailed: {
+    description: "If-Match named none of the resource's current ETags: it changed since it was read; nothing was written",
+    content: { "application/json": { schema: errorRef } },
+  },
 } as const;
+
+/** Request headers that http/bookmark.ts and http/conditional.ts read on every route, or on some. */
+const COMMON_PARAMETERS = {
+  D1Bookmark: {
+    name: "X-D1-Bookmark",
+    in: "header",
+    required: false,
+    description:
+      "A bookmark from an earlier response's X-D1-Bookmark: this request reads at least that database state " +
+      "(read-your-writes across requests). Every response that touched the database carries the newest one.",
+    schema: { type: "string", pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{32}$" },
+  },
+  IfNoneMatch: {
+    name: "If-None-Match",
+    in: "header",
+    required: false,
+    description: "ETags of a copy the client holds: 304 with no body when one is still current",
+    schema: { type: "string" },
+  },
+  IfMatch: {
+    name: "If-Match",
+    in: "header",
+    required: false,
+    description: "The ETag of the version this write is meant for (or *): 412 when the resource has changed since",
+    schema: { type: "string" },
+  },
+} as const;
+
+/** The writes whose handlers check If-Match (`requireMatch`). */
+const CONDITIONAL_WRITES = new Set([
+  "put /v1/applications/{applicationId}/users/{userId}",
+  "patch /v1/applications/{applicationId}/users/{userId}",
+  "delete /v1/applications/{applicationId}/users/{userId}",
+  "delete /v1/applications/{applicationId}/channels/{channelId}",
+  "delete /v1/applications/{applicationId}/messages/{messageId}",
+]);
 
 export const registerOpenApi = (app: OpenAPIHono<AppEnv>) => {
   for (const [name, response] of Object.entries(COMMON_RESPONSES)) {
     app.openAPIRegistry.registerComponent("responses", name, response);
+  }
+  for (const [name, parameter] of Object.entries(COMMON_PARAMETERS)) {
+    app.openAPIRegistry.registerComponent("parameters", name, parameter);
   }
   app.openAPIRegistry.registerPath({
     method: "post",
@@ -163,7 +210,7 @@ export const registerOpenApi = (app: OpenAPIHono<AppEnv>) => {
 };
 
 type OpenApiDocument = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
-type Operation = { security?: unknown[]; requestBody?: unknown; responses: Record<string, unknown> };
+type Operation = { security?: unknown[]; requestBody?: unknown; parameters?: unknown[]; responses: Record<string, unknown> };
 
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 
@@ -180,7 +227,8 @@ export const openApiDocument = (app: OpenAPIHono<AppEnv>, baseUrl: string): Open
       description:
         "ChatKitty-compatible Platform API: HAL+JSON resources for applications, users, channels and messages. " +
         "Errors are application/json bodies {error, message, timestamp, properties?}. " +
-        "A method a path does not accept is answered 405 MethodNotAllowedError with an Allow header.",
+        "A method a path does not accept is answered 405 MethodNotAllowedError with an Allow header. " +
+        "Responses carry X-D1-Bookmark (send it back to read your writes) and, for GET, a strong ETag (If-None-Match → 304).",
     },
     servers: [{ url: baseUrl }],
     security: [{ oauth2: [] }],
@@ -202,6 +250,16 @@ export const openApiDocument = (app: OpenAPIHono<AppEnv>, baseUrl: string): Open
 /** What app.ts's middleware can answer before or around any route (`??=`: a route's own wins). */
 const addMiddlewareResponses = (path: string, method: string, op: Operation) => {
   const ref = (name: keyof typeof COMMON_RESPONSES) => ({ $ref: `#/components/responses/${name}` });
+  const parameter = (name: keyof typeof COMMON_PARAMETERS) => ({ $ref: `#/components/parameters/${name}` });
+  op.parameters = [...(op.parameters ?? []), parameter("D1Bookmark")]; // d1Session: every route
+  if (method === "get") {
+    op.parameters.push(parameter("IfNoneMatch")); // conditionalGet
+    op.responses["304"] ??= ref("NotModified");
+  }
+  if (CONDITIONAL_WRITES.has(`${method} ${path}`)) {
+    op.parameters.push(parameter("IfMatch"));
+    op.responses["412"] ??= ref("PreconditionFailed");
+  }
   const isPublic = Array.isArray(op.security) && op.security.length === 0;
   op.responses["406"] ??= ref("NotAcceptable"); // requireJsonAccept: every route
   if (op.requestBody) op.responses["413"] ??= ref("PayloadTooLarge"); // bodyLimit

@@ -73,7 +73,7 @@ export interface NotifyMembers {
 }
 
 /** What `postOnce` did: held a new message, found the key's earlier one, or found it used for another request. */
-export type KeyedPost = { outcome: "created" | "replayed"; message: EphemeralMessage } | { outcome: "conflict" };
+export type KeyedPost = { outcome: "created" | "replayed"; message: EphemeralMessage } | { outcome: "conflict" | "deleted" };
 
 /** Where a published event came from: the sender's connection gets it with its receipt. */
 export interface Origin {

@@ -70,6 +70,8 @@ export const postSystemMessage = async (
   options: PostOptions = {},
 ): Promise<Posted> => {
   const { claim } = options;
+  const knownOpen = knownOpenChannels.get(openChannelKey(scope.applicationId, channelId));
+  if (knownOpen) return holdInRoom(scope, knownOpen, content, undefined, options);
   let inserted: Awaited<ReturnType<typeof insertIntoPersistedChannel>>;
   try {
     inserted = await insertIntoPersistedChannel(scope.db, scope.applicationId, channelId, content, null, claim);
@@ -159,6 +161,22 @@ const ephemeralSender = (u: UserRow): EphemeralSender => ({
   isGuest: u.isGuest,
 });
 
+/**
+ * OPEN channels this isolate has posted to: a channel's type never changes and its id is never
+ * reused, so the next system message goes straight to the room, with no D1 round trip. A deleted
+ * channel's room refuses the post (ChannelRoom.clear), which also drops the entry here.
+ */
+const knownOpenChannels = new Map<string, ChannelRow>();
+const KNOWN_OPEN_CHANNELS_LIMIT = 10_000;
+const openChannelKey = (applicationId: number, channelId: number) => `${applicationId}:${channelId}`;
+
+const rememberOpenChannel = (applicationId: number, channel: ChannelRow) => {
+  const key = openChannelKey(applicationId, channel.id);
+  knownOpenChannels.delete(key);
+  if (knownOpenChannels.size >= KNOWN_OPEN_CHANNELS_LIMIT) knownOpenChannels.delete(knownOpenChannels.keys().next().value!);
+  knownOpenChannels.set(key, channel);
+};
+
 /** An OPEN channel's message: held (and published) by its room, which also keeps its idempotency keys. */
 const holdInRoom = async (
   scope: ChatScope,
@@ -168,15 +186,26 @@ const holdInRoom = async (
   { claim, origin }: PostOptions,
 ): Promise<Posted> => {
   const room = channelRoomStub(scope.env, scope.applicationId, channel.id);
+  const deleted = () => {
+    knownOpenChannels.delete(openChannelKey(scope.applicationId, channel.id));
+    return channelNotFound(channel.id);
+  };
   const message: NewEphemeralMessage = {
     type: content.type,
     ...("body" in content ? { body: content.body } : { file: content.file }),
     ...(content.type === "SYSTEM_FILE" && content.groupTag !== undefined ? { groupTag: content.groupTag } : {}),
     ...(sender ? { user: ephemeralSender(sender) } : {}),
   };
-  if (!claim) return { held: await room.post(channel.id, message, origin), created: true };
+  if (!claim) {
+    const held = await room.post(channel.id, message, origin);
+    if (!held) throw deleted();
+    rememberOpenChannel(scope.applicationId, channel);
+    return { held, created: true };
+  }
   const posted = await room.postOnce(channel.id, message, claim);
   if (posted.outcome === "conflict") throw keyReused(claim.key);
+  if (posted.outcome !== "created" && posted.outcome !== "replayed") throw deleted();
+  rememberOpenChannel(scope.applicationId, channel);
   return { held: posted.message, created: posted.outcome === "created" };
 };
 

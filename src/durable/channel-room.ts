@@ -48,10 +48,17 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Per shard, the delivery chain that keeps events in order on its sockets. */
   private readonly chains = new Map<string, Promise<void>>();
   /** Idempotency key → its message, oldest first; bounded by KEY_LIMIT and a day. */
-  private readonly keys = new Map<string, { fingerprint: string; at: number; message: Promise<EphemeralMessage> }>();
+  private readonly keys = new Map<string, { fingerprint: string; at: number; message: Promise<EphemeralMessage | undefined> }>();
+  /** Whether `clear` ran (kept in storage: ids are never reused, so a deleted channel stays deleted). */
+  private deleted: boolean | undefined;
 
-  /** Appends an ephemeral message, dropping the oldest beyond the bound, and publishes it. */
-  async post(channelId: number, message: NewEphemeralMessage, origin?: Origin): Promise<EphemeralMessage> {
+  /**
+   * Appends an ephemeral message, dropping the oldest beyond the bound, and publishes it.
+   * Undefined when the channel was deleted (`clear`): a Worker that posts here without asking D1
+   * first (chat/messages.ts) learns it this way.
+   */
+  async post(channelId: number, message: NewEphemeralMessage, origin?: Origin): Promise<EphemeralMessage | undefined> {
+    if (this.isDeleted()) return undefined;
     this.lastTime = Math.max(Date.now(), this.lastTime + 1);
     const stored: EphemeralMessage = { ...message, seq: ++this.lastSeq, createdTime: new Date(this.lastTime).toISOString() };
     this.messages.push(stored);
@@ -66,10 +73,13 @@ export class ChannelRoom extends DurableObject<Env> {
    * for the same message; a post that fails forgets it, so the retry can try again.
    */
   async postOnce(channelId: number, message: NewEphemeralMessage, claim: IdempotencyClaim): Promise<KeyedPost> {
+    if (this.isDeleted()) return { outcome: "deleted" };
     const now = Date.now();
     const earlier = this.keys.get(claim.key);
     if (earlier && now - earlier.at < IDEMPOTENCY_KEY_TTL_MS) {
-      return earlier.fingerprint === claim.fingerprint ? { outcome: "replayed", message: await earlier.message } : { outcome: "conflict" };
+      if (earlier.fingerprint !== claim.fingerprint) return { outcome: "conflict" };
+      const replayed = await earlier.message;
+      return replayed ? { outcome: "replayed", message: replayed } : { outcome: "deleted" };
     }
     // Delete first: re-setting an existing key would keep its old place in the insertion order.
     this.keys.delete(claim.key);
@@ -80,7 +90,8 @@ export class ChannelRoom extends DurableObject<Env> {
       this.keys.delete(key);
     }
     try {
-      return { outcome: "created", message: await entry.message };
+      const posted = await entry.message;
+      return posted ? { outcome: "created", message: posted } : { outcome: "deleted" };
     } catch (e) {
       if (this.keys.get(claim.key) === entry) this.keys.delete(claim.key);
       throw e;
@@ -97,10 +108,14 @@ export class ChannelRoom extends DurableObject<Env> {
     return out;
   }
 
-  /** Forgets every message and subscriber: the channel was deleted. */
+  /** Forgets every message and subscriber, and refuses posts from now on: the channel was deleted. */
   async clear(): Promise<void> {
     this.messages = [];
+    this.keys.clear();
     if (this.hasRegistry()) this.ctx.storage.sql.exec("DELETE FROM shards");
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS deleted (at INTEGER NOT NULL)");
+    this.ctx.storage.sql.exec("INSERT INTO deleted (at) VALUES (?)", Date.now());
+    this.deleted = true;
   }
 
   /** How many messages are held; for tests and monitoring. */
@@ -184,6 +199,12 @@ export class ChannelRoom extends DurableObject<Env> {
       // reconnect and re-subscribe, and later events still try it.
       console.error(JSON.stringify({ level: "error", event: "fanout_failed", shard, error: String(e) }));
     }
+  }
+
+  private isDeleted(): boolean {
+    this.deleted ??=
+      this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deleted'").toArray().length > 0;
+    return this.deleted;
   }
 
   private hasRegistry(): boolean {

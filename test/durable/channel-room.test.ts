@@ -2,7 +2,7 @@
  * The `ChannelRoom` Durable Object on its own. Every test names a fresh object, so no test sees
  * another's messages. In tests OPEN_CHANNEL_MESSAGE_LIMIT is 5 (test/vitest.config.ts).
  */
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import type { ChannelRoom } from "../../src/durable/channel-room";
@@ -82,15 +82,19 @@ describe("ChannelRoom", () => {
     expect(await stub.list(posted[3]!.seq, 10)).toEqual([]); // m4 and older are gone
   });
 
-  it("clear() empties it, and posting afterwards starts over", async ({ expect }) => {
+  it("clear() empties it and refuses posts afterwards, also once evicted: the channel was deleted", async ({ expect }) => {
     const stub = freshChannel();
     await postAll(stub, 3);
     expect(await stub.size()).toBe(3);
     await stub.clear();
     expect(await stub.size()).toBe(0);
     expect(await stub.list(undefined, 100)).toEqual([]);
-    await postAll(stub, 1, "after");
-    expect((await stub.list(undefined, 100)).map((m) => m.body)).toEqual(["after1"]);
+    expect(await stub.post(1, { type: "SYSTEM_TEXT", body: "after" })).toBeUndefined();
+    expect(await stub.postOnce(1, { type: "SYSTEM_TEXT", body: "after" }, { key: "k", fingerprint: "f" })).toEqual({ outcome: "deleted" });
+    // The refusal is kept in storage: a fresh instance of the object (after eviction) refuses too.
+    await evictDurableObject(stub);
+    expect(await stub.post(1, { type: "SYSTEM_TEXT", body: "after eviction" })).toBeUndefined();
+    expect(await stub.size()).toBe(0);
   });
 
   it("keeps separate objects apart", async ({ expect }) => {
@@ -102,16 +106,17 @@ describe("ChannelRoom", () => {
     expect((await two.list(undefined, 10)).map((m) => m.body)).toEqual(["two1"]);
   });
 
-  it("never writes to its Durable Object storage", async ({ expect }) => {
+  it("never writes its messages to Durable Object storage; clearing leaves only the deletion mark", async ({ expect }) => {
     const stub = freshChannel();
     await postAll(stub, 12);
     await stub.list(undefined, 100);
+    const footprint = () =>
+      runInDurableObject(stub, async (_instance: ChannelRoom, state) => ({
+        kv: (await state.storage.list()).size,
+        tables: storageTables(state),
+      }));
+    expect(await footprint()).toEqual({ kv: 0, tables: [] });
     await stub.clear();
-    await postAll(stub, 2);
-    const footprint = await runInDurableObject(stub, async (_instance: ChannelRoom, state) => ({
-      kv: (await state.storage.list()).size,
-      tables: storageTables(state),
-    }));
-    expect(footprint).toEqual({ kv: 0, tables: [] });
+    expect(await footprint()).toEqual({ kv: 0, tables: ["deleted"] });
   });
 });

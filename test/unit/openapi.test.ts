@@ -103,6 +103,26 @@ describe("the OpenAPI document built from createApp()", () => {
     }
   });
 
+  it("declares X-D1-Bookmark everywhere, If-None-Match and 304 on every GET, If-Match and 412 on the conditional writes", ({ expect }) => {
+    const headers = (op: Operation) =>
+      (op.parameters ?? []).map((p) => resolve(p as { $ref?: string; name?: string; in?: string })).filter((p) => p.in === "header");
+    for (const { path, method, op } of operations) {
+      const names = headers(op).map((p) => p.name);
+      expect(names, `${method} ${path}`).toContain("X-D1-Bookmark");
+      expect(names.includes("If-None-Match"), `${method} ${path}`).toBe(method === "get");
+      expect(Boolean(op.responses["304"]), `${method} ${path}`).toBe(method === "get");
+    }
+    const conditional = operations.filter(({ op }) => headers(op).some((p) => p.name === "If-Match"));
+    expect(conditional.map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
+      "delete /v1/applications/{applicationId}/channels/{channelId}",
+      "delete /v1/applications/{applicationId}/messages/{messageId}",
+      "delete /v1/applications/{applicationId}/users/{userId}",
+      "patch /v1/applications/{applicationId}/users/{userId}",
+      "put /v1/applications/{applicationId}/users/{userId}",
+    ]);
+    for (const { op } of conditional) expect(op.responses["412"]).toBeDefined();
+  });
+
   it("gives each operation a 2xx, a 406, a 503 with Retry-After, and (unless public) a 401 with its challenge and a 429", ({ expect }) => {
     for (const { path, method, op } of operations) {
       const where = `${method.toUpperCase()} ${path}`;
