@@ -75,6 +75,12 @@ export interface NotifyMembers {
 /** What `postOnce` did: held a new message, found the key's earlier one, or found it used for another request. */
 export type KeyedPost = { outcome: "created" | "replayed"; message: EphemeralMessage } | { outcome: "conflict" | "deleted" };
 
+/** One event for a shard's subscribers of a channel, and the connection that caused it (if any). */
+export interface Delivery {
+  event: string;
+  origin?: Origin | undefined;
+}
+
 /** Where a published event came from: the sender's connection gets it with its receipt. */
 export interface Origin {
   shard: string;

@@ -18,6 +18,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { IDEMPOTENCY_KEY_TTL_MS, type IdempotencyClaim } from "../chat/idempotency";
 import {
+  type Delivery,
   sessionShardStub,
   shardName,
   type EphemeralMessage,
@@ -45,8 +46,12 @@ export class ChannelRoom extends DurableObject<Env> {
   private lastTime = 0;
   /** Whether the shard table exists: undefined until looked up once (then kept in memory). */
   private registryReady: boolean | undefined;
-  /** Per shard, the delivery chain that keeps events in order on its sockets. */
-  private readonly chains = new Map<string, Promise<void>>();
+  /**
+   * Per shard, the events waiting for the delivery in flight to finish. One RPC at a time per
+   * shard keeps events in order on its sockets; what queues up meanwhile goes as one batch, so a
+   * busy channel costs one call per shard per round trip, not one per message.
+   */
+  private readonly queues = new Map<string, { gen: number; events: Delivery[]; sent: Promise<void> }>();
   /** Idempotency key → its message, oldest first; bounded by KEY_LIMIT and a day. */
   private readonly keys = new Map<string, { fingerprint: string; at: number; message: Promise<EphemeralMessage | undefined> }>();
   /** Whether `clear` ran (kept in storage: ids are never reused, so a deleted channel stays deleted). */
@@ -153,13 +158,26 @@ export class ChannelRoom extends DurableObject<Env> {
     }
     if (origin && !shards.has(origin.shard)) shards.set(origin.shard, -1);
     for (const [shard, gen] of shards) {
-      const previous = this.chains.get(shard) ?? Promise.resolve();
-      const next = previous.then(() => this.deliver(shard, gen, channelId, event, origin?.shard === shard ? origin : undefined));
-      this.chains.set(shard, next);
-      void next.finally(() => {
-        if (this.chains.get(shard) === next) this.chains.delete(shard);
-      });
+      const delivery = { event, ...(origin?.shard === shard ? { origin } : {}) };
+      const queued = this.queues.get(shard);
+      if (queued) {
+        queued.events.push(delivery);
+        queued.gen = Math.max(queued.gen, gen);
+      } else {
+        this.send(shard, channelId, { gen, events: [delivery], sent: Promise.resolve() });
+      }
     }
+  }
+
+  /** Sends a shard's queue; when the call returns, whatever queued meanwhile goes next. */
+  private send(shard: string, channelId: number, batch: { gen: number; events: Delivery[]; sent: Promise<void> }) {
+    this.queues.set(shard, { gen: -1, events: [], sent: batch.sent });
+    const sent = batch.sent.then(() => this.deliver(shard, batch.gen, channelId, batch.events));
+    void sent.finally(() => {
+      const next = this.queues.get(shard)!;
+      if (next.events.length > 0) this.send(shard, channelId, { ...next, sent });
+      else this.queues.delete(shard);
+    });
   }
 
   /**
@@ -187,9 +205,9 @@ export class ChannelRoom extends DurableObject<Env> {
     }
   }
 
-  private async deliver(shard: string, gen: number, channelId: number, event: string, origin?: Origin) {
+  private async deliver(shard: string, gen: number, channelId: number, events: Delivery[]) {
     try {
-      const stillSubscribed = await sessionShardStub(this.env, shard).deliver(channelId, event, origin);
+      const stillSubscribed = await sessionShardStub(this.env, shard).deliver(channelId, events);
       // Drop the shard unless it re-subscribed while this delivery was in flight.
       if (!stillSubscribed && gen >= 0) {
         this.ctx.storage.sql.exec("DELETE FROM shards WHERE name = ? AND gen = ?", shard, gen);

@@ -13,7 +13,7 @@
  * frame budgets and recent revocations.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Origin, SessionEnd } from "../chat/live";
+import type { Delivery, Origin, SessionEnd } from "../chat/live";
 import { readConfig } from "../config";
 import { dest } from "../realtime/destinations";
 import { decodeShardHeaders } from "../realtime/upgrade";
@@ -87,11 +87,20 @@ export class SessionShard extends DurableObject<Env> implements Shard {
   }
 
   /**
-   * Delivers a channel's `thread.message.created` event (from its room) to this shard's
-   * subscribers: once per connection, and to the origin connection with its receipt on the best
-   * carrier. Returns whether any connection here still watches the channel.
+   * Delivers a channel's events (from its room), in order: what queued up behind the previous
+   * call arrives as one batch. Returns whether any connection here still watches the channel.
    */
-  async deliver(channelId: number, event: string, origin?: Origin): Promise<boolean> {
+  async deliver(channelId: number, events: Delivery[]): Promise<boolean> {
+    let watched = false;
+    for (const { event, origin } of events) watched = this.deliverOne(channelId, event, origin);
+    return watched;
+  }
+
+  /**
+   * One `thread.message.created` event to this shard's subscribers: once per connection, and to
+   * the origin connection with its receipt on the best carrier.
+   */
+  private deliverOne(channelId: number, event: string, origin?: Origin): boolean {
     const topic = dest.channelMessagesTopic(channelId);
     const rows = this.store.watchers(topic);
     for (const { conn, sid } of rows) {
