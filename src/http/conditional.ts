@@ -32,7 +32,13 @@ const KEPT_ON_304 = ["cache-control", "content-location", "date", "etag", "expir
 export const conditionalGet = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   if ((c.req.method !== "GET" && c.req.method !== "HEAD") || c.res.status !== 200) return;
-  const tag = c.res.headers.get("ETag") ?? (await entityTag(await c.res.clone().arrayBuffer()));
+  let tag = c.res.headers.get("ETag");
+  if (!tag) {
+    // Read once and put back: cheaper than teeing the body with clone().
+    const body = await c.res.arrayBuffer();
+    tag = await entityTag(body);
+    c.res = new Response(body, c.res);
+  }
   const ifNoneMatch = c.req.header("If-None-Match");
   // Weak comparison (§13.1.2): a W/ prefix on the client's copy does not matter for a GET.
   const fresh = ifNoneMatch !== undefined && listedTags(ifNoneMatch).some((t) => t === "*" || t.replace(/^W\//, "") === tag);

@@ -37,14 +37,23 @@ const rateLimit = (limiter: (env: Env) => RateLimit | undefined, keyOf: KeyOf, w
   createMiddleware<AppEnv>(async (c, next) => {
     const binding = limiter(c.env);
     const key = binding ? await keyOf(c) : undefined;
-    if (key !== undefined && !(await allowed(binding, key, c))) {
-      throw new ApiError(
+    if (key === undefined) return next();
+    const tooMany = () =>
+      new ApiError(
         "TooManyRequestsError",
         `Too many requests ${what}; retry after ${RETRY_AFTER_SECONDS} seconds`,
         { retryAfterSeconds: RETRY_AFTER_SECONDS },
         { "Retry-After": String(RETRY_AFTER_SECONDS) },
       );
+    const counted = allowed(binding, key, c);
+    if (c.req.method === "GET" || c.req.method === "HEAD") {
+      // A read changes nothing, so it is counted while it runs, and refused at the end when over
+      // the limit: the limiter's round trip overlaps the request's own instead of preceding it.
+      await next();
+      if (!(await counted)) throw tooMany();
+      return;
     }
+    if (!(await counted)) throw tooMany();
     await next();
   });
 
