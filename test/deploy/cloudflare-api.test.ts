@@ -6,26 +6,14 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CloudflareApi, startCloudflareApi } from "./cloudflare-api.ts";
-import { childEnv, explain, isolatedHome, ROOT, runCommand } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { childEnv, explain, useStandIn, ROOT, runCommand } from "./harness.ts";
 import { splitStatements } from "./sql-split.ts";
 
-let api: CloudflareApi;
-let home: { home: string; dispose: () => void };
+const standIn = useStandIn();
 
-beforeAll(async () => {
-  api = await startCloudflareApi();
-  home = isolatedHome();
-});
-
-afterAll(async () => {
-  await api?.close();
-  home?.dispose();
-});
-
-const call = async (method: string, rest: string, body?: unknown, token = api.token) => {
-  const response = await fetch(`${api.baseUrl}${rest}`, {
+const call = async (method: string, rest: string, body?: unknown, token = standIn.api.token) => {
+  const response = await fetch(`${standIn.api.baseUrl}${rest}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -35,7 +23,7 @@ const call = async (method: string, rest: string, body?: unknown, token = api.to
     body: (await response.json()) as { success: boolean; result: any; errors: { code: number; message: string }[] },
   };
 };
-const account = (rest: string) => `/accounts/${api.accountId}${rest}`;
+const account = (rest: string) => `/accounts/${standIn.api.accountId}${rest}`;
 
 describe("splitStatements", () => {
   it("splits where SQLite would: not inside strings, identifiers, comments or trigger bodies", () => {
@@ -64,7 +52,7 @@ describe("the Cloudflare API stand-in", () => {
     const missing = await call("GET", account("/queues"));
     expect(missing.status).toBe(404);
     expect(missing.body.errors[0]!.message).toBe(`not stubbed: GET ${account("/queues")}`);
-    expect(api.unstubbed().map((r) => r.path)).toEqual([account("/queues")]);
+    expect(standIn.api.unstubbed().map((r) => r.path)).toEqual([account("/queues")]);
   });
 
   it("D1: creates by name once, finds by name or id, runs statements all or nothing with D1's errors", async () => {
@@ -99,7 +87,10 @@ describe("the Cloudflare API stand-in", () => {
     expect(failed.body.errors[0]).toEqual({ code: 7500, message: expect.stringMatching(/no such table: missing.*SQLITE_ERROR/) });
     expect((await query("SELECT count(*) AS n FROM t")).body.result[0].results).toEqual([{ n: 2 }]);
     expect((await query("BEGIN TRANSACTION")).body.errors[0]!.message).toMatch(/SQLITE_AUTH/);
-    expect(api.databaseByName("stand-in-db")!.sqlite.prepare("SELECT v FROM t ORDER BY id").all()).toEqual([{ v: "a" }, { v: "b" }]);
+    expect(standIn.api.databaseByName("stand-in-db")!.sqlite.prepare("SELECT v FROM t ORDER BY id").all()).toEqual([
+      { v: "a" },
+      { v: "b" },
+    ]);
   });
 
   it("R2 and the subdomain: 404 until created, 409 on a duplicate bucket", async () => {
@@ -113,36 +104,36 @@ describe("the Cloudflare API stand-in", () => {
   });
 
   it("fails the next matching requests as told, then answers again", async () => {
-    api.failNext("GET", /\/r2\/buckets$/, { status: 503, times: 2 });
+    standIn.api.failNext("GET", /\/r2\/buckets$/, { status: 503, times: 2 });
     expect((await call("GET", account("/r2/buckets"))).status).toBe(503);
     expect((await call("GET", account("/r2/buckets"))).status).toBe(503);
     expect((await call("GET", account("/r2/buckets"))).status).toBe(200);
-    expect(api.requests.filter((r) => r.injected)).toHaveLength(2);
+    expect(standIn.api.requests.filter((r) => r.injected)).toHaveLength(2);
   });
 
   it("wrangler reports a D1 SQL error, and runs a --file import on the database", async () => {
-    const env = childEnv(api, home.home);
+    const env = childEnv(standIn.api, standIn.home);
     const wrangler = path.join(ROOT, "node_modules", ".bin", "wrangler");
-    let from = api.requests.length;
+    let from = standIn.api.requests.length;
     const failed = await runCommand(wrangler, ["d1", "execute", "stand-in-db", "--remote", "--command", "SELECT * FROM missing_table"], {
       cwd: ROOT,
       env,
     });
-    expect(failed.code, explain(failed, api, from)).not.toBe(0);
+    expect(failed.code, explain(failed, standIn.api, from)).not.toBe(0);
     expect(failed.output).toMatch(/no such table: missing_table/);
 
-    const file = path.join(home.home, "import.sql");
+    const file = path.join(standIn.home, "import.sql");
     writeFileSync(file, "INSERT INTO t (v) VALUES ('from a file; really');\nINSERT INTO t (v) VALUES ('second');\n");
-    from = api.requests.length;
+    from = standIn.api.requests.length;
     const imported = await runCommand(wrangler, ["d1", "execute", "stand-in-db", "--remote", "--yes", "--file", file], { cwd: ROOT, env });
-    expect(imported.code, explain(imported, api, from)).toBe(0);
-    expect(api.databaseByName("stand-in-db")!.sqlite.prepare("SELECT v FROM t ORDER BY id").all()).toEqual([
+    expect(imported.code, explain(imported, standIn.api, from)).toBe(0);
+    expect(standIn.api.databaseByName("stand-in-db")!.sqlite.prepare("SELECT v FROM t ORDER BY id").all()).toEqual([
       { v: "a" },
       { v: "b" },
       { v: "from a file; really" },
       { v: "second" },
     ]);
-    expect(api.unstubbed().map((r) => r.path)).toEqual([account("/queues")]);
-    expect(api.outbound).toEqual([]);
+    expect(standIn.api.unstubbed().map((r) => r.path)).toEqual([account("/queues")]);
+    expect(standIn.api.outbound).toEqual([]);
   });
 });

@@ -12,14 +12,14 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CloudflareApi, startCloudflareApi, type WorkerVersion } from "./cloudflare-api.ts";
+import { describe, expect, it } from "vitest";
+import type { WorkerVersion } from "./cloudflare-api.ts";
 import {
   apiPath,
   assetFiles,
   d1Queries,
   explain,
-  isolatedHome,
+  useStandIn,
   keyPairWorks,
   migrationFiles,
   npmRun,
@@ -30,32 +30,21 @@ import {
 
 const SECRET = "JWT_PRIVATE_KEY";
 
-let api: CloudflareApi;
-let home: { home: string; dispose: () => void };
-
-beforeAll(async () => {
-  api = await startCloudflareApi();
-  home = isolatedHome();
-});
-
-afterAll(async () => {
-  await api?.close();
-  home?.dispose();
-});
+const standIn = useStandIn();
 
 const deploy = async (args: string[] = [], cwd = ROOT) => {
-  const from = api.requests.length;
-  const result = await npmRun(api, home.home, "deploy", args, cwd);
-  return { result, from, requests: api.requests.slice(from), why: explain(result, api, from) };
+  const from = standIn.api.requests.length;
+  const result = await npmRun(standIn.api, standIn.home, "deploy", args, cwd);
+  return { result, from, requests: standIn.api.requests.slice(from), why: explain(result, standIn.api, from) };
 };
 
 const top = wranglerConfig();
 const staging = wranglerConfig("staging");
 
-const secretWrites = (script: string) => api.account.secretWrites.filter((w) => w.script === script && w.name === SECRET);
+const secretWrites = (script: string) => standIn.api.account.secretWrites.filter((w) => w.script === script && w.name === SECRET);
 
 const signingKeys = (dbName: string) =>
-  api
+  standIn.api
     .databaseByName(dbName)!
     .sqlite.prepare("SELECT kid, public_jwk, created_at, retired_at, accepted_until FROM signing_keys ORDER BY created_at")
     .all() as { kid: string; public_jwk: string; created_at: number; retired_at: number | null; accepted_until: number | null }[];
@@ -81,11 +70,11 @@ const expectedBindings = (config: ReturnType<typeof wranglerConfig>, databaseId:
 });
 
 /** Checks common to every run: nothing unstubbed or outbound, every request authenticated. */
-const expectCleanRun = (requests: typeof api.requests) => {
+const expectCleanRun = (requests: typeof standIn.api.requests) => {
   expect(requests.filter((r) => r.unstubbed || r.crashed).map((r) => `${r.method} ${r.path} → ${JSON.stringify(r.response)}`)).toEqual([]);
-  expect(api.outbound).toEqual([]);
+  expect(standIn.api.outbound).toEqual([]);
   expect(requests.filter((r) => r.auth === "bad" || (r.auth === "none" && !r.path.startsWith("/__d1-upload/")))).toEqual([]);
-  expect(api.account.anomalies).toEqual([]);
+  expect(standIn.api.account.anomalies).toEqual([]);
 };
 
 describe("npm run deploy against a stand-in Cloudflare API", () => {
@@ -97,14 +86,14 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
     expectCleanRun(requests);
 
     // The account: a workers.dev subdomain, one database and one bucket, named as wrangler.toml says.
-    expect(api.account.subdomain, why).toBeTruthy();
-    expect(requests.filter((r) => r.method === "PUT" && r.path === apiPath(api, "/workers/subdomain"))).toHaveLength(1);
-    expect([...api.account.d1.values()].map((d) => d.name)).toEqual(top.d1_databases.map((d) => d.database_name));
-    expect([...api.account.r2.keys()]).toEqual(top.r2_buckets.map((b) => b.bucket_name));
-    expect(result.stdout).toContain(`Deployed ${top.name} to https://${top.name}.${api.account.subdomain}.workers.dev`);
+    expect(standIn.api.account.subdomain, why).toBeTruthy();
+    expect(requests.filter((r) => r.method === "PUT" && r.path === apiPath(standIn.api, "/workers/subdomain"))).toHaveLength(1);
+    expect([...standIn.api.account.d1.values()].map((d) => d.name)).toEqual(top.d1_databases.map((d) => d.database_name));
+    expect([...standIn.api.account.r2.keys()]).toEqual(top.r2_buckets.map((b) => b.bucket_name));
+    expect(result.stdout).toContain(`Deployed ${top.name} to https://${top.name}.${standIn.api.account.subdomain}.workers.dev`);
 
     // Every migration applied, in order, and the schema there.
-    const db = api.databaseByName(top.d1_databases[0]!.database_name)!;
+    const db = standIn.api.databaseByName(top.d1_databases[0]!.database_name)!;
     const applied = db.sqlite.prepare("SELECT name FROM d1_migrations ORDER BY id").all() as { name: string }[];
     expect(applied.map((m) => m.name)).toEqual(migrationFiles(top));
     const tables = (db.sqlite.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[]).map(
@@ -126,11 +115,11 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
     expect(publicJwk).toMatchObject({ kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y });
     expect(await keyPairWorks(jwk, publicJwk)).toBe(true);
     expect(result.output).not.toContain(jwk.d!);
-    expect(api.secrets(top.name)[SECRET]).toBe(firstSecret);
+    expect(standIn.api.secrets(top.name)[SECRET]).toBe(firstSecret);
 
     // The Worker: one upload that deploys, with everything wrangler.toml declares.
-    const script = api.script(top.name)!;
-    const version = api.deployedVersion(top.name)!;
+    const script = standIn.api.script(top.name)!;
+    const version = standIn.api.deployedVersion(top.name)!;
     expect(version, why).toBeDefined();
     expect(version.compatibilityDate).toBe(top.compatibility_date);
     expect(bindingsByName(version)).toEqual({
@@ -151,7 +140,7 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
     for (const [file, bytes] of files) {
       const entry = version.assets!.manifest[file]!;
       expect(entry.size, file).toBe(bytes.length);
-      expect(api.account.assets.get(entry.hash)?.content.equals(bytes), file).toBe(true);
+      expect(standIn.api.account.assets.get(entry.hash)?.content.equals(bytes), file).toBe(true);
     }
     const headersFile = path.join(ROOT, top.assets!.directory, "_headers");
     expect(version.assets!.config).toMatchObject({
@@ -162,33 +151,33 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
   });
 
   it("re-runs without creating anything: no new database, bucket, secret or migration; a new version of the code", async () => {
-    const versionsBefore = api.script(top.name)!.versions.length;
-    const writesBefore = api.account.secretWrites.length;
+    const versionsBefore = standIn.api.script(top.name)!.versions.length;
+    const writesBefore = standIn.api.account.secretWrites.length;
     const { result, requests, why } = await deploy();
     expect(result.code, why).toBe(0);
     expectCleanRun(requests);
-    expect(result.stdout).toContain(`Deployed ${top.name} to https://${top.name}.${api.account.subdomain}.workers.dev`);
+    expect(result.stdout).toContain(`Deployed ${top.name} to https://${top.name}.${standIn.api.account.subdomain}.workers.dev`);
 
     const writes = requests.filter((r) => r.method !== "GET");
     expect(
-      writes.filter((r) => r.path === apiPath(api, "/d1/database") || r.path === apiPath(api, "/r2/buckets")),
+      writes.filter((r) => r.path === apiPath(standIn.api, "/d1/database") || r.path === apiPath(standIn.api, "/r2/buckets")),
       why,
     ).toEqual([]);
-    expect(writes.filter((r) => r.path === apiPath(api, "/workers/subdomain"))).toEqual([]);
+    expect(writes.filter((r) => r.path === apiPath(standIn.api, "/workers/subdomain"))).toEqual([]);
     expect(writes.filter((r) => /\/secrets(-bulk)?(\/|$)/.test(r.path))).toEqual([]);
-    expect(api.account.secretWrites.length).toBe(writesBefore);
+    expect(standIn.api.account.secretWrites.length).toBe(writesBefore);
     // D1: only wrangler's look at d1_migrations (its CREATE IF NOT EXISTS and the listing).
     for (const sql of d1Queries(requests))
       expect(sql, why).toMatch(/^\s*(CREATE TABLE IF NOT EXISTS "d1_migrations"|SELECT \*\s+FROM "d1_migrations")/);
 
-    expect(api.account.d1.size).toBe(1);
-    expect(api.account.r2.size).toBe(1);
-    const script = api.script(top.name)!;
+    expect(standIn.api.account.d1.size).toBe(1);
+    expect(standIn.api.account.r2.size).toBe(1);
+    const script = standIn.api.script(top.name)!;
     expect(script.versions.length, why).toBe(versionsBefore + 1);
-    const version = api.deployedVersion(top.name)!;
+    const version = standIn.api.deployedVersion(top.name)!;
     expect(version).toBe(script.versions.at(-1));
-    expect(api.secrets(top.name)[SECRET]).toBe(firstSecret);
-    const db = api.databaseByName(top.d1_databases[0]!.database_name)!;
+    expect(standIn.api.secrets(top.name)[SECRET]).toBe(firstSecret);
+    const db = standIn.api.databaseByName(top.d1_databases[0]!.database_name)!;
     expect(bindingsByName(version)).toEqual({
       ...expectedBindings(top, db.uuid),
       [SECRET]: { name: SECRET, type: "secret_text", text: firstSecret },
@@ -208,7 +197,7 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
       const { result, requests, why } = await deploy([], copy);
       expect(result.code, why).toBe(0);
       expectCleanRun(requests);
-      const db = api.databaseByName(top.d1_databases[0]!.database_name)!;
+      const db = standIn.api.databaseByName(top.d1_databases[0]!.database_name)!;
       const applied = (db.sqlite.prepare("SELECT name FROM d1_migrations ORDER BY id").all() as { name: string }[]).map((m) => m.name);
       expect(applied).toEqual([...migrationFiles(top), migration]);
       expect(db.sqlite.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'deploy_test_marker'").get()).toEqual({ n: 1 });
@@ -217,7 +206,7 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
       );
       expect(migrationSql, why).toHaveLength(1);
       expect(migrationSql[0]).toContain("deploy_test_marker");
-      expect(api.account.d1.size).toBe(1);
+      expect(standIn.api.account.d1.size).toBe(1);
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
@@ -234,42 +223,44 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
     expect(clientSecret, why).toBeDefined();
     expect(occurrences(result.output, clientSecret!)).toBe(1);
 
-    const db = api.databaseByName(top.d1_databases[0]!.database_name)!.sqlite;
+    const db = standIn.api.databaseByName(top.d1_databases[0]!.database_name)!.sqlite;
     const apps = db.prepare("SELECT id, name FROM applications WHERE name = 'Acme Prod'").all() as { id: number; name: string }[];
     expect(apps).toHaveLength(1);
     const credentials = db.prepare("SELECT client_id, secret_hash FROM client_credentials WHERE application_id = ?").all(apps[0]!.id);
     expect(credentials).toEqual([{ client_id: clientId, secret_hash: createHash("sha256").update(clientSecret!, "utf8").digest("hex") }]);
 
-    expect(api.account.d1.size).toBe(1);
+    expect(standIn.api.account.d1.size).toBe(1);
     expect(secretWrites(top.name)).toHaveLength(1);
-    expect(api.secrets(top.name)[SECRET]).toBe(firstSecret);
+    expect(standIn.api.secrets(top.name)[SECRET]).toBe(firstSecret);
   });
 
   it("--env staging deploys a separate Worker with its own database, bucket and key, and leaves the top-level one alone", async () => {
     expect(staging.name).not.toBe(top.name);
-    const topDb = api.databaseByName(top.d1_databases[0]!.database_name)!;
+    const topDb = standIn.api.databaseByName(top.d1_databases[0]!.database_name)!;
     const dump = (db: typeof topDb) =>
       JSON.stringify(
         ["d1_migrations", "signing_keys", "applications", "client_credentials"].map((t) => db.sqlite.prepare(`SELECT * FROM ${t}`).all()),
       );
     const topBefore = {
       dump: dump(topDb),
-      versions: api.script(top.name)!.versions.length,
-      deployments: api.script(top.name)!.deployments.length,
+      versions: standIn.api.script(top.name)!.versions.length,
+      deployments: standIn.api.script(top.name)!.deployments.length,
     };
 
     const { result, requests, why } = await deploy(["--env", "staging"]);
     expect(result.code, why).toBe(0);
     expectCleanRun(requests);
-    expect(result.stdout).toContain(`Deployed ${staging.name} to https://${staging.name}.${api.account.subdomain}.workers.dev`);
+    expect(result.stdout).toContain(`Deployed ${staging.name} to https://${staging.name}.${standIn.api.account.subdomain}.workers.dev`);
 
     // Its own resources, next to the top-level ones.
     const stagingDbName = staging.d1_databases[0]!.database_name;
     const stagingBucket = staging.r2_buckets[0]!.bucket_name;
     expect(stagingDbName).not.toBe(top.d1_databases[0]!.database_name);
-    expect([...api.account.d1.values()].map((d) => d.name).sort()).toEqual([top.d1_databases[0]!.database_name, stagingDbName].sort());
-    expect([...api.account.r2.keys()].sort()).toEqual([top.r2_buckets[0]!.bucket_name, stagingBucket].sort());
-    const stagingDb = api.databaseByName(stagingDbName)!;
+    expect([...standIn.api.account.d1.values()].map((d) => d.name).sort()).toEqual(
+      [top.d1_databases[0]!.database_name, stagingDbName].sort(),
+    );
+    expect([...standIn.api.account.r2.keys()].sort()).toEqual([top.r2_buckets[0]!.bucket_name, stagingBucket].sort());
+    const stagingDb = standIn.api.databaseByName(stagingDbName)!;
     const applied = stagingDb.sqlite.prepare("SELECT name FROM d1_migrations ORDER BY id").all() as { name: string }[];
     expect(applied.map((m) => m.name)).toEqual(migrationFiles(staging));
 
@@ -282,18 +273,18 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
     expect(await keyPairWorks(jwk, JSON.parse(keys[0]!.public_jwk))).toBe(true);
     expect(result.output).not.toContain(jwk.d!);
 
-    const version = api.deployedVersion(staging.name)!;
+    const version = standIn.api.deployedVersion(staging.name)!;
     expect(version.compatibilityDate).toBe(staging.compatibility_date);
     expect(bindingsByName(version)).toEqual({
       ...expectedBindings(staging, stagingDb.uuid),
       [SECRET]: { name: SECRET, type: "secret_text", text: writes[0]!.text },
     });
-    expect(api.script(staging.name)!.migrationTag).toBe(staging.migrations.at(-1)!.tag);
+    expect(standIn.api.script(staging.name)!.migrationTag).toBe(staging.migrations.at(-1)!.tag);
 
     // The top-level deployment: not touched, not even read by name.
     expect(dump(topDb)).toBe(topBefore.dump);
-    expect(api.script(top.name)!.versions.length).toBe(topBefore.versions);
-    expect(api.script(top.name)!.deployments.length).toBe(topBefore.deployments);
+    expect(standIn.api.script(top.name)!.versions.length).toBe(topBefore.versions);
+    expect(standIn.api.script(top.name)!.deployments.length).toBe(topBefore.deployments);
     const touchingTop = requests.filter(
       (r) =>
         r.path.includes(`/workers/scripts/${top.name}/`) ||
@@ -305,14 +296,14 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
   });
 
   it("npm run keys -- rotate installs a new key and retires the old one for the token lifetime plus a margin", async () => {
-    const old = JSON.parse(api.secrets(top.name)[SECRET]!) as JsonWebKey & { kid: string };
+    const old = JSON.parse(standIn.api.secrets(top.name)[SECRET]!) as JsonWebKey & { kid: string };
     const writesBefore = secretWrites(top.name).length;
-    const from = api.requests.length;
+    const from = standIn.api.requests.length;
     const before = Date.now();
-    const result = await npmRun(api, home.home, "keys", ["rotate"]);
+    const result = await npmRun(standIn.api, standIn.home, "keys", ["rotate"]);
     const after = Date.now();
-    const requests = api.requests.slice(from);
-    const why = explain(result, api, from);
+    const requests = standIn.api.requests.slice(from);
+    const why = explain(result, standIn.api, from);
     expect(result.code, why).toBe(0);
     expectCleanRun(requests);
 
@@ -320,10 +311,10 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
     expect(writes, why).toHaveLength(1);
     const fresh = JSON.parse(writes[0]!.text!) as JsonWebKey & { kid: string };
     expect(fresh.kid).not.toBe(old.kid);
-    expect(api.secrets(top.name)[SECRET]).toBe(writes[0]!.text);
+    expect(standIn.api.secrets(top.name)[SECRET]).toBe(writes[0]!.text);
     // The Worker keeps everything else (the secret went in as a new version of the same code).
-    const db = api.databaseByName(top.d1_databases[0]!.database_name)!;
-    expect(bindingsByName(api.deployedVersion(top.name)!)).toEqual({
+    const db = standIn.api.databaseByName(top.d1_databases[0]!.database_name)!;
+    expect(bindingsByName(standIn.api.deployedVersion(top.name)!)).toEqual({
       ...expectedBindings(top, db.uuid),
       [SECRET]: { name: SECRET, type: "secret_text", text: writes[0]!.text },
     });

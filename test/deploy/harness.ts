@@ -13,8 +13,9 @@ import { webcrypto } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { unstable_readConfig } from "wrangler";
-import type { CloudflareApi, RecordedRequest } from "./cloudflare-api.ts";
+import { type CloudflareApi, type RecordedRequest, startCloudflareApi } from "./cloudflare-api.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -32,9 +33,28 @@ export interface CommandResult {
 }
 
 /** A temporary HOME for the commands of one test file; remove it with `dispose()`. */
-export const isolatedHome = () => {
+const isolatedHome = () => {
   const home = mkdtempSync(path.join(tmpdir(), "deploy-test-home-"));
   return { home, dispose: () => rmSync(home, { recursive: true, force: true }) };
+};
+
+/**
+ * A fresh stand-in and an isolated HOME for the tests of the enclosing file or `describe`: started
+ * before them, closed after. Read `api` and `home` inside tests (they are set in `beforeAll`).
+ */
+export const useStandIn = () => {
+  const standIn = {} as { api: CloudflareApi; home: string };
+  let home: ReturnType<typeof isolatedHome> | undefined;
+  beforeAll(async () => {
+    standIn.api = await startCloudflareApi();
+    home = isolatedHome();
+    standIn.home = home.home;
+  });
+  afterAll(async () => {
+    await standIn.api?.close();
+    home?.dispose();
+  });
+  return standIn;
 };
 
 export const childEnv = (api: CloudflareApi, home: string): Record<string, string> => {
