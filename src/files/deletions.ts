@@ -54,9 +54,9 @@ const queueFilesOfMessages = (db: Db, applicationId: number, which: SQL | undefi
     )
     .returning(returningIds);
 
-/** The files of a user's messages (for the user delete's batch). */
-export const queueUserFiles = (db: Db, applicationId: number, userId: number) =>
-  queueFilesOfMessages(db, applicationId, eq(messages.userId, userId));
+/** The files of a user's messages (for the user delete's batch), only if `onlyIf` holds when given. */
+export const queueUserFiles = (db: Db, applicationId: number, userId: number, onlyIf?: SQL) =>
+  queueFilesOfMessages(db, applicationId, and(eq(messages.userId, userId), onlyIf));
 
 /** A message's stored file, if it has one (for the message delete's batch). */
 export const queueMessageFile = (db: Db, applicationId: number, messageId: number) =>

@@ -324,4 +324,32 @@ describe("two writes from the same copy", () => {
       expect(UserResource.parse((await s.api.get(href)).body).displayName).toBe(winner.name);
     }
   }, 30_000);
+
+  it("a DELETE racing a PATCH with the same If-Match: never both 200, and a DELETE that lost leaves the user as patched", async ({
+    expect,
+  }) => {
+    const s = await setup();
+    for (let round = 0; round < 8; round++) {
+      const user = UserResource.parse(await s.createUser(`racer-${round}`));
+      const href = user._links.self.href;
+      const tag = etagOf(expect, await s.api.get(href));
+      const late = async () => {
+        if (round % 2) await sleep(Math.random() * 6);
+      };
+      const [patched, deleted] = await Promise.all([
+        late().then(() => s.api.call("PATCH", href, { displayName: `renamed-${round}` }, { "If-Match": tag })),
+        late().then(() => s.api.call("DELETE", href, undefined, { "If-Match": tag })),
+      ]);
+      const why = `${brief(patched)} | ${brief(deleted)}`;
+      if (deleted.status === 200) {
+        // The delete won: the PATCH found no user (404) or a changed one (412), never a 200.
+        expect([404, 412], why).toContain(patched.status);
+        expectError(expect, await s.api.get(href), 404);
+      } else {
+        expect(patched.status, why).toBe(200);
+        expectError(expect, deleted, 412, "PreconditionFailedError");
+        expect(UserResource.parse((await s.api.get(href)).body).displayName).toBe(`renamed-${round}`);
+      }
+    }
+  }, 30_000);
 });

@@ -163,9 +163,18 @@ export const userRoutes = createRouter()
   .openapi(deleteUserRoute, async (c) => {
     const { applicationId, userId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
-    await requireMatch(c, () => userResource(c, appId, userId));
-    const { deleted, app, fileDeletions } = await deleteUser(c.var.db, appId, userId);
-    if (!deleted || !app) throw userNotFound(userId);
+    // With If-Match naming a version, the delete only lands on the user the client saw (as PUT does).
+    let expected: UserRow | undefined;
+    if (namesVersion(c.req.header("If-Match"))) {
+      expected = await findUser(c.var.db, appId, userId);
+      if (!expected) throw userNotFound(userId);
+    }
+    await requireMatch(c, () => (expected ? toUserResource(appId, expected, c.var.links) : userResource(c, appId, userId)));
+    const { deleted, app, fileDeletions } = await deleteUser(c.var.db, appId, userId, expected);
+    if (!deleted || !app) {
+      if (expected && (await findUser(c.var.db, appId, userId))) throw preconditionFailed();
+      throw userNotFound(userId);
+    }
     await Promise.all([userDeleted(c.env, appId, deleted), drainFileDeletions(c.env, fileDeletions)]);
     return hal(c, toApplicationResource(app, c.var.links));
   })

@@ -2,7 +2,7 @@
  * Users, for both APIs and chat sessions. Every query is scoped to the application; the unique
  * index on (application, name) settles races between creates.
  */
-import { and, count, eq, inArray, isNull } from "drizzle-orm";
+import { and, count, eq, exists, inArray, isNull, sql } from "drizzle-orm";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
 import { applications, users, type JsonObject } from "../../db/schema";
@@ -51,27 +51,32 @@ export const insertUser = (db: Db, applicationId: number, input: { name: string;
     .get() as Promise<UserRow>;
 
 /** Applies the changes; undefined when there is no such user. */
+/** What a user's representation shows that can change (display name, guest flag). */
+type Shown = Pick<UserRow, "displayName" | "isGuest">;
+
+/** The user (this id) still shows what `expected` shows: the condition of an If-Match write. */
+const stillShows = (applicationId: number, userId: number, expected: Shown | undefined) =>
+  and(
+    inApplication(applicationId, userId),
+    expected && (expected.displayName === null ? isNull(users.displayName) : eq(users.displayName, expected.displayName)),
+    expected && eq(users.isGuest, expected.isGuest),
+  );
+
 /**
- * Applies `changes`; given `expected`, only if what the user's representation shows (display name,
- * guest flag) is still as in `expected` (an If-Match write). Undefined: no such user, or it changed.
+ * Applies `changes`; given `expected`, only if what the user's representation shows is still as in
+ * `expected` (an If-Match write). Undefined: no such user, or it changed.
  */
 export const updateUser = (
   db: Db,
   applicationId: number,
   userId: number,
   changes: UserChanges,
-  expected?: Pick<UserRow, "displayName" | "isGuest">,
+  expected?: Shown,
 ): Promise<UserRow | undefined> =>
   db
     .update(users)
     .set(changes)
-    .where(
-      and(
-        inApplication(applicationId, userId),
-        expected && (expected.displayName === null ? isNull(users.displayName) : eq(users.displayName, expected.displayName)),
-        expected && eq(users.isGuest, expected.isGuest),
-      ),
-    )
+    .where(stillShows(applicationId, userId, expected))
     .returning(userColumns)
     .get();
 
@@ -128,12 +133,14 @@ export const existingUserIds = async (db: Db, applicationId: number, ids: number
  * Deletes a user and, through the foreign keys' ON DELETE CASCADE, their memberships and the
  * messages they sent, in one statement; the deletion of those messages' stored files is recorded
  * in the same transaction (files/deletions.ts). Returns the deleted user (for their live
- * sessions), the application for the response, and the file-deletion records to carry out.
+ * sessions), the application for the response, and the file-deletion records to carry out. Given
+ * `expected` (an If-Match delete), nothing happens unless the user still shows what it shows.
  */
-export const deleteUser = async (db: Db, applicationId: number, userId: number) => {
+export const deleteUser = async (db: Db, applicationId: number, userId: number, expected?: Shown) => {
+  const condition = stillShows(applicationId, userId, expected);
   const [queued, deleted, [app]] = await db.batch([
-    queueUserFiles(db, applicationId, userId),
-    db.delete(users).where(inApplication(applicationId, userId)).returning({ id: users.id, name: users.name }),
+    queueUserFiles(db, applicationId, userId, expected && exists(db.select({ one: sql`1` }).from(users).where(condition))),
+    db.delete(users).where(condition).returning({ id: users.id, name: users.name }),
     findApplicationQuery(db, applicationId),
   ]);
   return { deleted: deleted[0], app, fileDeletions: queued };
