@@ -89,6 +89,15 @@ const migrate = (target: Target) => {
 
 type RemoteDb = ReturnType<typeof openDatabase>["db"];
 
+/** Whether the Worker has its signing key; true when that cannot be found out (keep, don't delete). */
+const hasSigningSecret = (target: Target): boolean => {
+  try {
+    return secretNames(target).includes(SIGNING_KEY_SECRET);
+  } catch {
+    return true;
+  }
+};
+
 /** The key to install when the Worker has none, already recorded in `signing_keys`. */
 const signingKeyToInstall = async (target: Target, db: RemoteDb): Promise<NewSigningKey | undefined> => {
   if (secretNames(target).includes(SIGNING_KEY_SECRET)) {
@@ -126,7 +135,9 @@ const main = async () => {
   } catch (error) {
     // Wrangler can fail after the upload that carried the secret (e.g. setting the cron): the
     // public half stays recorded then. Only a key that never reached the Worker is taken back.
-    if (key && !secretNames(target).includes(SIGNING_KEY_SECRET)) await deleteKey(db, key.kid).catch(() => {});
+    // If even that lookup fails, the row stays (harmless: no one holds its private half) and the
+    // deploy's own error is what gets reported.
+    if (key && !hasSigningSecret(target)) await deleteKey(db, key.kid).catch(() => {});
     throw error;
   }
   if (key) step(`Signing key: generated (kid ${key.kid}) and stored as the secret ${SIGNING_KEY_SECRET}`);
