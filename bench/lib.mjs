@@ -56,7 +56,7 @@ export const startServer = async ({ vars = {} } = {}) => {
   for (let i = 0; i < 240; i++) {
     if (child.exitCode !== null) throw new Error(`dev server exited:\n${log}`);
     try {
-      if ((await fetch(`${baseUrl}/healthz`)).ok) return { baseUrl, port, state, stop, log: () => log };
+      if ((await fetch(`${baseUrl}/healthz`)).ok) return { baseUrl, port, state, stop, log: () => log, group: child.pid };
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -89,4 +89,28 @@ export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math
 export const machine = async () => {
   const os = await import("node:os");
   return `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+};
+
+/**
+ * Resident memory (KiB) and CPU time (s) of the server's workerd processes (in the process group
+ * `startServer` made), read from /proc: what the objects hold, whatever the clients do.
+ * @example const { rssKiB, cpuSeconds } = await serverProcess(server.group)
+ */
+export const serverProcess = async (group) => {
+  const { readdirSync, readFileSync } = await import("node:fs");
+  let rssKiB = 0;
+  let cpuSeconds = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // fields[2] is the process group; utime and stime are fields 11 and 12 (clock ticks).
+      if (Number(fields[2]) !== group || !stat.includes("(workerd)")) continue;
+      cpuSeconds += (Number(fields[11]) + Number(fields[12])) / 100;
+      rssKiB += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+    } catch {
+      /* the process ended meanwhile */
+    }
+  }
+  return { rssKiB, cpuSeconds };
 };

@@ -1,154 +1,249 @@
 /**
- * `npm run bench:realtime`: live fan-out. One OPEN channel, N chat sessions subscribed to it
- * (default 200), one sender; each message carries its send time, and every receiver records
- * the delivery latency. Runs twice in one go, against the default 16 session shards and against
- * a single shard (every socket in one object), so the table shows what sharding buys.
+ * `npm run bench:realtime`: live fan-out against its floor, in one run per session count.
  *
- * Clients speak StompX directly (over `ws`), frame for frame as the SDK does, so the numbers are
- * the server's and not 200 SDK instances' overhead.
+ * - **chat**: N chat sessions subscribed to one OPEN channel, messages sent through the StompX
+ *   action (senders of their own, each under the per-connection frame limit).
+ * - **floor**: the same N clients on the real-time floor (`GET /ping/websocket`): one object
+ *   that writes each message, serialized once, to N sockets and does nothing else.
+ *
+ * For each: latency (send → receive, measured by the clients) at RATE messages/s, and the
+ * delivery ceiling (deliveries/s at offered loads that double until delivery stops keeping up).
+ * Then chat at twice its ceiling for OVERLOAD_SECONDS, sampling workerd's memory, to show the
+ * slow-consumer policy (src/durable/outbox.ts, channel-room.ts) keeping it flat.
+ *
+ * SESSIONS is a list (default 200; e.g. SESSIONS=200,1000,2000); MESSAGES, RATE set the latency
+ * run; SHARDS sets SESSION_SHARD_COUNT (default: the Worker's, 16).
  */
-import { createRequire } from "node:module";
-import { writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { machine, percentile, platform, startServer } from "./lib.mjs";
+import { connectChat, connectFloor, openMany } from "./live-clients.mjs";
+import { machine, percentile, platform, serverProcess, startServer } from "./lib.mjs";
 
-const require = createRequire(import.meta.url);
-const WebSocket = require("ws");
-
-const SESSIONS = Number(process.env.SESSIONS ?? 200);
+const SESSIONS = (process.env.SESSIONS ?? "200").split(",").map(Number);
 const MESSAGES = Number(process.env.MESSAGES ?? 100);
-const RATE = Number(process.env.RATE ?? 20); // messages per second from the sender
+const RATE = Number(process.env.RATE ?? 20);
+const OVERLOAD_SECONDS = Number(process.env.OVERLOAD_SECONDS ?? 10);
+const STEP_SECONDS = 3;
+/** Per chat sender, under RATE_LIMIT_SESSION_FRAMES_PER_10S (300 per 10 s). */
+const SENDER_RATE = 25;
 
-const frame = (command, headers, body = "") =>
-  Buffer.from(
-    `${command}\n${Object.entries(headers)
-      .map(([k, v]) => `${k}:${v}`)
-      .join("\n")}\n\n${body}\0`,
-  );
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.timeOrigin + performance.now();
 
-const parse = (data) => {
-  const text = data.toString();
-  const [head, ...rest] = text.split("\n\n");
-  const [command, ...lines] = head.split("\n");
-  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1)]));
-  return { command, headers, body: rest.join("\n\n").replace(/\0$/, "") };
+/** What N receivers saw: deliveries (with latencies while recording), drop notices, errors. */
+const recorder = () => {
+  const r = { count: 0, lastAt: 0, latencies: [], recording: false, notices: 0, dropped: 0, errors: 0, bytes: 0 };
+  r.onMessage = (body) => {
+    const at = now();
+    const event = JSON.parse(body);
+    if (event.type === "channel.messages.dropped") {
+      r.notices++;
+      r.dropped += event.resource.count;
+      return;
+    }
+    const sent = Number(event.resource?.body);
+    if (!sent) return;
+    r.count++;
+    r.lastAt = at;
+    r.bytes = body.length;
+    if (r.recording) r.latencies.push(at - sent);
+  };
+  r.onError = () => r.errors++;
+  return r;
 };
 
-/** A StompX client: connect, then resolve the receipt of each subscription. */
-const connect = (baseUrl, key, username, onMessage) =>
-  new Promise((resolve, reject) => {
-    const ws = new WebSocket(
-      `${baseUrl.replace("http", "ws")}/stompx/websocket?api_key=${key}&stompx_user=${encodeURIComponent(username)}`,
-      ["v12.stomp"],
-    );
-    const waiting = new Map();
-    let n = 0;
-    const client = {
-      ws,
-      subscribe: (destination) =>
-        new Promise((res) => {
-          const receipt = `r${++n}`;
-          waiting.set(receipt, res);
-          ws.send(frame("SUBSCRIBE", { id: `s${n}`, destination, ack: "auto", receipt }));
-        }),
-      relay: (destination) =>
-        new Promise((res) => {
-          const id = `s${++n}`;
-          waiting.set(id, (f) => res(JSON.parse(f.body).resource));
-          ws.send(frame("SUBSCRIBE", { id, destination, ack: "auto" }));
-        }),
-      send: (destination, body) => {
-        const receipt = `r${++n}`;
-        ws.send(frame("SEND", { destination, receipt, "content-type": "application/json" }, JSON.stringify(body)));
-        return receipt;
-      },
-      close: () => ws.close(),
-    };
-    ws.on("open", () => ws.send(frame("CONNECT", { "accept-version": "1.2", "heart-beat": "5000,5000" })));
-    ws.on("error", reject);
-    ws.on("message", (data) => {
-      const f = parse(data);
-      if (f.command === "CONNECTED") return resolve(client);
-      if (f.command === "ERROR") return reject(new Error(f.body));
-      if (f.command === "RECEIPT") return waiting.get(f.headers["receipt-id"])?.();
-      if (f.command === "MESSAGE") {
-        const relay = waiting.get(f.headers.subscription);
-        if (relay) {
-          waiting.delete(f.headers.subscription);
-          return relay(f);
-        }
-        onMessage?.(f);
-      }
-    });
-  });
+/** Sends `rate` messages/s for `seconds` (in 20 ms ticks), each body the send time. */
+const drive = async (send, rate, seconds) => {
+  const start = now();
+  let sent = 0;
+  while (now() - start < seconds * 1000) {
+    const due = Math.floor(((now() - start) / 1000) * rate);
+    for (; sent < due; sent++) send(String(now()));
+    await sleep(20);
+  }
+  return sent;
+};
 
-const run = async (label, vars) => {
-  const server = await startServer({ vars });
-  try {
-    const { app, call } = await platform(server.baseUrl);
-    const channel = (await call("POST", `/v1/applications/${app.id}/channels`, { type: "OPEN", name: "bench" })).body;
-    const latencies = [];
-    const started = [];
-    for (let i = 0; i < SESSIONS; i += 20) {
-      started.push(
-        ...(await Promise.all(
-          Array.from({ length: Math.min(20, SESSIONS - i) }, (_, j) =>
-            connect(server.baseUrl, app.key, `viewer-${i + j}`, (f) => {
-              const sent = JSON.parse(f.body).resource?.body;
-              if (sent) latencies.push(performance.now() + performance.timeOrigin - Number(sent));
-            }),
-          ),
-        )),
-      );
+/** Waits until no delivery arrived for `quietMs` (or `maxMs` passed). */
+const settle = async (rec, quietMs = 1500, maxMs = 20_000) => {
+  const start = Date.now();
+  let last = rec.count;
+  let lastChange = Date.now();
+  while (Date.now() - lastChange < quietMs && Date.now() - start < maxMs) {
+    await sleep(100);
+    if (rec.count !== last) {
+      last = rec.count;
+      lastChange = Date.now();
     }
-    await Promise.all(started.map((c) => c.subscribe(`/topic/v1/channels/${channel.id}/messages`)));
-    const sender = await connect(server.baseUrl, app.key, "sender");
-    const me = await sender.relay("/application/v1/users/me.relay");
-    await sender.subscribe(me._topics.channels);
-    sender.send(`/application/v1/channels/${channel.id}.join`, {});
-    await new Promise((r) => setTimeout(r, 300));
-    const t0 = performance.now();
-    for (let i = 0; i < MESSAGES; i++) {
-      sender.send(`/application/v1/channels/${channel.id}.message`, {
-        type: "TEXT",
-        body: String(performance.now() + performance.timeOrigin),
-      });
-      await new Promise((r) => setTimeout(r, 1000 / RATE));
-    }
-    const expected = SESSIONS * MESSAGES;
-    const deadline = Date.now() + 15_000;
-    while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const seconds = (performance.now() - t0) / 1000;
-    // The room's memory is what it holds: the newest messages, bounded by OPEN_CHANNEL_MESSAGE_LIMIT.
-    const held = (await call("GET", `/v1/applications/${app.id}/channels/${channel.id}/messages?size=100`)).body;
-    const heldBytes = Buffer.byteLength(JSON.stringify(held._embedded.messages));
-    for (const c of [...started, sender]) c.close();
-    const sorted = [...latencies].sort((a, b) => a - b);
-    return {
-      label,
-      delivered: latencies.length,
-      expected,
-      p50: percentile(sorted, 50),
-      p99: percentile(sorted, 99),
-      perSecond: latencies.length / seconds,
-      held: held._embedded.messages.length,
-      heldBytes,
-    };
-  } finally {
-    await server.stop();
   }
 };
 
-const results = [await run("16 session shards (default)", {}), await run("1 session shard", { SESSION_SHARD_COUNT: "1" })];
+const cpuNow = async (server) => ({ server: (await serverProcess(server.group)).cpuSeconds, client: process.cpuUsage(), at: now() });
+const cpuSince = async (server, before) => {
+  const after = await cpuNow(server);
+  const seconds = (after.at - before.at) / 1000;
+  const client = process.cpuUsage(before.client);
+  return { server: (after.server - before.server) / seconds, client: (client.user + client.system) / 1e6 / seconds };
+};
+
+/** Latency at RATE: every delivery's send → receive time. */
+const latency = async (server, rec, send, sessions) => {
+  const cpu = await cpuNow(server);
+  rec.recording = true;
+  const sent = await drive(send, RATE, MESSAGES / RATE);
+  await settle(rec);
+  rec.recording = false;
+  const sorted = [...rec.latencies].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    delivered: sorted.length,
+    expected: sent * sessions,
+    cpu: await cpuSince(server, cpu),
+  };
+};
+
+/**
+ * Deliveries/s at offered loads that double until delivery falls behind; the best is the ceiling.
+ * Each step counts its deliveries until they stop arriving, over the time from its first send to
+ * its last delivery: a step that queues is charged for draining its queue.
+ */
+const ceiling = async (rec, send, sessions) => {
+  const steps = [];
+  for (let offered = 2_500; offered <= 80_000; offered *= 2) {
+    const before = rec.count;
+    const t0 = now();
+    await drive(send, offered / sessions, STEP_SECONDS);
+    await settle(rec, 500);
+    const delivered = (rec.count - before) / ((rec.lastAt - t0) / 1000);
+    steps.push({ offered, delivered });
+    if (delivered < offered * 0.8) break;
+  }
+  return { best: Math.max(...steps.map((s) => s.delivered)), steps };
+};
+
+/** Twice the ceiling for OVERLOAD_SECONDS: memory sampled every 500 ms, what the policy did. */
+const overload = async (server, rec, send, sessions, deliveriesPerSecond) => {
+  const samples = [(await serverProcess(server.group)).rssKiB];
+  const before = { count: rec.count, notices: rec.notices, dropped: rec.dropped, errors: rec.errors };
+  let done = false;
+  const sampling = (async () => {
+    while (!done) {
+      await sleep(500);
+      samples.push((await serverProcess(server.group)).rssKiB);
+    }
+  })();
+  const t0 = now();
+  const sent = await drive(send, deliveriesPerSecond / sessions, OVERLOAD_SECONDS);
+  const seconds = (now() - t0) / 1000;
+  await settle(rec);
+  done = true;
+  await sampling;
+  return {
+    offered: (sent * sessions) / seconds,
+    delivered: rec.count - before.count,
+    asked: sent * sessions,
+    notices: rec.notices - before.notices,
+    dropped: rec.dropped - before.dropped,
+    disconnected: rec.errors - before.errors,
+    rssMiB: {
+      start: samples[0] / 1024,
+      max: Math.max(...samples) / 1024,
+      end: samples.at(-1) / 1024,
+      // Growth while the overload went on: what a backlog would add up to, warm-up excluded.
+      lastHalf: (Math.max(...samples.slice(samples.length >> 1)) - Math.min(...samples.slice(samples.length >> 1))) / 1024,
+      series: samples.map((kib) => Math.round(kib / 1024)),
+    },
+  };
+};
+
+const chatRun = async (server, sessions) => {
+  const { app, call } = await platform(server.baseUrl);
+  const channel = (await call("POST", `/v1/applications/${app.id}/channels`, { type: "OPEN", name: "bench" })).body;
+  const topic = `/topic/v1/channels/${channel.id}/messages`;
+  const rec = recorder();
+  const viewers = await openMany(sessions, (i) => connectChat(server.baseUrl, app.key, `viewer-${i}`, rec));
+  await Promise.all(viewers.map((c) => c.subscribe(topic)));
+  const senders = [];
+  let next = 0;
+  /** Spreads messages over enough senders for `rate` messages/s. */
+  const sendAt = async (rate) => {
+    while (senders.length < Math.ceil(rate / SENDER_RATE)) {
+      const sender = await connectChat(server.baseUrl, app.key, `sender-${senders.length}`);
+      sender.send(`/application/v1/channels/${channel.id}.join`, {});
+      senders.push(sender);
+    }
+    await sleep(200);
+    return (body) => senders[next++ % senders.length].send(`/application/v1/channels/${channel.id}.message`, { type: "TEXT", body });
+  };
+  try {
+    const lat = await latency(server, rec, await sendAt(RATE), sessions);
+    const top = await ceiling(rec, await sendAt(80_000 / sessions), sessions);
+    const over = await overload(server, rec, await sendAt((2 * top.best) / sessions), sessions, 2 * top.best);
+    return { ...lat, ceiling: top, overload: over, eventBytes: rec.bytes };
+  } finally {
+    for (const c of [...viewers, ...senders]) c.close();
+  }
+};
+
+const floorRun = async (server, sessions, eventBytes) => {
+  const rec = recorder();
+  const viewers = await openMany(sessions, () => connectFloor(server.baseUrl, rec));
+  const sender = await connectFloor(server.baseUrl);
+  // The same size as the chat run's events, so both runs write as many bytes.
+  const padding = "x".repeat(Math.max(0, eventBytes - 80));
+  const send = (body) => sender.send(JSON.stringify({ type: "floor", version: "v1", resource: { body, padding } }));
+  try {
+    const lat = await latency(server, rec, send, sessions);
+    const top = await ceiling(rec, send, sessions);
+    return { ...lat, ceiling: top };
+  } finally {
+    for (const c of [...viewers, sender]) c.close();
+  }
+};
+
+const results = [];
+for (const sessions of SESSIONS) {
+  const vars = { REALTIME_FLOOR: "on", ...(process.env.SHARDS ? { SESSION_SHARD_COUNT: process.env.SHARDS } : {}) };
+  const server = await startServer({ vars });
+  try {
+    const chat = await chatRun(server, sessions);
+    const floor = await floorRun(server, sessions, chat.eventBytes);
+    results.push({ sessions, chat, floor });
+    console.error(JSON.stringify({ sessions, chat, floor }));
+  } finally {
+    await server.stop();
+  }
+}
+
+const ms = (v) => (v === undefined ? "–" : v.toFixed(1));
+const pct = (v) => `${Math.round(v * 100)}%`;
+const shards = process.env.SHARDS ?? "16 (default)";
 const lines = [
-  `Live fan-out: 1 OPEN channel, ${SESSIONS} sessions, 1 sender, ${MESSAGES} messages at ${RATE}/s`,
+  `Live fan-out: 1 OPEN channel, ${MESSAGES} messages at ${RATE}/s for latency; session shards: ${shards}`,
   "",
-  "| setup | delivered | p50 ms | p99 ms | deliveries/s | room holds |",
-  "| --- | --- | --- | --- | --- | --- |",
-  ...results.map(
-    (r) =>
-      `| ${r.label} | ${r.delivered}/${r.expected} | ${r.p50?.toFixed(1)} | ${r.p99?.toFixed(1)} | ${r.perSecond.toFixed(0)} | ${r.held} msgs, ${(r.heldBytes / 1024).toFixed(1)} KiB |`,
+  "| sessions | run | p50 ms | p99 ms | delivered | ceiling deliveries/s | chat ÷ floor | workerd CPU | clients' CPU |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ...results.flatMap(({ sessions, chat, floor }) =>
+    [
+      ["floor", floor],
+      ["chat", chat],
+    ].map(
+      ([run, r]) =>
+        `| ${sessions} | ${run} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.delivered}/${r.expected} | ${r.ceiling.best.toFixed(0)} | ${
+          run === "chat" ? (chat.ceiling.best / floor.ceiling.best).toFixed(2) : ""
+        } | ${pct(r.cpu.server)} | ${pct(r.cpu.client)} |`,
+    ),
   ),
+  "",
+  `At twice the chat ceiling for ${OVERLOAD_SECONDS} s (slow-consumer policy: docs/scaling.md):`,
+  "",
+  "| sessions | offered deliveries/s | delivered | dropped (notices) | disconnected | workerd RSS start → max → end | RSS range, last half |",
+  "| --- | --- | --- | --- | --- | --- | --- |",
+  ...results.map(({ sessions, chat: { overload: o } }) => {
+    const { start, max, end, lastHalf } = o.rssMiB;
+    return `| ${sessions} | ${o.offered.toFixed(0)} | ${o.delivered}/${o.asked} | ${o.dropped} (${o.notices}) | ${o.disconnected} | ${start.toFixed(0)} → ${max.toFixed(0)} → ${end.toFixed(0)} MiB | ${lastHalf.toFixed(0)} MiB |`;
+  }),
   "",
   `${new Date().toISOString()} · ${await machine()} · local wrangler dev (workerd)`,
 ];

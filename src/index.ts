@@ -4,6 +4,8 @@ import { readConfig } from "./config";
 import { createDb, openSession } from "./db/client";
 import { drainFileDeletions } from "./files/deletions";
 import { sweepIdempotencyKeys } from "./chat/queries/idempotency";
+import { sessionShardStub } from "./chat/live";
+import { FLOOR_HEADER, FLOOR_PATH, FLOOR_SHARD, floorEnabled } from "./durable/fan-out-floor";
 
 export { ChannelRoom } from "./durable/channel-room";
 export { SessionShard } from "./durable/session-shard";
@@ -16,13 +18,18 @@ const app = createApp();
  */
 const PING = "/ping";
 
+/** Whether the URL's path is exactly `path` (a string test: the floors cost as little as a route can). */
+const isPath = (url: string, path: string) => url.endsWith(path) && url.indexOf("/", url.indexOf("//") + 2) === url.length - path.length;
+
 export default {
   // Typed as a plain Request: tests call it with one (no incoming `cf` properties).
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
     const { url } = request;
-    // A string test, not a URL parse: the floor should cost as little as a route can.
-    if (url.endsWith(PING) && url.indexOf("/", url.indexOf("//") + 2) === url.length - PING.length && request.method === "GET") {
-      return new Response("pong", { headers: { "Content-Type": "text/plain" } });
+    if (request.method === "GET" && isPath(url, PING)) return new Response("pong", { headers: { "Content-Type": "text/plain" } });
+    if (floorEnabled(env) && isPath(url, FLOOR_PATH) && request.headers.get("Upgrade") === "websocket") {
+      return sessionShardStub(env, FLOOR_SHARD).fetch("https://session-shard/floor", {
+        headers: { Upgrade: "websocket", [FLOOR_HEADER]: "1" },
+      });
     }
     return app.fetch(request, env, ctx);
   },

@@ -79,6 +79,14 @@ export type KeyedPost = { outcome: "created" | "replayed"; message: EphemeralMes
 export interface Delivery {
   event: string;
   origin?: Origin | undefined;
+  /** An OPEN channel's message: ephemeral, so a watcher that fell behind may miss it (outbox.ts). */
+  ephemeral?: true;
+}
+
+/** Deliveries a room dropped for a shard that fell behind, by kind (channel-room.ts). */
+export interface Skipped {
+  ephemeral: number;
+  persisted: number;
 }
 
 /** Where a published event came from: the sender's connection gets it with its receipt. */

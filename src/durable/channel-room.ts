@@ -26,6 +26,7 @@ import {
   type NewEphemeralMessage,
   type NotifyMembers,
   type Origin,
+  type Skipped,
 } from "../chat/live";
 import { channelMembersToNotify } from "../chat/queries/members";
 import type { MessageRow } from "../chat/queries/messages";
@@ -34,6 +35,19 @@ import { createDb, openSession } from "../db/client";
 import { messageCreatedEvent, messageNotification, toChatMessage, toEphemeralChatMessage } from "../realtime/presenters";
 
 const NOTIFY_LIMIT = 1000;
+/**
+ * Deliveries that may wait for one shard while its previous call runs. Past it the oldest are
+ * dropped and the shard is told (its watchers fell behind: session-shard.ts `deliver`), so a shard
+ * that cannot keep up costs the room bounded memory.
+ */
+export const SHARD_BACKLOG = 256;
+
+interface ShardQueue {
+  gen: number;
+  events: Delivery[];
+  skipped: Skipped;
+  sent: Promise<void>;
+}
 /** Idempotency keys an OPEN channel's room remembers (memory, like its messages): the newest. */
 const KEY_LIMIT = 1000;
 
@@ -51,7 +65,7 @@ export class ChannelRoom extends DurableObject<Env> {
    * shard keeps events in order on its sockets; what queues up meanwhile goes as one batch, so a
    * busy channel costs one call per shard per round trip, not one per message.
    */
-  private readonly queues = new Map<string, { gen: number; events: Delivery[]; sent: Promise<void> }>();
+  private readonly queues = new Map<string, ShardQueue>();
   /** Idempotency key → its message, oldest first; bounded by KEY_LIMIT and a day. */
   private readonly keys = new Map<string, { fingerprint: string; at: number; message: Promise<EphemeralMessage | undefined> }>();
   /** Whether `clear` ran (kept in storage: ids are never reused, so a deleted channel stays deleted). */
@@ -68,7 +82,7 @@ export class ChannelRoom extends DurableObject<Env> {
     const stored: EphemeralMessage = { ...message, seq: ++this.lastSeq, createdTime: new Date(this.lastTime).toISOString() };
     this.messages.push(stored);
     if (this.messages.length > this.limit) this.messages.splice(0, this.messages.length - this.limit);
-    await this.fanOut(channelId, messageCreatedEvent(toEphemeralChatMessage(channelId, stored)), origin);
+    await this.fanOut(channelId, { event: messageCreatedEvent(toEphemeralChatMessage(channelId, stored)), origin, ephemeral: true });
     return stored;
   }
 
@@ -140,7 +154,7 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   async publish(message: MessageRow, notify: NotifyMembers, origin?: Origin): Promise<void> {
     const live = toChatMessage(message);
-    await this.fanOut(message.channelId, messageCreatedEvent(live), origin);
+    await this.fanOut(message.channelId, { event: messageCreatedEvent(live), origin });
     void this.notifyMembers(message.channelId, notify, messageNotification({ id: message.channelId, name: notify.channelName }, live));
   }
 
@@ -149,7 +163,7 @@ export class ChannelRoom extends DurableObject<Env> {
    * to the origin's shard so the sender gets its result even before it subscribed. Returns once
    * the deliveries are queued, in order, behind earlier ones.
    */
-  private async fanOut(channelId: number, event: string, origin?: Origin): Promise<void> {
+  private async fanOut(channelId: number, { origin, ...delivery }: Delivery): Promise<void> {
     const shards = new Map<string, number>();
     if (this.hasRegistry()) {
       for (const row of this.ctx.storage.sql.exec<{ name: string; gen: number }>("SELECT name, gen FROM shards")) {
@@ -158,21 +172,22 @@ export class ChannelRoom extends DurableObject<Env> {
     }
     if (origin && !shards.has(origin.shard)) shards.set(origin.shard, -1);
     for (const [shard, gen] of shards) {
-      const delivery = { event, ...(origin?.shard === shard ? { origin } : {}) };
+      const forShard = { ...delivery, ...(origin?.shard === shard ? { origin } : {}) };
       const queued = this.queues.get(shard);
       if (queued) {
-        queued.events.push(delivery);
+        queued.events.push(forShard);
         queued.gen = Math.max(queued.gen, gen);
+        if (queued.events.length > SHARD_BACKLOG) dropOldest(queued);
       } else {
-        this.send(shard, channelId, { gen, events: [delivery], sent: Promise.resolve() });
+        this.send(shard, channelId, { gen, events: [forShard], skipped: noneSkipped(), sent: Promise.resolve() });
       }
     }
   }
 
   /** Sends a shard's queue; when the call returns, whatever queued meanwhile goes next. */
-  private send(shard: string, channelId: number, batch: { gen: number; events: Delivery[]; sent: Promise<void> }) {
-    this.queues.set(shard, { gen: -1, events: [], sent: batch.sent });
-    const sent = batch.sent.then(() => this.deliver(shard, batch.gen, channelId, batch.events));
+  private send(shard: string, channelId: number, batch: ShardQueue) {
+    this.queues.set(shard, { gen: -1, events: [], skipped: noneSkipped(), sent: batch.sent });
+    const sent = batch.sent.then(() => this.deliver(shard, batch.gen, channelId, batch.events, batch.skipped));
     void sent.finally(() => {
       const next = this.queues.get(shard)!;
       if (next.events.length > 0) this.send(shard, channelId, { ...next, sent });
@@ -205,9 +220,10 @@ export class ChannelRoom extends DurableObject<Env> {
     }
   }
 
-  private async deliver(shard: string, gen: number, channelId: number, events: Delivery[]) {
+  private async deliver(shard: string, gen: number, channelId: number, events: Delivery[], skipped: Skipped) {
     try {
-      const stillSubscribed = await sessionShardStub(this.env, shard).deliver(channelId, events);
+      const anySkipped = skipped.ephemeral + skipped.persisted > 0;
+      const stillSubscribed = await sessionShardStub(this.env, shard).deliver(channelId, events, anySkipped ? skipped : undefined);
       // Drop the shard unless it re-subscribed while this delivery was in flight.
       if (!stillSubscribed && gen >= 0) {
         this.ctx.storage.sql.exec("DELETE FROM shards WHERE name = ? AND gen = ?", shard, gen);
@@ -240,3 +256,17 @@ export class ChannelRoom extends DurableObject<Env> {
     this.registryReady = true;
   }
 }
+
+const noneSkipped = (): Skipped => ({ ephemeral: 0, persisted: 0 });
+
+/**
+ * Drops the oldest delivery that no sender waits on (one with an origin carries its sender's
+ * receipt, and senders are rate-limited, so those stay bounded on their own).
+ */
+const dropOldest = (queue: ShardQueue) => {
+  const index = queue.events.findIndex((d) => !d.origin);
+  if (index < 0) return;
+  const [dropped] = queue.events.splice(index, 1);
+  if (dropped?.ephemeral) queue.skipped.ephemeral++;
+  else queue.skipped.persisted++;
+};

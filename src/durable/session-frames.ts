@@ -121,7 +121,7 @@ const subscribe = async (shard: Shard, ws: WebSocket, connection: Connection, fr
       await channelRoomStub(shard.bindings, connection.applicationId, route.id).subscribe(connection.shard);
     }
   }
-  if (receipt) ws.send(serializeFrame("RECEIPT", { "receipt-id": receipt }));
+  if (receipt) shard.sockets.write(ws, connection.conn, serializeFrame("RECEIPT", { "receipt-id": receipt }));
 };
 
 /** Whether the user may watch the topic now: checked again if a revocation ran meanwhile. */
@@ -156,7 +156,7 @@ const relay = async (
   } finally {
     shard.sockets.rememberBookmark(ws, session);
   }
-  shard.sockets.sendMessage(ws, sid, destination, JSON.stringify({ version: "v1", resource }));
+  shard.sockets.sendMessage(ws, connection.conn, { sid, destination }, JSON.stringify({ version: "v1", resource }));
   shard.store.rememberAnswer(connection.userId, sid, connection.conn);
 };
 
@@ -202,7 +202,7 @@ const send = async (shard: Shard, ws: WebSocket, connection: Connection, frame: 
   const carrier = shard.sockets.carrier(connection, result.carriers);
   if (carrier) {
     const event = JSON.stringify({ type: result.type, version: "v1", resource: result.resource });
-    shard.sockets.sendMessage(ws, carrier.sid, carrier.destination, event, correlation);
+    shard.sockets.sendMessage(ws, connection.conn, carrier, event, correlation);
   }
 };
 

@@ -13,15 +13,17 @@
  * frame budgets and recent revocations.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Delivery, Origin, SessionEnd } from "../chat/live";
+import type { Delivery, Origin, SessionEnd, Skipped } from "../chat/live";
 import { readConfig } from "../config";
 import { dest } from "../realtime/destinations";
+import { messageHead, messageTail } from "../realtime/stomp";
 import { decodeShardHeaders } from "../realtime/upgrade";
+import { acceptFloorSocket, FLOOR_HEADER, floorBroadcast, isFloorSocket } from "./fan-out-floor";
 import { FrameRate } from "./frame-rate";
 import { Revocations } from "./revocations";
 import { handleMessage, type Shard } from "./session-frames";
 import { SessionSockets } from "./session-sockets";
-import { SubscriptionStore } from "./subscription-store";
+import { type Subscription, SubscriptionStore } from "./subscription-store";
 
 type LiveUser = { id: number; name: string };
 
@@ -47,6 +49,7 @@ export class SessionShard extends DurableObject<Env> implements Shard {
 
   /** Accepts a chat-session WebSocket forwarded by the Worker; the user is settled at CONNECT. */
   override async fetch(request: Request): Promise<Response> {
+    if (request.headers.has(FLOOR_HEADER)) return acceptFloorSocket(this.ctx);
     const { applicationId, userName, shard, authenticated } = decodeShardHeaders(request);
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.sockets.accept(server, {
@@ -63,8 +66,9 @@ export class SessionShard extends DurableObject<Env> implements Shard {
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     const connection = this.sockets.connectionOf(ws);
+    if (!connection) return isFloorSocket(this.ctx, ws) ? floorBroadcast(this.ctx, ws, data) : undefined;
     // Heart-beats (normally auto-answered), and frames of a connection we already closed.
-    if (!connection || typeof data === "string" || this.sockets.isClosed(connection.conn)) return;
+    if (typeof data === "string" || this.sockets.isClosed(connection.conn)) return;
     // Chain onto this connection's queue: frames are handled one after another, in order.
     const previous = this.queues.get(connection.conn) ?? Promise.resolve();
     const next = previous.then(() => handleMessage(this, ws, data)).catch((e) => this.sockets.fail(ws, e));
@@ -88,34 +92,42 @@ export class SessionShard extends DurableObject<Env> implements Shard {
 
   /**
    * Delivers a channel's events (from its room), in order: what queued up behind the previous
-   * call arrives as one batch. Returns whether any connection here still watches the channel.
+   * call arrives as one batch. `skipped`: what the room dropped for this shard because it fell
+   * behind; its watchers are told (OPEN channels) or disconnected to re-fetch (outbox.ts).
+   * Returns whether any connection here still watches the channel.
    */
-  async deliver(channelId: number, events: Delivery[]): Promise<boolean> {
-    let watched = false;
-    for (const { event, origin } of events) watched = this.deliverOne(channelId, event, origin);
-    return watched;
+  async deliver(channelId: number, events: Delivery[], skipped?: Skipped): Promise<boolean> {
+    const topic = dest.channelMessagesTopic(channelId);
+    const watchers = this.store.watchers(topic).flatMap(({ conn, sid }) => {
+      const ws = this.sockets.socketOf(conn);
+      return ws ? [{ conn, ws, to: { sid, destination: topic }, head: messageHead(sid, topic) }] : [];
+    });
+    if (skipped) this.fellBehind(channelId, watchers, skipped);
+    for (const { event, origin, ephemeral } of events) {
+      const tail = messageTail(event);
+      for (const { conn, ws, to, head } of watchers) {
+        if (conn !== origin?.conn) this.sockets.sendEvent(ws, conn, head, tail, ephemeral && { channelId, ...to });
+      }
+      if (origin) this.deliverToOrigin(channelId, event, origin);
+    }
+    return watchers.length > 0;
   }
 
-  /**
-   * One `thread.message.created` event to this shard's subscribers: once per connection, and to
-   * the origin connection with its receipt on the best carrier.
-   */
-  private deliverOne(channelId: number, event: string, origin?: Origin): boolean {
-    const topic = dest.channelMessagesTopic(channelId);
-    const rows = this.store.watchers(topic);
-    for (const { conn, sid } of rows) {
-      if (conn === origin?.conn) continue;
-      const ws = this.sockets.socketOf(conn);
-      if (ws) this.sockets.sendMessage(ws, sid, topic, event);
+  private fellBehind(channelId: number, watchers: { conn: string; ws: WebSocket; to: Subscription }[], skipped: Skipped) {
+    for (const { conn, ws, to } of watchers) {
+      if (skipped.persisted > 0) this.sockets.outbox.disconnect(conn, ws);
+      else this.sockets.outbox.noteDropped(conn, ws, { channelId, ...to }, skipped.ephemeral);
     }
-    const ws = origin && this.sockets.socketOf(origin.conn);
+  }
+
+  /** The event to the connection that caused it, with its receipt, on the best carrier it has. */
+  private deliverToOrigin(channelId: number, event: string, origin: Origin) {
+    const ws = this.sockets.socketOf(origin.conn);
     const connection = ws && this.sockets.connectionOf(ws);
-    if (ws && connection) {
-      const carrier = this.sockets.carrier(connection, [topic, dest.channelTopic(channelId), dest.userChannelsTopic(connection.userId)]);
-      if (carrier)
-        this.sockets.sendMessage(ws, carrier.sid, carrier.destination, event, origin.receipt ? { "receipt-id": origin.receipt } : {});
-    }
-    return rows.length > 0;
+    if (!ws || !connection) return;
+    const topics = [dest.channelMessagesTopic(channelId), dest.channelTopic(channelId), dest.userChannelsTopic(connection.userId)];
+    const carrier = this.sockets.carrier(connection, topics);
+    if (carrier) this.sockets.sendMessage(ws, origin.conn, carrier, event, origin.receipt ? { "receipt-id": origin.receipt } : {});
   }
 
   /**
@@ -135,7 +147,7 @@ export class SessionShard extends DurableObject<Env> implements Shard {
       const topic = dest.userNotificationsTopic(user.id);
       for (const [ws, c] of connections) {
         const sub = this.store.find(c.conn, topic);
-        if (sub) this.sockets.sendMessage(ws, sub.sid, topic, event);
+        if (sub) this.sockets.sendMessage(ws, c.conn, sub, event);
       }
     }
   }

@@ -8,7 +8,8 @@ import { userTag } from "../chat/live";
 import { isForeignKeyViolation, isTransientError } from "../db/errors";
 import { ERRORS_QUEUE } from "../realtime/destinations";
 import { FrameError, serializeFrame } from "../realtime/stomp";
-import type { SubscriptionStore } from "./subscription-store";
+import { type Droppable, Outbox } from "./outbox";
+import type { Subscription, SubscriptionStore } from "./subscription-store";
 
 /** Who a socket belongs to; kept in its attachment so it survives hibernation. */
 export interface Connection {
@@ -46,17 +47,37 @@ export const asChatError = (e: unknown): ChatError => {
   return new ChatError("InternalServerError", "Internal server error");
 };
 
+/** The event that tells a watcher of an OPEN channel that some of its messages were dropped. */
+export const DROPPED_EVENT = "channel.messages.dropped";
+
 export class SessionSockets {
   /** Connections refused or closed by us: frames still queued for them are dropped. */
   private readonly closed = new Set<string>();
   private messageSeq = 0;
+  /** Frames of connections that read slower than events arrive (outbox.ts). */
+  readonly outbox: Outbox;
+  /** Open sockets by connection id, filled as they are looked up (memory is lost on hibernation). */
+  private readonly sockets = new Map<string, WebSocket>();
 
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly store: SubscriptionStore,
     /** Called once a connection is closed, to drop what memory holds for it. */
     private readonly onForget: (conn: string) => void,
-  ) {}
+  ) {
+    this.outbox = new Outbox({
+      socketOf: (conn) => this.socketOf(conn),
+      dropNotice: (conn, to, count) =>
+        this.messageFrame(conn, to, JSON.stringify({ type: DROPPED_EVENT, version: "v1", resource: { channelId: to.channelId, count } })),
+      slowConsumer: (ws) =>
+        this.closeWithError(
+          ws,
+          "SlowConsumerError",
+          "This session fell too far behind its events; reconnect and fetch what you missed",
+          1013,
+        ),
+    });
+  }
 
   /** Accepts a socket for this connection (tagged by its id and its user's name). */
   accept(server: WebSocket, connection: Connection) {
@@ -91,7 +112,11 @@ export class SessionSockets {
   }
 
   socketOf(conn: string): WebSocket | undefined {
-    return this.ctx.getWebSockets(conn)[0];
+    const known = this.sockets.get(conn);
+    if (known) return known;
+    const ws = this.ctx.getWebSockets(conn)[0];
+    if (ws && !this.closed.has(conn)) this.sockets.set(conn, ws);
+    return ws;
   }
 
   /** The live sockets of this user here (sockets of other names sharing the tag are skipped). */
@@ -111,19 +136,36 @@ export class SessionSockets {
     return this.store.anyTopic(connection.conn);
   }
 
-  sendMessage(ws: WebSocket, sid: string, destination: string, body: string, extra: Correlation = {}) {
+  /**
+   * A MESSAGE frame on one of the connection's subscriptions, behind whatever its backlog holds.
+   * `droppable`: an OPEN channel's message, which the slow-consumer policy may skip.
+   */
+  sendMessage(ws: WebSocket, conn: string, to: Subscription, body: string, extra: Correlation = {}, droppable?: Droppable) {
+    this.outbox.write(conn, ws, this.messageFrame(conn, to, body, extra), droppable);
+  }
+
+  /**
+   * One event of a fan-out: `head` (stomp.ts `messageHead`) is the subscription's, `tail` the
+   * event's, both built once for all the sockets they go to.
+   */
+  sendEvent(ws: WebSocket, conn: string, head: string, tail: string, droppable?: Droppable) {
+    this.outbox.write(conn, ws, `${head}message-id:${conn}-${++this.messageSeq}\n${tail}`, droppable);
+  }
+
+  /** Any other frame (a RECEIPT), in order with the connection's messages. */
+  write(ws: WebSocket, conn: string, frame: string) {
+    this.outbox.write(conn, ws, frame);
+  }
+
+  private messageFrame(conn: string, { sid, destination }: Subscription, body: string, extra: Correlation = {}) {
     const headers = {
       subscription: sid,
       destination,
-      "message-id": `${this.connectionOf(ws)?.conn ?? "x"}-${++this.messageSeq}`,
+      "message-id": `${conn}-${++this.messageSeq}`,
       "content-type": "application/json",
       ...extra,
     };
-    try {
-      ws.send(serializeFrame("MESSAGE", headers, body));
-    } catch {
-      /* the socket closed meanwhile; its close handler cleans up */
-    }
+    return serializeFrame("MESSAGE", headers, body);
   }
 
   /**
@@ -135,7 +177,7 @@ export class SessionSockets {
     const queue = this.store.find(connection.conn, ERRORS_QUEUE);
     if (!queue) return;
     const body = JSON.stringify({ error: error.error, message: error.message, time: nowIso(), timestamp: nowIso() });
-    this.sendMessage(ws, queue.sid, ERRORS_QUEUE, body, correlation);
+    this.sendMessage(ws, connection.conn, queue, body, correlation);
   }
 
   /**
@@ -168,6 +210,8 @@ export class SessionSockets {
     const connection = this.connectionOf(ws);
     if (!connection) return;
     this.closed.add(connection.conn);
+    this.sockets.delete(connection.conn);
+    this.outbox.forget(connection.conn);
     this.onForget(connection.conn);
     // Bounded: only frames already in flight can still name a closed connection.
     if (this.closed.size > 10_000) this.closed.delete(this.closed.values().next().value!);

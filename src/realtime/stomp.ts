@@ -129,6 +129,27 @@ export const serializeFrame = (command: string, headers: Record<string, string>,
   const escapeValue = command === "CONNECTED" ? (s: string) => s : escapeHeader;
   let head = `${command}\n`;
   for (const [k, v] of Object.entries(headers)) head += `${escapeValue(k)}:${escapeValue(v)}\n`;
-  if (body) head += `content-length:${encoder.encode(body).byteLength}\n`;
+  if (body) head += `content-length:${byteLength(body)}\n`;
   return `${head}\n${body}\0`;
+};
+
+/**
+ * A MESSAGE frame cut for fan-out, where one event goes to many subscriptions: the head is fixed
+ * per subscription, the tail per event, and the frame is `head + "message-id:<id>\n" + tail`
+ * (the same bytes `serializeFrame` writes for these headers; message ids need no escaping).
+ */
+export const messageHead = (sid: string, destination: string) =>
+  `MESSAGE\nsubscription:${escapeHeader(sid)}\ndestination:${escapeHeader(destination)}\n`;
+
+export const messageTail = (body: string) => `content-type:application/json\ncontent-length:${byteLength(body)}\n\n${body}\0`;
+
+// Fan-out writes one event to many sockets in a row: its UTF-8 length is measured once.
+let lastBody = "";
+let lastBytes = 0;
+const byteLength = (body: string) => {
+  if (body !== lastBody) {
+    lastBody = body;
+    lastBytes = encoder.encode(body).byteLength;
+  }
+  return lastBytes;
 };

@@ -8,7 +8,7 @@
 import { FrameImpl } from "@stomp/stompjs/esm6/frame-impl.js";
 import { Parser } from "@stomp/stompjs/esm6/parser.js";
 import { describe, it } from "vitest";
-import { FrameError, parseFrames, serializeFrame } from "../../src/realtime/stomp";
+import { FrameError, messageHead, messageTail, parseFrames, serializeFrame } from "../../src/realtime/stomp";
 
 const utf8 = new TextEncoder();
 const bytes = (s: string) => utf8.encode(s);
@@ -259,5 +259,27 @@ describe("serializeFrame", () => {
     expect(parseFrames(bytes(out))).toEqual([
       { command: "SEND", headers: { destination: "/a:b", receipt: "r\\1", "content-length": String(byteLength(body)) }, body },
     ]);
+  });
+});
+
+describe("fan-out frames (messageHead + message-id + messageTail)", () => {
+  it("are byte for byte what serializeFrame writes, escapes and multibyte bodies included", ({ expect }) => {
+    for (const [sid, destination, body] of [
+      ["subscription-id-1", "/topic/v1/channels/7/messages", '{"type":"thread.message.created"}'],
+      ["a:b\\c\nd", "/topic/x:y", '{"body":"héllo 🐱 ünïcode"}'],
+      ["s", "/d", "x".repeat(70_000)],
+    ] as const) {
+      const headers = { subscription: sid, destination, "message-id": "conn-1", "content-type": "application/json" };
+      const fast = `${messageHead(sid, destination)}message-id:conn-1\n${messageTail(body)}`;
+      expect(fast).toBe(serializeFrame("MESSAGE", headers, body));
+    }
+  });
+
+  it("measure each body's own length even when bodies alternate", ({ expect }) => {
+    const a = '{"b":"é"}';
+    const b = '{"b":"ee"}';
+    expect(messageTail(a)).toContain(`content-length:${byteLength(a)}\n`);
+    expect(messageTail(b)).toContain(`content-length:${byteLength(b)}\n`);
+    expect(messageTail(a)).toContain(`content-length:${byteLength(a)}\n`);
   });
 });

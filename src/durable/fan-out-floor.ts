@@ -1,0 +1,41 @@
+/**
+ * The real-time floor: what live fan-out costs when it does nothing but write. Its sockets speak
+ * no STOMP; whatever one of them sends is written, as one MESSAGE frame serialized once, to all
+ * the others. `npm run bench:realtime` runs the same clients against it and against a real
+ * channel and divides one by the other. Served only with `REALTIME_FLOOR = "on"` (an open relay).
+ */
+import { serializeFrame } from "../realtime/stomp";
+
+export const FLOOR_PATH = "/ping/websocket";
+/** The session shard that plays the floor (real shard names are `<appId>:<n>`). */
+export const FLOOR_SHARD = "floor";
+export const FLOOR_HEADER = "X-Kitty-Floor";
+const FLOOR_TAG = "floor";
+
+export const floorEnabled = (env: Env) => env.REALTIME_FLOOR === "on";
+
+/** Accepts a floor socket (no attachment: it is no chat session). */
+export const acceptFloorSocket = (ctx: DurableObjectState): Response => {
+  const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+  ctx.acceptWebSocket(server, [FLOOR_TAG]);
+  return new Response(null, { status: 101, webSocket: client });
+};
+
+export const isFloorSocket = (ctx: DurableObjectState, ws: WebSocket) => ctx.getTags(ws).includes(FLOOR_TAG);
+
+const decoder = new TextDecoder();
+
+/** Writes one frame with what `from` sent to every other floor socket. */
+export const floorBroadcast = (ctx: DurableObjectState, from: WebSocket, data: string | ArrayBuffer) => {
+  const body = typeof data === "string" ? data : decoder.decode(data);
+  const headers = { subscription: "floor", destination: "/topic/floor", "message-id": "floor", "content-type": "application/json" };
+  const frame = serializeFrame("MESSAGE", headers, body);
+  for (const ws of ctx.getWebSockets(FLOOR_TAG)) {
+    if (ws === from) continue;
+    try {
+      ws.send(frame);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+};

@@ -1,0 +1,154 @@
+/**
+ * What a session shard holds for connections that read slower than events arrive. A socket
+ * takes frames while the runtime's own send buffer for it (`bufferedAmount`) is under
+ * `SOCKET_HIGH_WATER_BYTES`; past that, frames wait here, at most `BACKLOG_BYTES` per
+ * connection, and a timer hands them over as the buffer drains. Memory stays bounded whatever
+ * the clients do. When a backlog is full (docs/scaling.md, "Slow consumers"):
+ *
+ * - an OPEN channel's message (ephemeral by contract) is dropped, oldest first, and the client is
+ *   told how many with a `channel.messages.dropped` event before what follows;
+ * - anything else (persisted messages, results, receipts) cannot be skipped silently: the
+ *   connection ends with a `SlowConsumerError` ERROR frame, and the client reconnects and fetches
+ *   what it missed.
+ */
+
+/** Bytes the runtime may buffer for one socket before frames wait in the backlog instead. */
+const SOCKET_HIGH_WATER_BYTES = 64 * 1024;
+/** Bytes of frames one connection's backlog holds before the slow-consumer policy applies. */
+const BACKLOG_BYTES = 64 * 1024;
+const DRAIN_EVERY_MS = 10;
+
+/** A frame that may be dropped under pressure: an OPEN channel's message to a watcher. */
+export interface Droppable {
+  channelId: number;
+  /** The watcher's subscription to the channel's messages, which carries the drop notice. */
+  sid: string;
+  destination: string;
+}
+
+interface Pending {
+  frame: string;
+  droppable: Droppable | undefined;
+}
+
+interface Backlog {
+  frames: Pending[];
+  bytes: number;
+  /** Per channel: how many of its messages were dropped, and where to tell the client. */
+  dropped: Map<number, { count: number; to: Droppable }>;
+}
+
+export interface OutboxHooks {
+  socketOf(conn: string): WebSocket | undefined;
+  /** The frame that tells a watcher `count` messages of a channel were dropped. */
+  dropNotice(conn: string, to: Droppable, count: number): string;
+  /** The connection fell behind on frames that cannot be dropped: end it. */
+  slowConsumer(ws: WebSocket): void;
+}
+
+/** A socket's bytes still buffered by the runtime (0 where the runtime does not report it). */
+const buffered = (ws: WebSocket) => ws.bufferedAmount ?? 0;
+
+export class Outbox {
+  private readonly backlogs = new Map<string, Backlog>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Totals since the object started: what the slow-consumer policy did (for tests and logs). */
+  readonly stats = { dropped: 0, slowConsumers: 0 };
+
+  constructor(
+    private readonly hooks: OutboxHooks,
+    private readonly limits = { highWaterBytes: SOCKET_HIGH_WATER_BYTES, backlogBytes: BACKLOG_BYTES },
+  ) {}
+
+  /** Writes a frame now, or queues it behind the connection's backlog. */
+  write(conn: string, ws: WebSocket, frame: string, droppable?: Droppable) {
+    const backlog = this.backlogs.get(conn);
+    if (!backlog && buffered(ws) < this.limits.highWaterBytes) return send(ws, frame);
+    const box = backlog ?? this.open(conn);
+    box.frames.push({ frame, droppable });
+    box.bytes += frame.length;
+    while (box.bytes > this.limits.backlogBytes) {
+      if (!this.dropOldest(box)) return this.disconnect(conn, ws);
+    }
+    this.schedule();
+  }
+
+  /** Ends a connection that fell behind on frames that cannot be skipped. */
+  disconnect(conn: string, ws: WebSocket) {
+    this.stats.slowConsumers++;
+    this.backlogs.delete(conn);
+    this.hooks.slowConsumer(ws);
+  }
+
+  /** Tells a watcher, in order with its other frames, that messages of a channel were skipped upstream. */
+  noteDropped(conn: string, ws: WebSocket, to: Droppable, count: number) {
+    this.stats.dropped += count;
+    this.write(conn, ws, this.hooks.dropNotice(conn, to, count));
+  }
+
+  /** Forgets a closed connection's backlog. */
+  forget(conn: string) {
+    this.backlogs.delete(conn);
+  }
+
+  /** Bytes waiting for one connection (0 when none). */
+  backlogBytes(conn: string): number {
+    return this.backlogs.get(conn)?.bytes ?? 0;
+  }
+
+  private open(conn: string): Backlog {
+    const box: Backlog = { frames: [], bytes: 0, dropped: new Map() };
+    this.backlogs.set(conn, box);
+    return box;
+  }
+
+  /** Drops the oldest droppable frame; false when there is none (nothing may be skipped). */
+  private dropOldest(box: Backlog): boolean {
+    const index = box.frames.findIndex((p) => p.droppable);
+    if (index < 0) return false;
+    const [{ frame, droppable }] = box.frames.splice(index, 1) as [Pending & { droppable: Droppable }];
+    box.bytes -= frame.length;
+    const seen = box.dropped.get(droppable.channelId);
+    box.dropped.set(droppable.channelId, { count: (seen?.count ?? 0) + 1, to: droppable });
+    this.stats.dropped++;
+    return true;
+  }
+
+  private schedule() {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.drain();
+    }, DRAIN_EVERY_MS);
+  }
+
+  /** Hands waiting frames to sockets that have room again; notices of drops go first. */
+  private drain() {
+    for (const [conn, box] of this.backlogs) {
+      const ws = this.hooks.socketOf(conn);
+      if (!ws) {
+        this.backlogs.delete(conn);
+        continue;
+      }
+      if (buffered(ws) >= this.limits.highWaterBytes) continue;
+      for (const [channelId, { count, to }] of box.dropped) {
+        send(ws, this.hooks.dropNotice(conn, to, count));
+        box.dropped.delete(channelId);
+      }
+      while (box.frames.length > 0 && buffered(ws) < this.limits.highWaterBytes) {
+        const { frame } = box.frames.shift()!;
+        box.bytes -= frame.length;
+        send(ws, frame);
+      }
+      if (box.frames.length === 0) this.backlogs.delete(conn);
+    }
+    if (this.backlogs.size > 0) this.schedule();
+  }
+}
+
+const send = (ws: WebSocket, frame: string) => {
+  try {
+    ws.send(frame);
+  } catch {
+    /* the socket closed meanwhile; its close handler cleans up */
+  }
+};

@@ -1,0 +1,139 @@
+/**
+ * A session shard's per-connection backlog (src/durable/outbox.ts): frames go straight to a
+ * socket while the runtime buffers little for it, wait in order when it buffers more, and past
+ * the backlog bound the slow-consumer policy applies: OPEN channel messages are dropped oldest
+ * first and the client is told; anything else ends the connection. The socket here is a stand-in
+ * whose `bufferedAmount` the test sets, because a real one drains into the kernel's buffers
+ * (megabytes on loopback) long before the runtime reports any backlog.
+ */
+import { describe, it } from "vitest";
+import { type Droppable, Outbox } from "../../src/durable/outbox";
+import { sleep } from "../helpers/chat";
+
+class StandInSocket {
+  bufferedAmount = 0;
+  readonly sent: string[] = [];
+  send(frame: string) {
+    this.sent.push(frame);
+  }
+}
+
+const HIGH = 100;
+const BACKLOG = 50;
+
+const setupOutbox = () => {
+  const ws = new StandInSocket();
+  const ended: unknown[] = [];
+  const outbox = new Outbox(
+    {
+      socketOf: () => ws as unknown as WebSocket,
+      dropNotice: (_conn, to, count) => `dropped ${count} of ${to.channelId}`,
+      slowConsumer: (socket) => ended.push(socket),
+    },
+    { highWaterBytes: HIGH, backlogBytes: BACKLOG },
+  );
+  return { ws, socket: ws as unknown as WebSocket, outbox, ended };
+};
+
+const open7: Droppable = { channelId: 7, sid: "s1", destination: "/topic/v1/channels/7/messages" };
+/** Frames of exactly 10 characters, so the byte bound is easy to count. */
+const f = (i: number) => `frame-${String(i).padStart(4, "0")}`;
+
+describe("a connection's outbox", () => {
+  it("writes straight through while the socket buffers less than the high-water mark", ({ expect }) => {
+    const { ws, socket, outbox } = setupOutbox();
+    for (let i = 0; i < 3; i++) outbox.write("c", socket, f(i));
+    expect(ws.sent).toEqual([f(0), f(1), f(2)]);
+    expect(outbox.backlogBytes("c")).toBe(0);
+  });
+
+  it("queues behind a full socket and hands the frames over, in order, once it drains", async ({ expect }) => {
+    const { ws, socket, outbox } = setupOutbox();
+    outbox.write("c", socket, f(0));
+    ws.bufferedAmount = HIGH;
+    outbox.write("c", socket, f(1));
+    outbox.write("c", socket, f(2));
+    expect(ws.sent).toEqual([f(0)]);
+    expect(outbox.backlogBytes("c")).toBe(20);
+    // Still full at the next drain: nothing moves.
+    await sleep(30);
+    expect(ws.sent).toEqual([f(0)]);
+    ws.bufferedAmount = 0;
+    // A frame written while others wait goes behind them, not ahead.
+    outbox.write("c", socket, f(3));
+    await sleep(30);
+    expect(ws.sent).toEqual([f(0), f(1), f(2), f(3)]);
+    expect(outbox.backlogBytes("c")).toBe(0);
+  });
+
+  it("at the bound drops the oldest OPEN-channel frames, tells the client how many, and keeps the rest in order", async ({ expect }) => {
+    const { ws, socket, outbox, ended } = setupOutbox();
+    ws.bufferedAmount = HIGH;
+    // A receipt (not droppable) first, then 8 OPEN messages: 90 characters against a 50 bound.
+    outbox.write("c", socket, "receipt-01");
+    for (let i = 0; i < 8; i++) outbox.write("c", socket, f(i), open7);
+    expect(outbox.backlogBytes("c")).toBe(50);
+    expect(outbox.stats.dropped).toBe(4);
+    ws.bufferedAmount = 0;
+    await sleep(30);
+    expect(ws.sent).toEqual(["dropped 4 of 7", "receipt-01", f(4), f(5), f(6), f(7)]);
+    expect(ended).toEqual([]);
+  });
+
+  it("at the bound with nothing it may drop, ends the connection once and forgets its backlog", async ({ expect }) => {
+    const { ws, socket, outbox, ended } = setupOutbox();
+    ws.bufferedAmount = HIGH;
+    for (let i = 0; i < 5; i++) outbox.write("c", socket, f(i));
+    expect(ended).toEqual([]);
+    outbox.write("c", socket, f(5));
+    expect(ended).toEqual([socket]);
+    expect(outbox.stats.slowConsumers).toBe(1);
+    expect(outbox.backlogBytes("c")).toBe(0);
+    ws.bufferedAmount = 0;
+    await sleep(30);
+    expect(ws.sent).toEqual([]);
+  });
+
+  it("an OPEN message that alone exceeds what may wait is dropped, and a persisted one then ends the session", ({ expect }) => {
+    const { ws, socket, outbox, ended } = setupOutbox();
+    ws.bufferedAmount = HIGH;
+    outbox.write("c", socket, "x".repeat(BACKLOG + 1), open7);
+    expect(outbox.backlogBytes("c")).toBe(0);
+    expect(outbox.stats.dropped).toBe(1);
+    outbox.write("c", socket, "y".repeat(BACKLOG + 1));
+    expect(ended).toEqual([socket]);
+  });
+
+  it("keeps each connection's backlog apart, and forgets a closed one", async ({ expect }) => {
+    const a = new StandInSocket();
+    const b = new StandInSocket();
+    const sockets: Record<string, StandInSocket> = { a, b };
+    const outbox = new Outbox(
+      { socketOf: (conn) => sockets[conn] as unknown as WebSocket, dropNotice: () => "notice", slowConsumer: () => {} },
+      { highWaterBytes: HIGH, backlogBytes: BACKLOG },
+    );
+    a.bufferedAmount = HIGH;
+    outbox.write("a", a as unknown as WebSocket, f(0));
+    outbox.write("b", b as unknown as WebSocket, f(1));
+    expect(b.sent).toEqual([f(1)]);
+    expect(outbox.backlogBytes("a")).toBe(10);
+    outbox.forget("a");
+    a.bufferedAmount = 0;
+    await sleep(30);
+    expect(a.sent).toEqual([]);
+  });
+
+  it("drops a closed socket's backlog at the next drain", async ({ expect }) => {
+    const { ws, socket } = setupOutbox();
+    let open = true;
+    const outbox = new Outbox(
+      { socketOf: () => (open ? socket : undefined), dropNotice: () => "notice", slowConsumer: () => {} },
+      { highWaterBytes: HIGH, backlogBytes: BACKLOG },
+    );
+    ws.bufferedAmount = HIGH;
+    outbox.write("c", socket, f(0));
+    open = false;
+    await sleep(30);
+    expect(outbox.backlogBytes("c")).toBe(0);
+  });
+});
