@@ -19,19 +19,24 @@ import type { AppEnv } from "./env";
 import { ApiError, errorResponse, notFound, onError } from "./http/errors";
 import { baseUrlFor, createLinks } from "./http/links";
 import { browserLanding } from "./http/landing";
-import { requireJsonAccept } from "./http/media-type";
+import { normalizeJsonContentType, requireJsonAccept } from "./http/media-type";
 import { apiRateLimit, tokenRateLimit } from "./http/rate-limit";
 import { defaultHook } from "./http/validation";
 import { applicationRoutes } from "./api/applications/applications.routes";
+import { currentApplicationRoutes } from "./api/applications/current-application.routes";
 import { channelRoutes } from "./api/channels/channels.routes";
+import { currentChannelRoutes } from "./api/channels/current-channels.routes";
 import { memberRoutes } from "./api/channels/members.routes";
 import { isFileUpload } from "./api/messages/messages.create";
 import { fileTooLarge, MULTIPART_OVERHEAD_BYTES } from "./chat/rules";
 import { fromChatError } from "./http/errors";
 import { messageRoutes } from "./api/messages/messages.routes";
+import { currentMessageRoutes } from "./api/messages/current-messages.routes";
+import { chatFunctionRoutes } from "./api/functions/chat-functions.routes";
 import { rootRoutes } from "./api/root/root.routes";
 import { tokenRoutes } from "./api/tokens/tokens.routes";
 import { userRoutes } from "./api/users/users.routes";
+import { currentUserRoutes } from "./api/users/current-users.routes";
 import { streamRoutes } from "./realtime/stream.routes";
 import { websocketRoutes } from "./realtime/websocket.routes";
 
@@ -83,6 +88,7 @@ export const createApp = () => {
   });
   app.all("/", browserLanding); // a browser at / lands on the API Explorer (before the Accept check)
   app.use(requireJsonAccept);
+  app.use(normalizeJsonContentType);
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.post("/oauth/token", tokenRateLimit);
@@ -102,6 +108,12 @@ export const createApp = () => {
   app.route("/v1", channelRoutes);
   app.route("/v1", memberRoutes);
   app.route("/v1", messageRoutes);
+  // The current (token-scoped) form: the same operations and presenters, the token's application.
+  app.route("/v1", currentApplicationRoutes);
+  app.route("/v1", currentUserRoutes);
+  app.route("/v1", currentChannelRoutes);
+  app.route("/v1", currentMessageRoutes);
+  app.route("/v1", chatFunctionRoutes);
 
   app.notFound(notFound);
   app.onError(onError);

@@ -124,6 +124,12 @@ const CONDITIONAL_WRITES = new Set([
   "delete /v1/applications/{applicationId}/users/{userId}",
   "delete /v1/applications/{applicationId}/channels/{channelId}",
   "delete /v1/applications/{applicationId}/messages/{messageId}",
+  "patch /v1/users/{userId}",
+  "delete /v1/users/{userId}",
+  "patch /v1/channels/{channelId}",
+  "delete /v1/channels/{channelId}",
+  "patch /v1/messages/{messageId}",
+  "delete /v1/messages/{messageId}",
 ]);
 
 export const registerOpenApi = (app: OpenAPIHono<AppEnv>) => {

@@ -2,10 +2,17 @@
  * Channel operations every transport shares: what a user may see and act in, and creating a
  * channel (a DIRECT channel is one per set of users: asking again returns it).
  */
-import type { ChannelType, JsonObject } from "../db/schema";
+import type { ChannelType } from "../db/schema";
 import { ChatError, channelNotFound } from "./errors";
 import type { ChatScope } from "./messages";
-import { findOrCreateDirectChannel, findVisibleChannel, insertChannel, type ChannelRow, type VisibleChannel } from "./queries/channels";
+import {
+  type ChannelDetails,
+  type ChannelRow,
+  findOrCreateDirectChannel,
+  findVisibleChannel,
+  insertChannel,
+  type VisibleChannel,
+} from "./queries/channels";
 import { directMembersRule, isValidDirectMemberCount } from "./rules";
 
 /** The channel as this user sees it; not found when it does not exist or is PRIVATE to others. */
@@ -22,24 +29,26 @@ export const channelForMember = async (scope: ChatScope, userId: number, channel
   return channel;
 };
 
-export interface NewChannel {
+export interface NewChannel extends ChannelDetails {
   type: ChannelType;
   /** "" or undefined: no name. */
   name?: string | undefined;
   /** Distinct users of the application (checked by the caller); a DIRECT channel's complete set. */
   memberIds: number[];
-  properties?: JsonObject | undefined;
 }
 
-/** Creates a channel with its members in one batch; a DIRECT one only unless its set of members has one. */
+/**
+ * Creates a channel with its members in one batch; a DIRECT one only unless its set of members has
+ * one (then that channel, unchanged: its details are the first create's).
+ */
 export const createChannel = async (
   { db, applicationId }: ChatScope,
   input: NewChannel,
 ): Promise<{ channel: ChannelRow; created: boolean }> => {
-  const { type, name, memberIds, properties } = input;
-  if (type !== "DIRECT") return { channel: await insertChannel(db, applicationId, type, name, memberIds, properties), created: true };
+  const { type, name, memberIds, ...details } = input;
+  if (type !== "DIRECT") return { channel: await insertChannel(db, applicationId, type, name, memberIds, details), created: true };
   if (!isValidDirectMemberCount(new Set(memberIds).size)) {
     throw new ChatError("InvalidChannelMembersError", directMembersRule, { members: directMembersRule });
   }
-  return findOrCreateDirectChannel(db, applicationId, name || undefined, memberIds);
+  return findOrCreateDirectChannel(db, applicationId, name || undefined, memberIds, details);
 };

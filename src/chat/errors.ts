@@ -15,6 +15,7 @@ export const CHAT_ERROR_STATUS = {
   UnauthorizedError: 401,
   NotAChannelMemberError: 403,
   ChannelNotPubliclyJoinableError: 403,
+  ChannelCreationDisabledError: 403,
   ChannelNotFoundError: 404,
   UserNotFoundError: 404,
   MessageNotFoundError: 404,

@@ -58,28 +58,17 @@ export const findEarlierMessage = async ({ db, applicationId }: ChatScope, claim
   return message;
 };
 
-/**
- * A system message from the application's back end. The channel is read in the insert's own
- * round trip; a concurrent request with the same key that committed first makes the insert fail
- * as a whole (UNIQUE on the key), and then this answers with that request's message.
- */
+/** A system message from the application's back end. The channel is read in the insert's own round trip. */
 export const postSystemMessage = async (
   scope: ChatScope,
   channelId: number,
   content: SystemContent,
   options: PostOptions = {},
 ): Promise<Posted> => {
-  const { claim } = options;
   const knownOpen = knownOpenChannels.get(openChannelKey(scope.applicationId, channelId));
   if (knownOpen) return holdInRoom(scope, knownOpen, content, undefined, options);
-  let inserted: Awaited<ReturnType<typeof insertIntoPersistedChannel>>;
-  try {
-    inserted = await insertIntoPersistedChannel(scope.db, scope.applicationId, channelId, content, null, claim);
-  } catch (e) {
-    const earlier = claim && isUniqueViolation(e) ? await findEarlierMessage(scope, claim) : undefined;
-    if (!earlier) throw e;
-    return { saved: earlier, created: false, published: false };
-  }
+  const inserted = await insertOnce(scope, channelId, content, null, options.claim);
+  if ("replayed" in inserted) return inserted.replayed;
   const { message, channel } = inserted;
   if (!channel) throw channelNotFound(channelId);
   if (!message) return holdInRoom(scope, channel, content, undefined, options);
@@ -87,7 +76,28 @@ export const postSystemMessage = async (
 };
 
 /**
- * A user's message to a channel they are a member of (the caller checked it against D1). Sending
+ * Inserts a message unless its claim's key was recorded meanwhile: a concurrent request with the
+ * same key that committed first makes the insert fail as a whole (UNIQUE on the key), and then
+ * that request's message is the answer (`replayed`).
+ */
+const insertOnce = async (
+  scope: ChatScope,
+  channelId: number,
+  content: MessageContent,
+  sender: UserRow | null,
+  claim: IdempotencyClaim | undefined,
+): Promise<Awaited<ReturnType<typeof insertIntoPersistedChannel>> | { replayed: Posted }> => {
+  try {
+    return await insertIntoPersistedChannel(scope.db, scope.applicationId, channelId, content, sender, claim);
+  } catch (e) {
+    const earlier = claim && isUniqueViolation(e) ? await findEarlierMessage(scope, claim) : undefined;
+    if (!earlier) throw e;
+    return { replayed: { saved: earlier, created: false, published: false } };
+  }
+};
+
+/**
+ * A user's message to a channel they may send to (the caller checked it against D1). Sending
  * marks the channel read up to that message for the sender.
  */
 export const postUserMessage = async (
@@ -98,7 +108,9 @@ export const postUserMessage = async (
   options: PostOptions = {},
 ): Promise<Posted> => {
   if (isEphemeral(channel.type)) return holdInRoom(scope, channel, content, sender, options);
-  const { message } = await insertIntoPersistedChannel(scope.db, scope.applicationId, channel.id, content, sender);
+  const inserted = await insertOnce(scope, channel.id, content, sender, options.claim);
+  if ("replayed" in inserted) return inserted.replayed;
+  const { message } = inserted;
   // The channel was seen a moment ago: a message not inserted now means it was deleted meanwhile.
   if (!message) throw channelNotFound(channel.id);
   const [published] = await Promise.all([
@@ -193,7 +205,7 @@ const holdInRoom = async (
   const message: NewEphemeralMessage = {
     type: content.type,
     ...("body" in content ? { body: content.body } : { file: content.file }),
-    ...(content.type === "SYSTEM_FILE" && content.groupTag !== undefined ? { groupTag: content.groupTag } : {}),
+    ...(content.groupTag !== undefined ? { groupTag: content.groupTag } : {}),
     ...(sender ? { user: ephemeralSender(sender) } : {}),
   };
   if (!claim) {

@@ -16,6 +16,12 @@ export const isOpenToAll = (type: ChannelType) => OPEN_TO_ALL.includes(type);
 export const EPHEMERAL: ChannelType = "OPEN";
 export const isEphemeral = (type: ChannelType) => type === EPHEMERAL;
 
+/**
+ * Channel types ChatKitty's current Platform API knows: its document has no OPEN, so the current
+ * form's lists leave OPEN channels out (spec platform-api-current.md §6).
+ */
+export const LISTED_IN_CURRENT_FORM: readonly ChannelType[] = ["PUBLIC", "PRIVATE", "DIRECT"];
+
 /** PUBLIC, PRIVATE and DIRECT channels have a members list; OPEN channels are open to all. */
 export const hasMembersList = (type: ChannelType) => type !== EPHEMERAL;
 

@@ -39,6 +39,10 @@ export const applications = sqliteTable(
      */
     userCount: integer("user_count").notNull().default(0),
     channelCount: integer("channel_count").notNull().default(0),
+    /** Custom data the application's owner keeps with it (the current Platform API shows it). */
+    properties: text("properties", { mode: "json" }).$type<JsonObject>().notNull().default({}),
+    /** Whether chat sessions may create channels (the `userCreatedChannels` setting). */
+    userCreatedChannels: integer("user_created_channels", { mode: "boolean" }).notNull().default(true),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("applications_key_unique").on(t.key)],
@@ -105,6 +109,13 @@ export const channels = sqliteTable(
     /** DIRECT channels: the sorted member ids ("3,8,12"); unique, so one set of users has one channel. */
     directKey: text("direct_key"),
     properties: text("properties", { mode: "json" }).$type<JsonObject>().notNull().default({}),
+    /** Shown to users; null means "same as name". */
+    displayName: text("display_name"),
+    /**
+     * The user the back end named as creator (a member too). No foreign key: SQLite adds one only
+     * by rebuilding the table, which would cascade deletes; a creator since deleted finds no user.
+     */
+    creatorId: integer("creator_id"),
     createdAt: createdAt(),
   },
   (t) => [
@@ -131,6 +142,8 @@ export const channelMembers = sqliteTable(
       .notNull()
       .references(() => applications.id, { onDelete: "cascade" }),
     lastReadMessageId: integer("last_read_message_id"),
+    /** A moderator is a member with this role; leaving the channel ends it. */
+    isModerator: integer("is_moderator", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.channelId, t.userId] }), index("channel_members_user_idx").on(t.userId, t.channelId)],
@@ -170,6 +183,8 @@ export const messages = sqliteTable(
     groupTag: text("group_tag"),
     properties: text("properties", { mode: "json" }).$type<JsonObject>().notNull().default({}),
     createdAt: createdAt(),
+    /** When the Platform API last changed the body or properties; null: never edited. */
+    lastEditedAt: integer("last_edited_at", { mode: "timestamp_ms" }),
   },
   // Keyset pages walk (channel_id, id) backwards: O(page size) at any depth.
   (t) => [

@@ -24,6 +24,7 @@ const STATUS = {
   UnsupportedMediaTypeError: 415,
   TooManyRequestsError: 429,
   InternalServerError: 500,
+  NotImplementedError: 501,
   ServiceUnavailableError: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
@@ -37,6 +38,7 @@ export interface ErrorBody {
   message: string;
   timestamp: string;
   properties?: Record<string, unknown>;
+  error_description?: string;
 }
 
 /** @example throw new ApiError("ResourceNotFoundError", "User 7 not found") */
@@ -53,11 +55,18 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * 401 and 403 also carry `error_description`: the current form documents them as OAuth 2.0 errors
+ * `{error, error_description}`, the 2020 form as `{error, message, timestamp}`; all four satisfy both.
+ */
+const isAuthenticationStatus = (name: ErrorName) => STATUS[name] === 401 || STATUS[name] === 403;
+
 const errorBody = (name: ErrorName, message: string, properties?: Record<string, unknown>): ErrorBody => ({
   error: name,
   message,
   timestamp: new Date().toISOString(),
   ...(properties ? { properties } : {}),
+  ...(isAuthenticationStatus(name) ? { error_description: message } : {}),
 });
 
 /** Renders an error body; errors are plain JSON, never HAL. */

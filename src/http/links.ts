@@ -20,6 +20,8 @@ export const createLinks = (baseUrl: string) => {
     withQuery,
     root: () => `${baseUrl}/v1`,
     currentApplication: () => `${baseUrl}/v1/applications/me`,
+    /** The settings exist only in the current (token-scoped) form: no 2020 twin to link to. */
+    applicationSettings: () => `${baseUrl}/v1/application/settings`,
     application: app,
     users: (appId: number, q?: Query) => withQuery(`${app(appId)}/users`, q),
     /** RFC 6570 template of the users search (`find:users`). */
@@ -37,6 +39,19 @@ export const createLinks = (baseUrl: string) => {
     channelMember: (appId: number, channelId: number, userId: number) => `${app(appId)}/channels/${channelId}/members/${userId}`,
     messages: (appId: number, q?: Query) => withQuery(`${app(appId)}/messages`, q),
     message: (appId: number, messageId: number) => `${app(appId)}/messages/${messageId}`,
+    /**
+     * Collections of the current (token-scoped) form, for its page links. Resources keep their
+     * 2020 hrefs in both forms, as ChatKitty's own do (spec platform-api-current.md §3.1).
+     */
+    currentUsers: () => `${baseUrl}/v1/users`,
+    currentUserChannels: (userId: number) => `${baseUrl}/v1/users/${userId}/channels`,
+    currentChannels: () => `${baseUrl}/v1/channels`,
+    /** A current-form channel collection: `members`, `memberships`, `moderators` or `messages`. */
+    currentChannelList: (channelId: number, list: "members" | "memberships" | "moderators" | "messages") =>
+      `${baseUrl}/v1/channels/${channelId}/${list}`,
+    currentMessages: () => `${baseUrl}/v1/messages`,
+    /** Read receipts exist only in the current form: no 2020 twin to link to. */
+    messageReadReceipts: (messageId: number) => `${baseUrl}/v1/messages/${messageId}/read-receipts`,
     jwks: () => `${baseUrl}/.well-known/jwks.json`,
     token: () => `${baseUrl}/oauth/token`,
   };

@@ -13,24 +13,35 @@ const wholeNumber = (name: string) =>
     .regex(/^\d{1,15}$/, `${name} must be a whole number`)
     .transform(Number);
 
-export const PageQuery = z.object({
-  page: wholeNumber("page")
-    .optional()
-    .default(0)
-    // `default` as the query string spells it (zod's is the parsed number).
-    .openapi({ param: { name: "page", in: "query" }, description: "Zero-based page index", example: "0", default: "0" }),
-  size: wholeNumber("size")
-    .refine((n) => n >= 1, "size must be at least 1")
-    .transform((n) => Math.min(n, LIMITS.maxPageSize))
-    .optional()
-    .default(LIMITS.defaultPageSize)
-    .openapi({
-      param: { name: "size", in: "query" },
-      description: `Page size, 1 or more; values above ${LIMITS.maxPageSize} are served as ${LIMITS.maxPageSize}`,
-      example: "20",
-      default: String(LIMITS.defaultPageSize),
-    }),
-});
+/** `page` and `size`, with `size` defaulting to `defaultSize` when the request leaves it out. */
+const pageQuery = (defaultSize: number) =>
+  z.object({
+    page: wholeNumber("page")
+      .optional()
+      .default(0)
+      // `default` as the query string spells it (zod's is the parsed number).
+      .openapi({ param: { name: "page", in: "query" }, description: "Zero-based page index", example: "0", default: "0" }),
+    size: wholeNumber("size")
+      .refine((n) => n >= 1, "size must be at least 1")
+      .transform((n) => Math.min(n, LIMITS.maxPageSize))
+      .optional()
+      .default(defaultSize)
+      .openapi({
+        param: { name: "size", in: "query" },
+        description: `Page size, 1 or more; values above ${LIMITS.maxPageSize} are served as ${LIMITS.maxPageSize}`,
+        example: String(defaultSize),
+        default: String(defaultSize),
+      }),
+  });
+
+export const PageQuery = pageQuery(LIMITS.defaultPageSize);
+
+/**
+ * The current form's default page size (ChatKitty's document says 25; the 2020 contract 20).
+ * Callers of the current SDKs normally pass `size`; the cap is the same.
+ */
+const CURRENT_DEFAULT_PAGE_SIZE = 25;
+export const CurrentPageQuery = pageQuery(CURRENT_DEFAULT_PAGE_SIZE);
 export type PageQuery = z.infer<typeof PageQuery>;
 
 export const PageMetadata = z

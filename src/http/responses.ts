@@ -18,6 +18,10 @@ export const ErrorResponseBody = z
       .record(z.string(), z.unknown())
       .optional()
       .openapi({ description: "What is wrong with which field (dotted path), or other details of the error" }),
+    error_description: z
+      .string()
+      .optional()
+      .openapi({ description: "401 and 403 only: the message again, under the OAuth 2.0 name the current form's clients read" }),
   })
   .openapi("Error");
 
@@ -36,17 +40,38 @@ export const errorResponses = {
   401: errorContent("Missing, malformed, expired, revoked or invalid access token", {
     "WWW-Authenticate": stringHeader('Bearer challenge (RFC 6750), with error="invalid_token" when a token was sent'),
   }),
+  403: errorContent("Valid token, but the operation is not allowed"),
   404: errorContent("No such resource in this application"),
   406: errorContent("The Accept header rules out JSON"),
   409: errorContent("Conflicts with an existing resource"),
   413: errorContent("Request body over the size limit"),
   415: errorContent("Request body is not JSON"),
+  501: errorContent("An operation this server does not offer; the message says what to use instead"),
 } as const;
 
 /** Request body content: JSON, also accepted under the HAL media type. */
 export const jsonBody = <S extends z.ZodType>(schema: S) => ({
   required: true,
   content: { "application/json": { schema }, "application/hal+json": { schema } },
+});
+
+/**
+ * Request body content of the current form: what `chatkitty@2.106.8` sends (its vendor type)
+ * besides plain JSON. Any other `+json` type passes too (zod-openapi's gate matches the suffix).
+ */
+export const currentJsonBody = <S extends z.ZodType>(schema: S) => ({
+  required: true,
+  content: { "application/json": { schema }, "application/vnd.chatkitty+json": { schema } },
+});
+
+/**
+ * A JSON merge patch (RFC 7396) body: the standard type, the one both ChatKitty SDKs send
+ * (`application/json+merge-patch`, which http/media-type.ts renames to the standard one before
+ * validation), and plain JSON.
+ */
+export const mergePatchBody = <S extends z.ZodType>(schema: S) => ({
+  required: true,
+  content: { "application/merge-patch+json": { schema }, "application/json+merge-patch": { schema }, "application/json": { schema } },
 });
 
 /**

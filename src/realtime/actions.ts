@@ -7,6 +7,7 @@ import { channelForMember, channelForUser, createChannel } from "../chat/channel
 import { ChatError, messageNotFound, sessionUserDeleted } from "../chat/errors";
 import { postUserMessage } from "../chat/messages";
 import { type ChannelRow, joinChannel } from "../chat/queries/channels";
+import { findApplication } from "../chat/queries/applications";
 import { markRead } from "../chat/queries/members";
 import { findMessage } from "../chat/queries/messages";
 import { existingUserIds, findUser, updateUser, type UserChanges } from "../chat/queries/users";
@@ -48,6 +49,12 @@ export const performAction = async (
     }
     case "meCreateChannel": {
       const { type, name, properties, members = [] } = parseActionBody("meCreateChannel", body);
+      if ((await findApplication(ctx.db, ctx.applicationId))?.userCreatedChannels === false) {
+        throw new ChatError(
+          "ChannelCreationDisabledError",
+          "This application does not let users create channels (its userCreatedChannels setting is DISABLED): the back end creates them",
+        );
+      }
       // The creator is checked too: a session can outlive its user (deleted by the back end).
       const everyone = [...new Set([ctx.userId, ...members.map((m) => m.id)])];
       const existing = await existingUserIds(ctx.db, ctx.applicationId, everyone);

@@ -37,11 +37,27 @@ describe("channels with members", () => {
     const stranger = await insertUser(d, other.id, { name: "stranger" });
 
     const unnamed = await insertChannel(d, app.id, "PUBLIC", undefined);
-    expect(unnamed).toEqual({ id: unnamed.id, type: "PUBLIC", name: "", properties: {} });
+    expect(unnamed).toEqual({
+      id: unnamed.id,
+      type: "PUBLIC",
+      name: "",
+      properties: {},
+      displayName: null,
+      creatorId: null,
+      createdAt: expect.any(Date),
+    });
     expect(await memberIdsOf(d, unnamed.id)).toEqual([]);
 
     const withMembers = await insertChannel(d, app.id, "PRIVATE", "team", [u2.id, u1.id, stranger.id]);
-    expect(withMembers).toEqual({ id: withMembers.id, type: "PRIVATE", name: "team", properties: {} });
+    expect(withMembers).toEqual({
+      id: withMembers.id,
+      type: "PRIVATE",
+      name: "team",
+      properties: {},
+      displayName: null,
+      creatorId: null,
+      createdAt: expect.any(Date),
+    });
     // another application's user is never made a member
     expect(await memberIdsOf(d, withMembers.id)).toEqual([u1.id, u2.id]);
     // the marker that found the new channel is gone, so it cannot collide with a DIRECT key
@@ -59,7 +75,15 @@ describe("channels with members", () => {
     ];
     const first = await findOrCreateDirectChannel(d, app.id, undefined, [b.id, a.id]);
     expect(first.created).toBe(true);
-    expect(first.channel).toEqual({ id: first.channel.id, type: "DIRECT", name: "", properties: {} });
+    expect(first.channel).toEqual({
+      id: first.channel.id,
+      type: "DIRECT",
+      name: "",
+      properties: {},
+      displayName: null,
+      creatorId: null,
+      createdAt: expect.any(Date),
+    });
     expect(await memberIdsOf(d, first.channel.id)).toEqual([a.id, b.id]);
 
     const again = await findOrCreateDirectChannel(d, app.id, "ignored", [a.id, b.id, a.id]);

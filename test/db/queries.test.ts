@@ -172,7 +172,15 @@ describe("deleteChannel", () => {
     const kept = await insertSystemTextMessage(d, app.id, stays.id, "kept");
 
     const result = await deleteChannel(d, app.id, gone.id);
-    expect(result.deleted).toEqual({ id: gone.id, type: "PUBLIC", name: "gone", properties: {} });
+    expect(result.deleted).toEqual({
+      id: gone.id,
+      type: "PUBLIC",
+      name: "gone",
+      properties: {},
+      displayName: null,
+      creatorId: null,
+      createdAt: expect.any(Date),
+    });
     expect(result.app).toMatchObject({ id: app.id, key: app.key });
 
     expect(await findChannel(d, app.id, gone.id)).toBeUndefined();
@@ -262,7 +270,18 @@ describe("messages queries", () => {
     const app = await newApp(d);
     const ch = await insertChannel(d, app.id, "PRIVATE", "room");
     const m = await insertSystemTextMessage(d, app.id, ch.id, "bye");
-    expect(await deleteMessage(d, app.id, m.id)).toEqual({ channel: { id: ch.id, type: "PRIVATE", name: "room" }, fileDeletions: [] });
+    expect(await deleteMessage(d, app.id, m.id)).toEqual({
+      channel: {
+        id: ch.id,
+        type: "PRIVATE",
+        name: "room",
+        properties: {},
+        displayName: null,
+        creatorId: null,
+        createdAt: expect.any(Date),
+      },
+      fileDeletions: [],
+    });
     expect(await deleteMessage(d, app.id, m.id)).toBeUndefined();
     expect(await findApplication(d, app.id)).toMatchObject({ id: app.id });
   });

@@ -1,12 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
-import { ApiError } from "../../http/errors";
 import { hal, halContent } from "../../http/hal";
 import { ApplicationParams, requireOwnApplication } from "../../http/params";
 import { errorResponses } from "../../http/responses";
 import { createRouter } from "../../http/router";
-import { findApplication } from "../../chat/queries/applications";
+import { loadApplication } from "./applications.operations";
 import { toApplicationResource } from "./applications.present";
 import { ApplicationResource } from "./applications.schemas";
 
@@ -33,12 +32,8 @@ const getApplicationRoute = createRoute({
   },
 });
 
-const respondWithApplication = async (c: Context<AppEnv>, applicationId: number) => {
-  const app = await findApplication(c.var.db, applicationId);
-  // The token outlived its application (deleted since): nothing to show.
-  if (!app) throw new ApiError("ResourceNotFoundError", `Application ${applicationId} not found`);
-  return hal(c, toApplicationResource(app, c.var.links));
-};
+const respondWithApplication = async (c: Context<AppEnv>, applicationId: number) =>
+  hal(c, toApplicationResource(await loadApplication(c, applicationId), c.var.links));
 
 export const applicationRoutes = createRouter()
   .openapi(getCurrentApplicationRoute, (c) => respondWithApplication(c, c.var.auth.applicationId))

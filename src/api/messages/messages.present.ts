@@ -1,13 +1,20 @@
-import type { StoredFile } from "../../db/schema";
-import type { EphemeralMessage } from "../../chat/live";
+import type { EphemeralMessage, EphemeralSender } from "../../chat/live";
+import type { ChannelRow } from "../../chat/queries/channels";
 import type { MessageRow } from "../../chat/queries/messages";
-import { cursorSlice, type CursorQuery } from "../../http/cursor";
+import type { UserRow } from "../../chat/queries/users";
+import type { StoredFile } from "../../db/schema";
+import { cursorSlice, type CursorQuery, type KeptParams } from "../../http/cursor";
 import { link } from "../../http/hal";
 import type { Links } from "../../http/links";
-import type { MessageFile, MessagePage, MessageResource } from "./messages.schemas";
+import { pageLinks, type PageMetadata } from "../../http/pagination";
+import { toEmbeddedUser } from "../users/users.present";
+import type { MessageFile, MessagePage, MessageResource, ReadReceiptPage, ReplyThreadResource } from "./messages.schemas";
 
 const TEXT_TYPES: ReadonlySet<string> = new Set(["TEXT", "SYSTEM_TEXT"]);
 const FILE_TYPES: ReadonlySet<string> = new Set(["FILE", "SYSTEM_FILE"]);
+
+/** Channel messages are top-level: replies in threads (nested level 1) are not offered. */
+const TOP_LEVEL = 0;
 
 /** A stored file as clients see it: the R2 key never leaves the server. */
 const publicFile = ({ type, url, name, contentType, size }: StoredFile): MessageFile => ({ type, url, name, contentType, size });
@@ -34,15 +41,27 @@ const commonLinks = (appId: number, channelId: number, userId: number | null | u
 export const toMessageResource = (appId: number, m: MessageRow, links: Links): MessageResource => ({
   id: m.id,
   type: m.type,
+  channelId: m.channelId,
   ...content(m.type, m.body, m.file, m.groupTag),
+  ...(m.user ? { user: toEmbeddedUser(appId, m.user, links) } : {}),
+  nestedLevel: TOP_LEVEL,
+  properties: m.properties,
   createdTime: m.createdAt.toISOString(),
+  ...(m.lastEditedAt ? { lastEditedTime: m.lastEditedAt.toISOString() } : {}),
   _links: { self: link(links.message(appId, m.id)), ...commonLinks(appId, m.channelId, m.userId, links) },
 });
 
-/** An open channel's message: no id and no self link, because it is not persisted. */
+/** The sender an OPEN channel's room kept (flat, without custom data) as a user row. */
+const senderRow = (u: EphemeralSender): UserRow => ({ ...u, displayPictureUrl: u.displayPictureUrl ?? null, properties: {} });
+
+/** An open channel's message: no id and no self link, because it is not persisted; no custom data either. */
 export const toEphemeralMessageResource = (appId: number, channelId: number, m: EphemeralMessage, links: Links): MessageResource => ({
   type: m.type,
+  channelId,
   ...content(m.type, m.body, m.file, m.groupTag),
+  ...(m.user ? { user: toEmbeddedUser(appId, senderRow(m.user), links) } : {}),
+  nestedLevel: TOP_LEVEL,
+  properties: {},
   createdTime: m.createdTime,
   _links: commonLinks(appId, channelId, m.user?.id, links),
 });
@@ -53,7 +72,46 @@ export const toMessagePage = <T>(
   collectionHref: string,
   keyOf: (m: T) => number,
   present: (m: T) => MessageResource,
+  kept?: KeptParams,
 ): MessagePage => {
-  const { rows, links } = cursorSlice(fetched, query, collectionHref, keyOf);
+  const { rows, links } = cursorSlice(fetched, query, collectionHref, keyOf, kept);
   return { _embedded: { messages: rows.map(present) }, _links: links, page: { size: rows.length } };
 };
+
+/** The thread a channel's messages are in: its MAIN thread, which shares the channel's id and creation. */
+export const toMainThreadResource = (appId: number, channel: ChannelRow, links: Links): ReplyThreadResource => ({
+  id: channel.id,
+  type: "MAIN",
+  createdTime: channel.createdAt.toISOString(),
+  properties: {},
+  _links: { channel: link(links.channel(appId, channel.id)), application: link(links.application(appId)) },
+});
+
+interface ReadReceipt {
+  user: UserRow;
+  readAt: Date;
+}
+
+export const toReadReceiptPage = (
+  appId: number,
+  messageId: number,
+  receipts: ReadReceipt[],
+  meta: PageMetadata,
+  collectionHref: string,
+  requestUrl: string,
+  links: Links,
+): ReadReceiptPage => ({
+  _embedded: {
+    receipts: receipts.map(({ user, readAt }) => ({
+      user: toEmbeddedUser(appId, user, links),
+      createdTime: readAt.toISOString(),
+      _links: {
+        user: link(links.user(appId, user.id)),
+        message: link(links.message(appId, messageId)),
+        application: link(links.application(appId)),
+      },
+    })),
+  },
+  _links: pageLinks(collectionHref, requestUrl, meta),
+  page: meta,
+});

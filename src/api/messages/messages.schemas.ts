@@ -1,12 +1,15 @@
 import { z } from "@hono/zod-openapi";
 import { withFormFilename } from "../../files/storage";
 import { LIMITS } from "../../config";
-import { MESSAGE_TYPES } from "../../db/schema";
-import { cursorPage } from "../../http/cursor";
-import { nonBlankString, nonEmptyString } from "../../http/fields";
+import { type JsonValue, MESSAGE_TYPES } from "../../db/schema";
+import { CurrentCursorQuery, CursorQuery, cursorPage } from "../../http/cursor";
+import { jsonObject, jsonProperties, nonBlankString, nonEmptyString } from "../../http/fields";
 import { halLinks } from "../../http/hal";
 import { ApplicationParams, idParam } from "../../http/params";
+import { CurrentPageQuery, numberedPage } from "../../http/pagination";
 import { safeUrl } from "../../http/urls";
+import { UserReferenceItem } from "../channels/channels.schemas";
+import { EmbeddedUser } from "../users/users.schemas";
 
 /** A file message's file as clients see it (never the R2 key of a hosted file). */
 export const MessageFile = z
@@ -20,14 +23,25 @@ export const MessageFile = z
   .openapi("MessageFile");
 export type MessageFile = z.infer<typeof MessageFile>;
 
+/**
+ * A message as both forms show it: ChatKitty's `MessageResource` (`channelId`, `nestedLevel`,
+ * `properties`, the sender as `user`) with the 2020 form's fields and links. An OPEN channel's
+ * message is not persisted: it has no id and no self link (and, as OPEN channels themselves,
+ * falls outside ChatKitty's document).
+ */
 export const MessageResource = z
   .object({
     id: z.number().int().optional().openapi({ description: "Present if the message is persistent", example: 1 }),
     type: z.enum(MESSAGE_TYPES),
+    channelId: z.number().int().openapi({ example: 1 }),
     body: z.string().optional().openapi({ description: "Text messages (TEXT, SYSTEM_TEXT)", example: "Hello world!" }),
     file: MessageFile.optional().openapi({ description: "File messages (FILE, SYSTEM_FILE)" }),
-    groupTag: z.string().optional().openapi({ description: "The label a back end gave a system file message" }),
+    user: EmbeddedUser.optional().openapi({ description: "The sender of a TEXT or FILE message" }),
+    groupTag: z.string().optional().openapi({ description: "The label a back end gave the message" }),
+    nestedLevel: z.number().int().openapi({ description: "0: a channel's message (replies in threads would be 1)", example: 0 }),
+    properties: jsonProperties.openapi({ description: "Custom data" }),
     createdTime: z.string().openapi({ format: "date-time" }),
+    lastEditedTime: z.string().optional().openapi({ format: "date-time", description: "When the body or properties last changed" }),
     _links: halLinks(["channel", "application"], ["self", "user"]),
   })
   .openapi("MessageResource");
@@ -40,9 +54,16 @@ export type MessagePage = z.infer<typeof MessagePage>;
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[^\s;=]+=[^;]*)*$/;
 
 const groupTag = nonBlankString("groupTag", LIMITS.nameLength).openapi({
-  description: "Optional label that groups system file messages",
+  description: "Optional label that groups messages (a gallery, say)",
   example: "invoices",
 });
+
+const sender = UserReferenceItem.optional().openapi({
+  description: "Sends the message on this user's behalf (TEXT, FILE); without it the application sends it (SYSTEM_TEXT, SYSTEM_FILE)",
+  example: { username: "jane" },
+});
+
+const messageProperties = jsonProperties.optional().openapi({ description: "Custom data; {} when left out" });
 
 /** A file hosted elsewhere, linked by a system file message. */
 const ExternalFile = z
@@ -77,9 +98,14 @@ export const CreateMessageBody = z
         .object({
           type: z.literal("TEXT").optional().openapi({ description: "Defaults to TEXT" }),
           body: nonEmptyString("body", LIMITS.messageBodyLength).openapi({ example: "Hello world!" }),
+          user: sender,
+          groupTag: groupTag.optional(),
+          properties: messageProperties,
         })
         .openapi("CreateTextMessageBody"),
-      z.object({ type: z.literal("FILE"), file: ExternalFile, groupTag: groupTag.optional() }).openapi("CreateExternalFileMessageBody"),
+      z
+        .object({ type: z.literal("FILE"), file: ExternalFile, user: sender, groupTag: groupTag.optional(), properties: messageProperties })
+        .openapi("CreateExternalFileMessageBody"),
     ],
     {
       error: ({ input }) =>
@@ -106,11 +132,97 @@ export const UploadMessageForm = z
       .refine((f) => f.name.length <= LIMITS.nameLength, `file name must be at most ${LIMITS.nameLength} characters`)
       .openapi({ type: "string", format: "binary", description: "The file; its part's filename and Content-Type are kept" }),
     groupTag: groupTag.optional(),
+    username: z
+      .string()
+      .min(1, "username must not be empty")
+      .max(LIMITS.nameLength, `username must be at most ${LIMITS.nameLength} characters`)
+      .optional()
+      .openapi({ description: "Sends the file on this user's behalf (FILE); without it the application sends it (SYSTEM_FILE)" }),
+    properties: z
+      .string()
+      .transform((text, ctx) => {
+        const value = parseJson(text);
+        if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, JsonValue>;
+        ctx.addIssue({ code: "custom", message: 'properties must be a JSON object, e.g. {"album":"summer"}' });
+        return z.NEVER;
+      })
+      .optional()
+      .openapi({ type: "string", description: "Custom data: a JSON object, as text" }),
   })
   .openapi("UploadMessageForm");
 export type UploadMessageForm = z.infer<typeof UploadMessageForm>;
 
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
 export const MessageParams = ApplicationParams.extend({ messageId: idParam("messageId") });
+export const CurrentMessageParams = z.object({ messageId: idParam("messageId") });
+
+/** Filters of message lists, kept in their page links. */
+const messageFilters = {
+  username: z
+    .string()
+    .min(1, "username must not be empty")
+    .max(LIMITS.nameLength, `username must be at most ${LIMITS.nameLength} characters`)
+    .optional()
+    .openapi({ param: { name: "username", in: "query" }, description: "Only messages this user sent" }),
+  query: z
+    .string()
+    .min(1, "query must not be empty")
+    .max(LIMITS.nameLength, `query must be at most ${LIMITS.nameLength} characters`)
+    .optional()
+    .openapi({
+      param: { name: "query", in: "query" },
+      description: "Only text messages whose body contains this text (ASCII case ignored)",
+    }),
+};
+
+export const MessageListQuery = CursorQuery.extend(messageFilters);
+export const CurrentMessageListQuery = CurrentCursorQuery.extend(messageFilters);
+export type MessageListQuery = z.infer<typeof MessageListQuery>;
+
+/**
+ * A JSON merge patch (RFC 7396) of a message (ChatKitty's `MessagePropertiesPatch`): `body` of a
+ * text message, `properties` merged key by key (a key set to null is removed; `properties: null`
+ * empties them). Any change sets `lastEditedTime`.
+ */
+export const MessageMergePatch = jsonObject({
+  body: nonEmptyString("body", LIMITS.messageBodyLength).optional(),
+  properties: jsonProperties.nullable().optional(),
+}).openapi("MessagePropertiesPatch");
+export type MessageMergePatch = z.infer<typeof MessageMergePatch>;
+
+/** A channel's thread (ChatKitty's `ReplyThreadResource`): each channel has one, MAIN, holding its messages. */
+export const ReplyThreadResource = z
+  .object({
+    id: z.number().int().openapi({ description: "A MAIN thread's id is its channel's", example: 1 }),
+    type: z.enum(["MAIN", "STANDALONE", "MESSAGE"]),
+    createdTime: z.string().openapi({ format: "date-time" }),
+    properties: jsonProperties,
+    _links: halLinks(["channel", "application"]),
+  })
+  .openapi("ReplyThreadResource");
+export type ReplyThreadResource = z.infer<typeof ReplyThreadResource>;
+
+/** Who read a message (ChatKitty's `MessageReadReceiptResource`). */
+const ReadReceiptResource = z
+  .object({
+    user: EmbeddedUser,
+    createdTime: z
+      .string()
+      .openapi({ format: "date-time", description: "The earliest the user can have read it: read markers keep no time of their own" }),
+    _links: halLinks(["user", "message", "application"]),
+  })
+  .openapi("MessageReadReceiptResource");
+
+export const ReadReceiptPage = numberedPage("receipts", ReadReceiptResource).openapi("ReadReceiptPage");
+export type ReadReceiptPage = z.infer<typeof ReadReceiptPage>;
+export const ReadReceiptQuery = CurrentPageQuery;
 
 /** Request headers as the validator sees them: names lowercased (so the document's name is too). */
 export const IdempotencyHeaders = z.object({

@@ -1,19 +1,40 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { applications } from "../../db/schema";
+import { applications, type JsonObject } from "../../db/schema";
+
+const applicationColumns = {
+  id: applications.id,
+  name: applications.name,
+  key: applications.key,
+  requireAuthenticatedSessions: applications.requireAuthenticatedSessions,
+  userCreatedChannels: applications.userCreatedChannels,
+  properties: applications.properties,
+  createdAt: applications.createdAt,
+};
+export interface ApplicationRow {
+  id: number;
+  name: string;
+  key: string;
+  requireAuthenticatedSessions: boolean;
+  userCreatedChannels: boolean;
+  properties: JsonObject;
+  createdAt: Date;
+}
 
 export const findApplicationQuery = (db: Db, applicationId: number) =>
-  db
-    .select({
-      id: applications.id,
-      name: applications.name,
-      key: applications.key,
-      requireAuthenticatedSessions: applications.requireAuthenticatedSessions,
-    })
-    .from(applications)
-    .where(eq(applications.id, applicationId));
+  db.select(applicationColumns).from(applications).where(eq(applications.id, applicationId));
 
-export const findApplication = (db: Db, applicationId: number) => findApplicationQuery(db, applicationId).get();
+export const findApplication = (db: Db, applicationId: number): Promise<ApplicationRow | undefined> =>
+  findApplicationQuery(db, applicationId).get();
+
+/** What the application's settings switch: guest sessions, and channels created by chat sessions. */
+export type ApplicationSettings = Pick<ApplicationRow, "requireAuthenticatedSessions" | "userCreatedChannels">;
+
+/** Applies the settings; undefined when the application is gone. */
+export const updateApplicationSettings = (db: Db, applicationId: number, settings: ApplicationSettings) =>
+  db.update(applications).set(settings).where(eq(applications.id, applicationId)).returning(applicationColumns).get() as Promise<
+    ApplicationRow | undefined
+  >;
 
 /** The application a chat session names by its client-side API key. */
 export const findApplicationByKey = (db: Db, key: string) =>

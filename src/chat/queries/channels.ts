@@ -2,22 +2,36 @@
  * Channels, for both APIs and chat sessions. Every query is scoped to the application; those a
  * user makes also take the user, since what they may see depends on membership (`chat/rules.ts`).
  */
-import { and, count, eq, inArray, ne, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, lte, ne, or, sql } from "drizzle-orm";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
 import { applications, channelMembers, channels, messages, users, type ChannelType, type JsonObject } from "../../db/schema";
 import { queueChannelFiles } from "../../files/deletions";
-import { OPEN_TO_ALL } from "../rules";
+import { LISTED_IN_CURRENT_FORM, OPEN_TO_ALL } from "../rules";
 import { findApplicationQuery } from "./applications";
+import { propertiesContain } from "./properties";
 import { isMemberSql, isNotMemberSql } from "./members";
 
-const channelColumns = { id: channels.id, type: channels.type, name: channels.name, properties: channels.properties };
+export const channelColumns = {
+  id: channels.id,
+  type: channels.type,
+  name: channels.name,
+  displayName: channels.displayName,
+  creatorId: channels.creatorId,
+  properties: channels.properties,
+  createdAt: channels.createdAt,
+};
 export interface ChannelRow {
   id: number;
   type: ChannelType;
   name: string;
+  /** null: same as the name. */
+  displayName: string | null;
+  creatorId: number | null;
   properties: JsonObject;
+  createdAt: Date;
 }
+
 /** A channel as one user sees it. */
 export interface VisibleChannel extends ChannelRow {
   isMember: boolean;
@@ -64,6 +78,8 @@ const insertMembersOfKeyedChannel = (db: Db, applicationId: number, key: string,
             userId: sql<number>`${users.id}`.as("user_id"),
             applicationId: sql<number>`${channels.applicationId}`.as("application_id"),
             lastReadMessageId: sql<null>`null`.as("last_read_message_id"),
+            // Positional: every column of the table, in its order.
+            isModerator: sql<boolean>`0`.as("is_moderator"),
             // The column's own default (the SQLite clock), as a plain insert would use.
             createdAt: sql<Date>`${channelMembers.createdAt.default}`.as("created_at"),
           })
@@ -74,6 +90,13 @@ const insertMembersOfKeyedChannel = (db: Db, applicationId: number, key: string,
       .onConflictDoNothing(),
   );
 
+/** What a new channel may carry besides its type, name and members. */
+export interface ChannelDetails {
+  displayName?: string | undefined;
+  creatorId?: number | undefined;
+  properties?: JsonObject | undefined;
+}
+
 /** Creates a channel and its initial members in one batch ("" stands for "no name"). */
 export const insertChannel = async (
   db: Db,
@@ -81,21 +104,18 @@ export const insertChannel = async (
   type: ChannelType,
   name: string | undefined,
   memberIds: number[] = [],
-  properties: JsonObject = {},
-) => {
+  details: ChannelDetails = {},
+): Promise<ChannelRow> => {
+  const values = { applicationId, type, name: name ?? "", ...details };
   if (memberIds.length === 0) {
-    return db
-      .insert(channels)
-      .values({ applicationId, type, name: name ?? "", properties })
-      .returning(channelColumns)
-      .get();
+    return db.insert(channels).values(values).returning(channelColumns).get();
   }
   // The members find the new channel by a key only this insert knows, so both go in one batch.
   const marker = `new:${crypto.randomUUID()}`;
   const [[channel]] = await db.batch([
     db
       .insert(channels)
-      .values({ applicationId, type, name: name ?? "", directKey: marker, properties })
+      .values({ ...values, directKey: marker })
       .returning(channelColumns),
     ...insertMembersOfKeyedChannel(db, applicationId, marker, memberIds),
     db
@@ -110,12 +130,18 @@ export const insertChannel = async (
  * The DIRECT channel of exactly these users, created with its members unless it exists. The
  * unique (application, sorted member ids) index makes concurrent creates of one set agree.
  */
-export const findOrCreateDirectChannel = async (db: Db, applicationId: number, name: string | undefined, memberIds: number[]) => {
+export const findOrCreateDirectChannel = async (
+  db: Db,
+  applicationId: number,
+  name: string | undefined,
+  memberIds: number[],
+  details: ChannelDetails = {},
+) => {
   const directKey = [...new Set(memberIds)].sort((a, b) => a - b).join(",");
   const [inserted, [channel]] = await db.batch([
     db
       .insert(channels)
-      .values({ applicationId, type: "DIRECT", name: name ?? "", directKey })
+      .values({ applicationId, type: "DIRECT", name: name ?? "", directKey, ...details })
       .onConflictDoNothing()
       .returning({ id: channels.id }),
     db
@@ -124,45 +150,88 @@ export const findOrCreateDirectChannel = async (db: Db, applicationId: number, n
       .where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, directKey))),
     ...insertMembersOfKeyedChannel(db, applicationId, directKey, memberIds),
   ]);
-  return { channel: channel!, created: inserted.length > 0 };
+  return { channel: channel as ChannelRow, created: inserted.length > 0 };
 };
+
+/** What lists of channels may be ordered by. */
+export type ChannelSortProperty = "id" | "name" | "createdTime";
+export const CHANNEL_SORT_PROPERTIES: readonly ChannelSortProperty[] = ["id", "name", "createdTime"];
+const CHANNEL_SORT_COLUMNS = { id: channels.id, name: channels.name, createdTime: channels.createdAt };
+export type ChannelSort = { property: ChannelSortProperty; descending: boolean }[];
+
+/** The order of a page: the given criteria, then id (ascending unless given), so pages never overlap. */
+const channelOrder = (sort: ChannelSort = []) => [
+  ...sort.map((o) => (o.descending ? desc : asc)(CHANNEL_SORT_COLUMNS[o.property])),
+  ...(sort.some((o) => o.property === "id") ? [] : [asc(channels.id)]),
+];
 
 const pageWithTotal = async (db: Db, where: ReturnType<typeof and>, offset: number, limit: number, applicationId: number) => {
   const [rows, [total]] = await db.batch([
     db.select(channelColumns).from(channels).where(where).orderBy(channels.id).limit(limit).offset(offset),
     db.select({ n: applications.channelCount }).from(applications).where(eq(applications.id, applicationId)),
   ]);
-  return { rows, total: total?.n ?? 0 };
+  return { rows: rows as ChannelRow[], total: total?.n ?? 0 };
 };
 
-const pageOf = async (db: Db, where: ReturnType<typeof and>, offset: number, limit: number) => {
+const pageOf = async (db: Db, where: ReturnType<typeof and>, offset: number, limit: number, sort?: ChannelSort) => {
   const [rows, [total]] = await db.batch([
-    db.select(channelColumns).from(channels).where(where).orderBy(channels.id).limit(limit).offset(offset),
+    db
+      .select(channelColumns)
+      .from(channels)
+      .where(where)
+      .orderBy(...channelOrder(sort))
+      .limit(limit)
+      .offset(offset),
     db.select({ n: count() }).from(channels).where(where),
   ]);
-  return { rows, total: total?.n ?? 0 };
+  return { rows: rows as ChannelRow[], total: total?.n ?? 0 };
 };
 
 export interface ChannelFilter {
   /** true: only DIRECT channels; false: none of them. */
-  direct?: boolean;
+  direct?: boolean | undefined;
+  /** Only channels of these types. */
+  types?: readonly ChannelType[] | undefined;
   /**
    * User names that must all be members. Bound in one `IN (…)` (all of them must match in the
-   * same group): the query schema allows at most 10, far below MAX_BOUND_PARAMETERS.
+   * same group): the query schemas allow at most 10, far below MAX_BOUND_PARAMETERS.
    */
-  memberNames?: string[];
+  memberNames?: string[] | undefined;
+  /** With `memberNames`: no other members either (the direct conversation of exactly those users). */
+  onlyThoseMembers?: boolean | undefined;
+  /** Created at or after / at or before. */
+  createdFrom?: Date | undefined;
+  createdTo?: Date | undefined;
+  /** Only channels whose properties hold each of these entries. */
+  properties?: JsonObject | undefined;
+  sort?: ChannelSort | undefined;
 }
 
+const isUnfiltered = ({ direct, types, memberNames, createdFrom, createdTo, properties, sort }: ChannelFilter) =>
+  direct === undefined &&
+  types === undefined &&
+  !memberNames?.length &&
+  !createdFrom &&
+  !createdTo &&
+  !(properties && Object.keys(properties).length > 0) &&
+  !sort?.length;
+
 export const listChannelsPage = (db: Db, applicationId: number, offset: number, limit: number, filter: ChannelFilter = {}) =>
-  filter.direct === undefined && !filter.memberNames?.length
+  isUnfiltered(filter)
     ? // Unfiltered: the trigger-kept counter is the total (one row read at any size).
       pageWithTotal(db, eq(channels.applicationId, applicationId), offset, limit, applicationId)
-    : pageOf(db, channelFilter(db, applicationId, filter), offset, limit);
+    : pageOf(db, channelFilter(db, applicationId, filter), offset, limit, filter.sort);
+
+const memberCount = sql`(select count(*) from ${channelMembers} where ${channelMembers.channelId} = ${channels.id})`;
 
 const channelFilter = (db: Db, applicationId: number, filter: ChannelFilter) =>
   and(
     eq(channels.applicationId, applicationId),
     filter.direct === undefined ? undefined : filter.direct ? eq(channels.type, "DIRECT") : ne(channels.type, "DIRECT"),
+    filter.types ? inArray(channels.type, [...filter.types]) : undefined,
+    filter.createdFrom ? gte(channels.createdAt, filter.createdFrom) : undefined,
+    filter.createdTo ? lte(channels.createdAt, filter.createdTo) : undefined,
+    propertiesContain(channels.properties, filter.properties),
     filter.memberNames?.length
       ? inArray(
           channels.id,
@@ -175,22 +244,58 @@ const channelFilter = (db: Db, applicationId: number, filter: ChannelFilter) =>
             .having(sql`count(distinct ${users.id}) = ${filter.memberNames.length}`),
         )
       : undefined,
+    filter.memberNames?.length && filter.onlyThoseMembers ? sql`${memberCount} = ${filter.memberNames.length}` : undefined,
   );
 
-/** The channels a user has joined or can join: every OPEN and PUBLIC one, and PRIVATE and DIRECT ones they belong to. */
-export const listUserChannelsPage = (db: Db, applicationId: number, userId: number, offset: number, limit: number) =>
-  pageOf(
-    db,
-    and(
-      eq(channels.applicationId, applicationId),
-      or(
-        inArray(channels.type, [...OPEN_TO_ALL]),
-        inArray(channels.id, db.select({ id: channelMembers.channelId }).from(channelMembers).where(eq(channelMembers.userId, userId))),
-      ),
-    ),
-    offset,
-    limit,
+/**
+ * Which of a user's channels a list shows. The 2020 form lists those the user has joined or can
+ * join: every OPEN and PUBLIC one, and the PRIVATE and DIRECT ones they belong to. The current
+ * form lists those they created or joined: a creator is a member, so their memberships, and never
+ * an OPEN channel (its type is outside the current form's document).
+ */
+export type UserChannelsScope = "joined-or-joinable" | "joined";
+
+const userChannelsWhere = (db: Db, applicationId: number, userId: number, scope: UserChannelsScope) => {
+  const memberOf = inArray(
+    channels.id,
+    db.select({ id: channelMembers.channelId }).from(channelMembers).where(eq(channelMembers.userId, userId)),
   );
+  return and(
+    eq(channels.applicationId, applicationId),
+    scope === "joined-or-joinable"
+      ? or(inArray(channels.type, [...OPEN_TO_ALL]), memberOf)
+      : and(memberOf, inArray(channels.type, [...LISTED_IN_CURRENT_FORM])),
+  );
+};
+
+/** A numbered page of a user's channels, with the total; ascending id unless sorted. */
+export const listUserChannelsPage = (
+  db: Db,
+  applicationId: number,
+  userId: number,
+  offset: number,
+  limit: number,
+  { scope = "joined-or-joinable", sort }: { scope?: UserChannelsScope; sort?: ChannelSort | undefined } = {},
+) => pageOf(db, userChannelsWhere(db, applicationId, userId, scope), offset, limit, sort);
+
+/** What the Platform API may change on a channel. */
+export interface ChannelChanges {
+  displayName?: string | null;
+  properties?: JsonObject;
+  /** A JSON merge patch (RFC 7396) of `properties`, applied by SQLite's `json_patch` in the update itself. */
+  propertiesPatch?: JsonObject;
+}
+
+/** Applies `changes`; undefined when there is no such channel. */
+export const updateChannel = (db: Db, applicationId: number, channelId: number, changes: ChannelChanges) => {
+  const { propertiesPatch, ...set } = changes;
+  return db
+    .update(channels)
+    .set(propertiesPatch ? { ...set, properties: sql`json_patch(${channels.properties}, ${JSON.stringify(propertiesPatch)})` } : set)
+    .where(and(eq(channels.applicationId, applicationId), eq(channels.id, channelId)))
+    .returning(channelColumns)
+    .get() as Promise<ChannelRow | undefined>;
+};
 
 /**
  * Deletes a channel; its messages and memberships go with it through ON DELETE CASCADE, in the
@@ -278,6 +383,7 @@ export const joinChannel = async (db: Db, applicationId: number, userId: number,
             userId: sql<number>`${userId}`.as("user_id"),
             applicationId: sql<number>`${channels.applicationId}`.as("application_id"),
             lastReadMessageId: sql<null>`null`.as("last_read_message_id"),
+            isModerator: sql<boolean>`0`.as("is_moderator"),
             createdAt: sql<Date>`${channelMembers.createdAt.default}`.as("created_at"),
           })
           .from(channels)

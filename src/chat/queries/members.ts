@@ -2,11 +2,11 @@
  * Channel memberships: who belongs to a channel, and how far each member has read. Memberships are
  * scoped by the application like every row.
  */
-import { and, count, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
 import { channelMembers, channels, messages, users } from "../../db/schema";
-import { userColumns, type UserRow } from "./users";
+import { userColumns, userOrder, type UserRow, type UserSort } from "./users";
 
 const memberRow = (userId: number) =>
   sql`select 1 from ${channelMembers} where ${channelMembers.channelId} = ${channels.id} and ${channelMembers.userId} = ${userId}`;
@@ -16,16 +16,34 @@ const memberRow = (userId: number) =>
 export const isMemberSql = (userId: number) => sql`exists (${memberRow(userId)})`;
 export const isNotMemberSql = (userId: number) => sql`not exists (${memberRow(userId)})`;
 
-/** A numbered page of a channel's members (ascending user id), with the total; for both APIs. */
-export const listMembersPage = async (db: Db, applicationId: number, channelId: number, offset: number, limit: number) => {
-  const where = and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId));
+export interface MemberListOptions {
+  /** Only the members who moderate the channel. */
+  moderatorsOnly?: boolean | undefined;
+  /** Ascending user id when empty. */
+  sort?: UserSort | undefined;
+}
+
+/** A numbered page of a channel's members (ascending user id unless sorted), with the total; for both APIs. */
+export const listMembersPage = async (
+  db: Db,
+  applicationId: number,
+  channelId: number,
+  offset: number,
+  limit: number,
+  { moderatorsOnly, sort }: MemberListOptions = {},
+) => {
+  const where = and(
+    eq(channelMembers.applicationId, applicationId),
+    eq(channelMembers.channelId, channelId),
+    moderatorsOnly ? eq(channelMembers.isModerator, true) : undefined,
+  );
   const [rows, [total]] = await db.batch([
     db
       .select(userColumns)
       .from(channelMembers)
       .innerJoin(users, eq(users.id, channelMembers.userId))
       .where(where)
-      .orderBy(users.id)
+      .orderBy(...userOrder(sort))
       .limit(limit)
       .offset(offset),
     db.select({ n: count() }).from(channelMembers).where(where),
@@ -33,9 +51,67 @@ export const listMembersPage = async (db: Db, applicationId: number, channelId: 
   return { rows: rows as UserRow[], total: total?.n ?? 0 };
 };
 
+/** A numbered page of a channel's memberships (who joined when), in the order they joined unless `newestFirst`. */
+export const listMembershipsPage = async (
+  db: Db,
+  applicationId: number,
+  channelId: number,
+  offset: number,
+  limit: number,
+  newestFirst = false,
+) => {
+  const where = and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId));
+  const [rows, [total]] = await db.batch([
+    db
+      .select({ userId: channelMembers.userId, createdAt: channelMembers.createdAt })
+      .from(channelMembers)
+      .where(where)
+      .orderBy(newestFirst ? desc(channelMembers.createdAt) : asc(channelMembers.createdAt), asc(channelMembers.userId))
+      .limit(limit)
+      .offset(offset),
+    db.select({ n: count() }).from(channelMembers).where(where),
+  ]);
+  return { rows, total: total?.n ?? 0 };
+};
+
+export const isChannelMember = async (db: Db, applicationId: number, channelId: number, userId: number) =>
+  Boolean(
+    await db
+      .select({ userId: channelMembers.userId })
+      .from(channelMembers)
+      .where(
+        and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId), eq(channelMembers.userId, userId)),
+      )
+      .get(),
+  );
+
 /** Adds a member (already one: nothing changes). */
 export const addMember = (db: Db, applicationId: number, channelId: number, userId: number) =>
   db.insert(channelMembers).values({ applicationId, channelId, userId }).onConflictDoNothing();
+
+/** Makes the user a moderator of the channel, and a member first when they are not one. */
+export const addModerator = (db: Db, applicationId: number, channelId: number, userId: number) =>
+  db
+    .insert(channelMembers)
+    .values({ applicationId, channelId, userId, isModerator: true })
+    .onConflictDoUpdate({ target: [channelMembers.channelId, channelMembers.userId], set: { isModerator: true } });
+
+/** Ends the user's moderator role (they stay a member); false when they were not a moderator. */
+export const removeModerator = async (db: Db, applicationId: number, channelId: number, userId: number) =>
+  (
+    await db
+      .update(channelMembers)
+      .set({ isModerator: false })
+      .where(
+        and(
+          eq(channelMembers.applicationId, applicationId),
+          eq(channelMembers.channelId, channelId),
+          eq(channelMembers.userId, userId),
+          eq(channelMembers.isModerator, true),
+        ),
+      )
+      .returning({ userId: channelMembers.userId })
+  ).length > 0;
 
 /** Removes a member; returns the user (id and name, for their live sessions), undefined when not a member. */
 export const removeMember = async (db: Db, applicationId: number, channelId: number, userId: number) => {

@@ -2,13 +2,22 @@
  * Persisted messages (every channel type but OPEN, whose messages live in their room). Messages
  * are read with their sender, so every transport can present them from one row.
  */
-import { and, desc, eq, inArray, lte, ne, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, inArray, lte, ne, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { channels, idempotencyKeys, messages, users, type JsonObject, type MessageType, type StoredFile } from "../../db/schema";
+import {
+  channelMembers,
+  channels,
+  idempotencyKeys,
+  messages,
+  users,
+  type JsonObject,
+  type MessageType,
+  type StoredFile,
+} from "../../db/schema";
 import { queueMessageFile } from "../../files/deletions";
 import type { IdempotencyClaim } from "../idempotency";
 import { EPHEMERAL } from "../rules";
-import { findChannelQuery } from "./channels";
+import { channelColumns, findChannelQuery } from "./channels";
 import { forgetExpiredKeyQuery } from "./idempotency";
 import { userColumns, type UserRow } from "./users";
 
@@ -22,6 +31,7 @@ const messageColumns = {
   groupTag: messages.groupTag,
   properties: messages.properties,
   createdAt: messages.createdAt,
+  lastEditedAt: messages.lastEditedAt,
 };
 const withSender = { ...messageColumns, user: userColumns };
 
@@ -37,15 +47,25 @@ export interface MessageRow {
   groupTag: string | null;
   properties: JsonObject;
   createdAt: Date;
+  /** Null or absent until the Platform API edits it (absent in rows not read from D1, as a room's). */
+  lastEditedAt?: Date | null;
   user: UserRow | null;
 }
 
+/** What every new message may carry besides its content: a back end's label and custom data. */
+interface MessageExtras {
+  groupTag?: string | undefined;
+  properties?: JsonObject | undefined;
+}
+
 /** What a new message says; user messages also name their sender. */
-export type MessageContent =
-  | { type: "SYSTEM_TEXT"; body: string }
-  | { type: "SYSTEM_FILE"; file: StoredFile; groupTag?: string | undefined }
-  | { type: "TEXT"; body: string }
-  | { type: "FILE"; file: StoredFile };
+export type MessageContent = MessageExtras &
+  (
+    | { type: "SYSTEM_TEXT"; body: string }
+    | { type: "SYSTEM_FILE"; file: StoredFile }
+    | { type: "TEXT"; body: string }
+    | { type: "FILE"; file: StoredFile }
+  );
 
 /**
  * One round trip for the common case: inserts the message if the channel exists in the
@@ -82,7 +102,7 @@ export const insertIntoPersistedChannel = async (
 const insertMessageQuery = (db: Db, applicationId: number, channelId: number, content: MessageContent, userId: number | null) => {
   const text = "body" in content ? content.body : null;
   const file = "file" in content ? JSON.stringify(content.file) : null;
-  const groupTag = content.type === "SYSTEM_FILE" ? (content.groupTag ?? null) : null;
+  const properties = JSON.stringify(content.properties ?? {});
   return db
     .insert(messages)
     .select((qb) =>
@@ -96,9 +116,10 @@ const insertMessageQuery = (db: Db, applicationId: number, channelId: number, co
           type: sql<string>`${content.type}`.as("type"),
           body: sql<string | null>`${text}`.as("body"),
           file: sql<string | null>`${file}`.as("file"),
-          groupTag: sql<string | null>`${groupTag}`.as("group_tag"),
-          properties: sql<string>`'{}'`.as("properties"),
+          groupTag: sql<string | null>`${content.groupTag ?? null}`.as("group_tag"),
+          properties: sql<string>`${properties}`.as("properties"),
           createdAt: sql<Date>`${messages.createdAt.default}`.as("created_at"),
+          lastEditedAt: sql<Date | null>`null`.as("last_edited_at"),
         })
         .from(channels)
         .where(and(eq(channels.applicationId, applicationId), eq(channels.id, channelId), ne(channels.type, EPHEMERAL))),
@@ -123,6 +144,24 @@ const recordKeyQuery = (db: Db, { key, fingerprint }: IdempotencyClaim) =>
       })
       .from(messages)
       .where(and(sql`changes() = 1`, eq(messages.id, sql`last_insert_rowid()`))),
+  );
+
+/** What a list may be narrowed to: messages of one sender (by name), or whose text contains a string. */
+export interface MessageFilter {
+  senderName?: string | undefined;
+  text?: string | undefined;
+}
+
+/** SQL for a filter; a sender name no user has matches nothing. Text matches ignoring ASCII case. */
+const filterSql = (applicationId: number, { senderName, text }: MessageFilter = {}) =>
+  and(
+    senderName === undefined
+      ? undefined
+      : eq(
+          messages.userId,
+          sql`(select ${users.id} from ${users} where ${users.applicationId} = ${applicationId} and ${users.name} = ${senderName})`,
+        ),
+    text === undefined ? undefined : sql`instr(lower(${messages.body}), lower(${text})) > 0`,
   );
 
 /**
@@ -154,13 +193,49 @@ const withSenders = (rows: Omit<MessageRow, "user">[], senders: UserRow[]): Mess
  * `limit` of the application's persisted messages (every channel) with `id <= atMost`, newest
  * first. The (application_id, id) index makes this a range scan of `limit` rows at any depth.
  */
-export const listApplicationMessages = async (db: Db, applicationId: number, atMost: number | undefined, limit: number) => {
-  const [rows, senders] = await db.batch(pageStatements(db, eq(messages.applicationId, applicationId), atMost, limit));
+export const listApplicationMessages = async (
+  db: Db,
+  applicationId: number,
+  atMost: number | undefined,
+  limit: number,
+  filter?: MessageFilter,
+) => {
+  const [rows, senders] = await db.batch(pageStatements(db, ofApplication(applicationId, filter), atMost, limit));
   return withSenders(rows, senders);
 };
 
-const ofChannel = (applicationId: number, channelId: number) =>
-  and(eq(messages.channelId, channelId), eq(messages.applicationId, applicationId));
+const ofApplication = (applicationId: number, filter?: MessageFilter) =>
+  and(eq(messages.applicationId, applicationId), filterSql(applicationId, filter));
+
+const ofChannel = (applicationId: number, channelId: number, filter?: MessageFilter) =>
+  and(eq(messages.channelId, channelId), eq(messages.applicationId, applicationId), filterSql(applicationId, filter));
+
+/**
+ * The upper key of a PREVIOUS page: the largest of the `size` ids just above `above` among the
+ * channel's (or, without one, the application's) messages; undefined when none is newer.
+ */
+export const upperKeyAbove = async (
+  db: Db,
+  applicationId: number,
+  channelId: number | undefined,
+  above: number,
+  size: number,
+  filter?: MessageFilter,
+) => {
+  const where = channelId === undefined ? ofApplication(applicationId, filter) : ofChannel(applicationId, channelId, filter);
+  const newer = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(where, gt(messages.id, above)))
+    .orderBy(asc(messages.id))
+    .limit(size)
+    .as("newer");
+  const row = await db
+    .select({ top: sql<number | null>`max(${newer.id})`.as("top") })
+    .from(newer)
+    .get();
+  return row?.top ?? undefined;
+};
 
 /**
  * One round trip: the channel, and `limit` of its persisted messages with `id <= atMost`, newest
@@ -172,17 +247,25 @@ export const findChannelWithMessages = async (
   channelId: number,
   atMost: number | undefined,
   limit: number,
+  filter?: MessageFilter,
 ) => {
   const [[channel], rows, senders] = await db.batch([
     findChannelQuery(db, applicationId, channelId),
-    ...pageStatements(db, ofChannel(applicationId, channelId), atMost, limit),
+    ...pageStatements(db, ofChannel(applicationId, channelId, filter), atMost, limit),
   ]);
   return { channel, rows: withSenders(rows, senders) };
 };
 
 /** `limit` persisted messages of a channel with `id <= atMost`, newest first, with their senders. */
-export const listChannelMessages = async (db: Db, applicationId: number, channelId: number, atMost: number | undefined, limit: number) => {
-  const [rows, senders] = await db.batch(pageStatements(db, ofChannel(applicationId, channelId), atMost, limit));
+export const listChannelMessages = async (
+  db: Db,
+  applicationId: number,
+  channelId: number,
+  atMost: number | undefined,
+  limit: number,
+  filter?: MessageFilter,
+) => {
+  const [rows, senders] = await db.batch(pageStatements(db, ofChannel(applicationId, channelId, filter), atMost, limit));
   return withSenders(rows, senders);
 };
 
@@ -202,7 +285,7 @@ export const findMessage = (db: Db, applicationId: number, messageId: number) =>
 export const deleteMessage = async (db: Db, applicationId: number, messageId: number) => {
   const [[channel], queued, deleted] = await db.batch([
     db
-      .select({ id: channels.id, type: channels.type, name: channels.name })
+      .select(channelColumns)
       .from(messages)
       .innerJoin(channels, eq(channels.id, messages.channelId))
       .where(and(eq(messages.applicationId, applicationId), eq(messages.id, messageId))),
@@ -213,4 +296,74 @@ export const deleteMessage = async (db: Db, applicationId: number, messageId: nu
       .returning({ id: messages.id }),
   ]);
   return deleted[0] && channel ? { channel, fileDeletions: queued } : undefined;
+};
+
+/** What the Platform API may change on a message; any change sets its `lastEditedAt`. */
+export interface MessageChanges {
+  body?: string;
+  properties?: JsonObject;
+  /** A JSON merge patch (RFC 7396) of `properties`, applied by SQLite's `json_patch` in the update itself. */
+  propertiesPatch?: JsonObject;
+}
+
+/** Applies `changes` and reads the message back with its sender, in one round trip; undefined when there is no such message. */
+export const updateMessage = async (db: Db, applicationId: number, messageId: number, changes: MessageChanges) => {
+  const { propertiesPatch, ...set } = changes;
+  const where = and(eq(messages.applicationId, applicationId), eq(messages.id, messageId));
+  const [updated, senders] = await db.batch([
+    db
+      .update(messages)
+      .set({
+        ...set,
+        ...(propertiesPatch ? { properties: sql`json_patch(${messages.properties}, ${JSON.stringify(propertiesPatch)})` } : {}),
+        // The SQLite clock, as `created_at` uses.
+        lastEditedAt: sql`${messages.createdAt.default}`,
+      })
+      .where(where)
+      .returning(messageColumns),
+    db
+      .select(userColumns)
+      .from(users)
+      .where(eq(users.id, sql`(select ${messages.userId} from ${messages} where ${where})`)),
+  ]);
+  return updated[0] ? withSenders(updated, senders)[0] : undefined;
+};
+
+/**
+ * A numbered page of who has read a message (ascending user id): the members of its channel whose
+ * read marker is at or past it, with the total. `readUpTo` is the creation time of the message
+ * the marker points at, the earliest the member can have read this one (markers keep no time).
+ */
+export const listReadReceiptsPage = async (
+  db: Db,
+  applicationId: number,
+  message: Pick<MessageRow, "id" | "channelId">,
+  offset: number,
+  limit: number,
+) => {
+  const where = and(
+    eq(channelMembers.applicationId, applicationId),
+    eq(channelMembers.channelId, message.channelId),
+    gte(channelMembers.lastReadMessageId, message.id),
+  );
+  const [rows, [total]] = await db.batch([
+    db
+      .select({
+        ...userColumns,
+        readUpTo: sql<
+          number | null
+        >`(select ${messages.createdAt} from ${messages} where ${messages.id} = ${channelMembers.lastReadMessageId})`.as("read_up_to"),
+      })
+      .from(channelMembers)
+      .innerJoin(users, eq(users.id, channelMembers.userId))
+      .where(where)
+      .orderBy(asc(users.id))
+      .limit(limit)
+      .offset(offset),
+    db.select({ n: count() }).from(channelMembers).where(where),
+  ]);
+  return {
+    rows: rows.map(({ readUpTo, ...user }) => ({ user: user as UserRow, readUpTo: readUpTo === null ? undefined : new Date(readUpTo) })),
+    total: total?.n ?? 0,
+  };
 };

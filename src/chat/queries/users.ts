@@ -2,12 +2,13 @@
  * Users, for both APIs and chat sessions. Every query is scoped to the application; the unique
  * index on (application, name) settles races between creates.
  */
-import { and, count, eq, exists, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, exists, inArray, isNull, sql } from "drizzle-orm";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
 import { applications, users, type JsonObject } from "../../db/schema";
 import { queueUserFiles } from "../../files/deletions";
 import { findApplicationQuery } from "./applications";
+import { propertiesContain } from "./properties";
 
 export const userColumns = {
   id: users.id,
@@ -32,6 +33,11 @@ export interface UserChanges {
   displayPictureUrl?: string | null;
   isGuest?: boolean;
   properties?: JsonObject;
+  /**
+   * A JSON merge patch (RFC 7396) of `properties`, applied by SQLite's `json_patch` in the
+   * update itself, so concurrent patches of different keys both land.
+   */
+  propertiesPatch?: JsonObject;
 }
 
 const inApplication = (applicationId: number, userId: number) => and(eq(users.applicationId, applicationId), eq(users.id, userId));
@@ -43,23 +49,32 @@ export const findUser = (db: Db, applicationId: number, userId: number): Promise
   findUserQuery(db, applicationId, userId).get();
 
 /** Inserts a user; the unique index on (application, name) decides races between creates. */
-export const insertUser = (db: Db, applicationId: number, input: { name: string; displayName?: string; isGuest?: boolean }) =>
+export const insertUser = (
+  db: Db,
+  applicationId: number,
+  input: { name: string; displayName?: string | undefined; isGuest?: boolean | undefined; properties?: JsonObject | undefined },
+) =>
   db
     .insert(users)
     .values({ applicationId, ...input })
     .returning(userColumns)
     .get() as Promise<UserRow>;
 
-/** Applies the changes; undefined when there is no such user. */
-/** What a user's representation shows that can change (display name, guest flag). */
-type Shown = Pick<UserRow, "displayName" | "isGuest">;
+/** What a user's representation shows that can change (either form's). */
+type Shown = Pick<UserRow, "displayName" | "isGuest" | "displayPictureUrl" | "properties">;
+
+const sameOrBothNull = (column: typeof users.displayName | typeof users.displayPictureUrl, value: string | null) =>
+  value === null ? isNull(column) : eq(column, value);
 
 /** The user (this id) still shows what `expected` shows: the condition of an If-Match write. */
 const stillShows = (applicationId: number, userId: number, expected: Shown | undefined) =>
   and(
     inApplication(applicationId, userId),
-    expected && (expected.displayName === null ? isNull(users.displayName) : eq(users.displayName, expected.displayName)),
+    expected && sameOrBothNull(users.displayName, expected.displayName),
+    expected && sameOrBothNull(users.displayPictureUrl, expected.displayPictureUrl),
     expected && eq(users.isGuest, expected.isGuest),
+    // json() on both sides: the stored text and this one may differ in spacing only.
+    expected && sql`json(${users.properties}) = json(${JSON.stringify(expected.properties)})`,
   );
 
 /**
@@ -72,13 +87,15 @@ export const updateUser = (
   userId: number,
   changes: UserChanges,
   expected?: Shown,
-): Promise<UserRow | undefined> =>
-  db
+): Promise<UserRow | undefined> => {
+  const { propertiesPatch, ...set } = changes;
+  return db
     .update(users)
-    .set(changes)
+    .set(propertiesPatch ? { ...set, properties: sql`json_patch(${users.properties}, ${JSON.stringify(propertiesPatch)})` } : set)
     .where(stillShows(applicationId, userId, expected))
     .returning(userColumns)
     .get();
+};
 
 /**
  * The user with this name, created as a guest when the application does not know it yet. The
@@ -99,18 +116,52 @@ export const findOrCreateGuest = async (db: Db, applicationId: number, name: str
   return created;
 };
 
+/** What lists of users may be ordered by. */
+export type UserSortProperty = "id" | "name" | "createdTime";
+export const USER_SORT_PROPERTIES: readonly UserSortProperty[] = ["id", "name", "createdTime"];
+const USER_SORT_COLUMNS = { id: users.id, name: users.name, createdTime: users.createdAt };
+
+export type UserSort = { property: UserSortProperty; descending: boolean }[];
+
+/** The order of a page of users: the given criteria, then id, so pages never overlap. */
+export const userOrder = (sort: UserSort = []) => [
+  ...sort.map((o) => (o.descending ? desc : asc)(USER_SORT_COLUMNS[o.property])),
+  asc(users.id),
+];
+
+export interface UserListOptions {
+  /** Only the user with exactly this name. */
+  name?: string | undefined;
+  /** Only users whose properties hold each of these entries. */
+  properties?: JsonObject | undefined;
+  /** Ascending id when empty; id always breaks ties, so pages never overlap. */
+  sort?: UserSort | undefined;
+}
+
 /**
- * One round trip: the page (ascending id) and the total; `name` keeps only that exact name. The
- * total of the whole list is the trigger-kept counter (one row read at any size); a name filter
- * matches at most one row, so counting it is cheap.
+ * One round trip: the page and the total. The total of the unfiltered list is the trigger-kept
+ * counter (one row read at any size); a filtered one is counted.
  */
-export const listUsersPage = async (db: Db, applicationId: number, offset: number, limit: number, name?: string) => {
-  const where = and(eq(users.applicationId, applicationId), name === undefined ? undefined : eq(users.name, name));
+export const listUsersPage = async (db: Db, applicationId: number, offset: number, limit: number, options: UserListOptions = {}) => {
+  const { name, properties, sort = [] } = options;
+  const where = and(
+    eq(users.applicationId, applicationId),
+    name === undefined ? undefined : eq(users.name, name),
+    propertiesContain(users.properties, properties),
+  );
+  const order = userOrder(sort);
+  const filtered = name !== undefined || (properties !== undefined && Object.keys(properties).length > 0);
   const [rows, [total]] = await db.batch([
-    db.select(userColumns).from(users).where(where).orderBy(users.id).limit(limit).offset(offset),
-    name === undefined
-      ? db.select({ n: applications.userCount }).from(applications).where(eq(applications.id, applicationId))
-      : db.select({ n: count() }).from(users).where(where),
+    db
+      .select(userColumns)
+      .from(users)
+      .where(where)
+      .orderBy(...order)
+      .limit(limit)
+      .offset(offset),
+    filtered
+      ? db.select({ n: count() }).from(users).where(where)
+      : db.select({ n: applications.userCount }).from(applications).where(eq(applications.id, applicationId)),
   ]);
   return { rows: rows as UserRow[], total: total?.n ?? 0 };
 };
@@ -127,6 +178,24 @@ export const existingUserIds = async (db: Db, applicationId: number, ids: number
       .where(and(eq(users.applicationId, applicationId), inArray(users.id, chunk))),
   );
   return first ? (await db.batch([first, ...rest])).flat().map((u) => u.id) : [];
+};
+
+/** The users of the application with these ids or names (each once), in one round trip. */
+export const findUsersByIdOrName = async (db: Db, applicationId: number, ids: number[], names: string[]): Promise<UserRow[]> => {
+  const lookups = [
+    ...chunked([...new Set(ids)], IDS_PER_LOOKUP).map((chunk) => inArray(users.id, chunk)),
+    ...chunked([...new Set(names)], IDS_PER_LOOKUP).map((chunk) => inArray(users.name, chunk)),
+  ].map((match) =>
+    db
+      .select(userColumns)
+      .from(users)
+      .where(and(eq(users.applicationId, applicationId), match)),
+  );
+  const [first, ...rest] = lookups;
+  if (!first) return [];
+  const found = new Map<number, UserRow>();
+  for (const user of (await db.batch([first, ...rest])).flat() as UserRow[]) found.set(user.id, user);
+  return [...found.values()];
 };
 
 /**

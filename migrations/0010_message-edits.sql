@@ -1,0 +1,1 @@
+ALTER TABLE `messages` ADD `last_edited_at` integer;

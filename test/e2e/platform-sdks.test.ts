@@ -1,0 +1,247 @@
+/**
+ * ChatKitty's current server SDKs, unmodified and pinned, against `npm run dev`: a back end moves
+ * to a self-hosted server by changing two settings (README, "Server SDKs"). Each response the
+ * SDKs hand back is checked against ChatKitty's own OpenAPI document for its operation
+ * (test/helpers/chatkitty-schema.ts), so "works" means the SDK call resolved and the body has
+ * ChatKitty's shape, not only that something came back.
+ *
+ * - `chatkitty-platform-sdk@2.4.0` (axios 0.26): `basePath` is the origin.
+ * - `chatkitty@2.106.8`, installed as `chatkitty-server` beside the 1.1.1 client SDK (axios 1.x):
+ *   `basePath` is the origin plus `/v1`.
+ */
+import { ChatKitty as PlatformSdk } from "chatkitty-platform-sdk";
+import { ChatKitty as ServerSdk } from "chatkitty-server";
+import { describe, inject, it } from "vitest";
+import { chatKittyErrors } from "../helpers/chatkitty-document";
+
+const baseUrl = inject("baseUrl");
+const credentials = { clientId: "acme", clientSecret: "acmesecret", authorizationBasePath: `${baseUrl}/oauth/token` };
+
+/**
+ * The two SDKs name their API groups differently; the calls and their arguments are the same.
+ * Their TypeScript models disagree with their own wire format (spec §7.2: 2.106.8's are
+ * snake_case, 2.4.0 types `properties` values as objects), so calls are made untyped.
+ */
+type Untyped = any;
+const platformSdk = (): Untyped => {
+  const sdk = new PlatformSdk({ ...credentials, basePath: baseUrl });
+  return {
+    Users: sdk.Users,
+    Channels: sdk.Channels,
+    Messages: sdk.Messages,
+    application: () => sdk.Application.retrieveAuthenticatedApplication(),
+  };
+};
+const serverSdk = (): Untyped => {
+  const sdk = new ServerSdk({ ...credentials, basePath: `${baseUrl}/v1` });
+  return {
+    Users: sdk.UsersApi,
+    Channels: sdk.ChannelsApi,
+    Messages: sdk.MessagesApi,
+    Application: sdk.ApplicationApi,
+    application: () => sdk.ApplicationApi.retrieveApplication(),
+  };
+};
+
+/** The SDK call's body (axios's `data`), after checking it against ChatKitty's schema for `operation`. */
+const shaped = async (operation: string, call: Promise<{ status: number; data: unknown }>): Promise<Untyped> => {
+  const { status, data } = await call;
+  const errors = chatKittyErrors(operation, status, data);
+  if (errors.length > 0) throw new Error(`${operation} answered ${status} off ChatKitty's schema: ${errors.join("; ")}`);
+  return data;
+};
+
+/** The status an SDK call was rejected with (axios puts it on `response`). */
+const rejection = async (call: Promise<unknown>) => {
+  try {
+    await call;
+  } catch (e) {
+    const { response } = e as { response?: { status: number; data: unknown } };
+    return { status: response?.status, data: response?.data };
+  }
+  throw new Error("the call succeeded");
+};
+
+const unique = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+
+describe.each([
+  ["chatkitty-platform-sdk@2.4.0", platformSdk],
+  ["chatkitty@2.106.8", serverSdk],
+] as const)("%s, unmodified, against npm run dev", (_name, connect) => {
+  it("reads the application its credentials belong to", async ({ expect }) => {
+    const application = await shaped("GET /v1/application", connect().application());
+    expect(application).toMatchObject({ id: expect.any(Number), key: expect.any(String), properties: expect.any(Object) });
+  });
+
+  it("creates, finds, patches and deletes users (guests, properties, merge patch)", async ({ expect }) => {
+    const { Users } = connect();
+    const name = unique("sdk-ünï 🐱");
+    const user = await shaped(
+      "POST /v1/users",
+      Users.createUser({ name, displayName: "Ada", isGuest: false, properties: { team: "red", level: 3, tags: ["a"] } }),
+    );
+    expect(user).toMatchObject({ name, displayName: "Ada", isGuest: false, properties: { team: "red", level: 3, tags: ["a"] } });
+    const guest = await shaped("POST /v1/users", Users.createUser({ name: unique("sdk-guest"), displayName: "Guest", isGuest: true }));
+    expect(guest.isGuest).toBe(true);
+
+    expect((await Users.checkUserExists(name)).status).toBe(200);
+    expect((await rejection(Users.checkUserExists(unique("nobody")))).status).toBe(404);
+
+    const page = await shaped("GET /v1/users", Users.listUsers(0, 5, undefined, name));
+    expect(page._embedded?.users.map((u: { id: number }) => u.id)).toEqual([user.id]);
+    expect(page.page).toMatchObject({ totalElements: 1, number: 0 });
+    expect(await shaped("GET /v1/users/{id}", Users.retrieveUser(user.id))).toMatchObject({ id: user.id, name });
+
+    // RFC 7396: null removes a property, other keys are merged, what is left out stays.
+    const patched = await shaped(
+      "PATCH /v1/users/{id}",
+      Users.updateUser(user.id, { displayName: "Ada L.", properties: { level: null, mood: "🙂" } } as never),
+    );
+    expect(patched).toMatchObject({ displayName: "Ada L.", properties: { team: "red", tags: ["a"], mood: "🙂" } });
+    expect(patched.properties).not.toHaveProperty("level");
+
+    const channels = await shaped("GET /v1/users/{id}/channels", Users.listUserChannels(user.id, 0, 10));
+    expect(channels.page.totalElements).toBe(0);
+
+    await shaped("DELETE /v1/users/{id}", Users.deleteUser(guest.id));
+    await shaped("DELETE /v1/users/{id}", Users.deleteUser(user.id));
+    expect((await rejection(Users.retrieveUser(user.id))).status).toBe(404);
+  });
+
+  it("creates the three channel kinds with members by id and by username, and manages members and moderators", async ({ expect }) => {
+    const { Users, Channels } = connect();
+    const [ada, bob, cyd] = await Promise.all(
+      ["ada", "bob", "cyd"].map((n) =>
+        shaped("POST /v1/users", Users.createUser({ name: unique(`sdk-${n}`), displayName: n, isGuest: false })),
+      ),
+    );
+    const publicChannel = await shaped(
+      "POST /v1/channels",
+      Channels.createChannel({ type: "PUBLIC", name: unique("sdk-public"), members: [{ username: ada.name }, { id: bob.id }] } as never),
+    );
+    expect(publicChannel).toMatchObject({ type: "PUBLIC", name: expect.any(String), displayName: expect.any(String) });
+    const privateChannel = await shaped(
+      "POST /v1/channels",
+      Channels.createChannel({ type: "PRIVATE", members: [{ id: ada.id }] } as never),
+    );
+    // ChatKitty names an unnamed channel; its schema requires the name.
+    expect(privateChannel.name).toEqual(expect.any(String));
+    const direct = await shaped(
+      "POST /v1/channels",
+      Channels.createChannel({ type: "DIRECT", members: [{ username: ada.name }, { username: cyd.name }] } as never),
+    );
+    expect(direct.members.map((m: { id: number }) => m.id).sort()).toEqual([ada.id, cyd.id].sort());
+    // The same set of members is the same DIRECT channel.
+    const again = await shaped(
+      "POST /v1/channels",
+      Channels.createChannel({ type: "DIRECT", members: [{ id: cyd.id }, { id: ada.id }] } as never),
+    );
+    expect(again.id).toBe(direct.id);
+
+    const privates = await shaped("GET /v1/channels", Channels.listChannels(0, 100, undefined, "PRIVATE"));
+    expect(privates._embedded?.channels.map((c: { id: number }) => c.id)).toContain(privateChannel.id);
+    expect(privates._embedded?.channels.every((c: { type: string }) => c.type === "PRIVATE")).toBe(true);
+    expect(await shaped("GET /v1/channels/{id}", Channels.retrieveChannel(publicChannel.id))).toMatchObject({ id: publicChannel.id });
+    const renamed = await shaped(
+      "PATCH /v1/channels/{id}",
+      Channels.updateChannel(publicChannel.id, { displayName: "Général 🎉", properties: { topic: "all" } } as never),
+    );
+    expect(renamed).toMatchObject({ displayName: "Général 🎉", properties: { topic: "all" } });
+
+    await shaped("POST /v1/channels/{id}/members", Channels.addChannelMember(publicChannel.id, { username: cyd.name } as never));
+    const members = await shaped("GET /v1/channels/{id}/members", Channels.listChannelMembers(publicChannel.id, 0, 10));
+    expect(members._embedded?.users.map((u: { id: number }) => u.id).sort()).toEqual([ada.id, bob.id, cyd.id].sort());
+    await shaped("DELETE /v1/channels/{id}/members/{user_id}", Channels.removeChannelMember(publicChannel.id, bob.id));
+    const memberships = await shaped("GET /v1/channels/{id}/memberships", Channels.listChannelMemberships(publicChannel.id, 0, 10));
+    expect(memberships._embedded?.memberships).toHaveLength(2);
+
+    await shaped("POST /v1/channels/{id}/moderators", Channels.addChannelModerator(publicChannel.id, { id: ada.id } as never));
+    const moderators = await shaped("GET /v1/channels/{id}/moderators", Channels.listChannelModerators(publicChannel.id, 0, 10));
+    expect(moderators._embedded?.users.map((u: { id: number }) => u.id)).toEqual([ada.id]);
+    await shaped("DELETE /v1/channels/{id}/moderators/{user_id}", Channels.removeChannelModerator(publicChannel.id, ada.id));
+
+    const unknown = await rejection(Channels.createChannel({ type: "PUBLIC", members: [{ username: unique("nobody") }] } as never));
+    expect(unknown.status).toBe(400);
+
+    for (const c of [publicChannel, privateChannel, direct]) await shaped("DELETE /v1/channels/{id}", Channels.deleteChannel(c.id));
+    expect((await rejection(Channels.retrieveChannel(publicChannel.id))).status).toBe(404);
+    for (const u of [ada, bob, cyd]) await Users.deleteUser(u.id);
+  });
+});
+
+describe.each([
+  ["chatkitty-platform-sdk@2.4.0", platformSdk],
+  ["chatkitty@2.106.8", serverSdk],
+] as const)("%s sends, pages, edits and deletes messages", (_name, connect) => {
+  it("as the system and as a user, with integer cursors passed back by the caller", async ({ expect }) => {
+    const { Users, Channels, Messages } = connect();
+    const jane = await shaped("POST /v1/users", Users.createUser({ name: unique("sdk-jane"), displayName: "Jane", isGuest: false }));
+    const channel = await shaped(
+      "POST /v1/channels",
+      Channels.createChannel({ type: "PUBLIC", name: unique("sdk-messages"), members: [{ id: jane.id }] }),
+    );
+    const system = await shaped(
+      "POST /v1/channels/{id}/messages",
+      Channels.sendChannelMessage(channel.id, { type: "TEXT", body: "Welcome 👋", groupTag: "news", properties: { pinned: true } }),
+    );
+    expect(system).toMatchObject({
+      type: "SYSTEM_TEXT",
+      channelId: channel.id,
+      nestedLevel: 0,
+      groupTag: "news",
+      properties: { pinned: true },
+    });
+    const sent = [system];
+    for (let i = 0; i < 5; i++) {
+      sent.push(
+        await shaped(
+          "POST /v1/channels/{id}/messages",
+          Channels.sendChannelMessage(channel.id, { type: "TEXT", body: `m${i}`, user: { username: jane.name } }),
+        ),
+      );
+    }
+    expect(sent[1]).toMatchObject({ type: "TEXT", user: { id: jane.id } });
+
+    // Pages of 2, newest first: the caller reads `next` off the page's link and passes it back.
+    const seen: number[] = [];
+    let page = await shaped("GET /v1/channels/{id}/messages", Channels.listChannelMessages(channel.id, 2));
+    for (;;) {
+      seen.push(...page._embedded.messages.map((m: { id: number }) => m.id));
+      const next = page._links.next?.href;
+      if (!next) break;
+      const query = new URL(next).searchParams;
+      page = await shaped(
+        "GET /v1/channels/{id}/messages",
+        Channels.listChannelMessages(channel.id, 2, Number(query.get("start")), Number(query.get("next")), "NEXT"),
+      );
+    }
+    expect(seen).toEqual(sent.map((m) => m.id).reverse());
+
+    const edited = await shaped("PATCH /v1/messages/{id}", Messages.updateMessage(sent[1].id, { body: "m0, edited" }));
+    expect(edited).toMatchObject({ body: "m0, edited", lastEditedTime: expect.any(String) });
+    expect(await shaped("GET /v1/messages/{id}", Messages.retrieveMessage(sent[1].id))).toMatchObject({ body: "m0, edited" });
+    const receipts = await shaped("GET /v1/messages/{id}/read-receipts", Messages.listMessageReadReceipts(sent[5].id, 0, 10));
+    expect(receipts._embedded.receipts.map((r: { user: { id: number } }) => r.user.id)).toEqual([jane.id]);
+    const everywhere = await shaped("GET /v1/messages", Messages.listMessages(3));
+    expect(everywhere._embedded.messages.length).toBeGreaterThan(0);
+    await shaped("DELETE /v1/messages/{id}", Messages.deleteMessage(sent[2].id));
+    expect((await rejection(Messages.retrieveMessage(sent[2].id))).status).toBe(404);
+
+    await Channels.deleteChannel(channel.id);
+    await Users.deleteUser(jane.id);
+  });
+});
+
+describe("chatkitty@2.106.8 application settings", () => {
+  it("reads and replaces them", async ({ expect }) => {
+    const { Application } = serverSdk();
+    const before = await shaped("GET /v1/application/settings", Application.retrieveApplicationSettings());
+    const flipped = before.userCreatedChannels === "ENABLED" ? "DISABLED" : "ENABLED";
+    const after = await shaped(
+      "PUT /v1/application/settings",
+      Application.updateApplicationSettings({ guestUsers: before.guestUsers, userCreatedChannels: flipped }),
+    );
+    expect(after).toMatchObject({ guestUsers: before.guestUsers, userCreatedChannels: flipped });
+    await Application.updateApplicationSettings({ guestUsers: before.guestUsers, userCreatedChannels: before.userCreatedChannels });
+  });
+});
