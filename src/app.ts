@@ -28,6 +28,7 @@ import { channelRoutes } from "./api/channels/channels.routes";
 import { currentChannelRoutes } from "./api/channels/current-channels.routes";
 import { memberRoutes } from "./api/channels/members.routes";
 import { isFileUpload } from "./api/messages/messages.create";
+import { importRoutes, isImportUpload } from "./api/imports/imports.routes";
 import { fileTooLarge, MULTIPART_OVERHEAD_BYTES } from "./chat/rules";
 import { fromChatError } from "./http/errors";
 import { messageRoutes } from "./api/messages/messages.routes";
@@ -36,6 +37,10 @@ import { chatFunctionRoutes } from "./api/functions/chat-functions.routes";
 import { rootRoutes } from "./api/root/root.routes";
 import { tokenRoutes } from "./api/tokens/tokens.routes";
 import { userRoutes } from "./api/users/users.routes";
+import { currentThreadRoutes } from "./api/threads/current-threads.routes";
+import { currentDisplayPictureRoutes } from "./api/users/current-display-picture.routes";
+import { currentUserMessageRoutes } from "./api/users/current-user-messages.routes";
+import { currentUserSecretRoutes } from "./api/users/current-user-secrets.routes";
 import { currentUserRoutes } from "./api/users/current-users.routes";
 import { streamRoutes } from "./realtime/stream.routes";
 import { websocketRoutes } from "./realtime/websocket.routes";
@@ -73,9 +78,9 @@ export const createApp = () => {
   app.use(conditionalGet);
   app.use((c, next) => {
     const { maxBodyBytes, maxFileBytes } = c.var.config;
-    // A file upload to a channel's messages may be as large as a file (plus its multipart
+    // A file upload to a channel's messages or an import may be as large as a file (plus its multipart
     // framing; the handler checks the file itself); every other body is held to MAX_BODY_BYTES.
-    const upload = isFileUpload(c.req.method, c.req.path, c.req.header("Content-Type"));
+    const upload = isFileUpload(c.req.method, c.req.path, c.req.header("Content-Type")) || isImportUpload(c.req.method, c.req.path);
     const maxSize = upload ? Math.max(maxBodyBytes, maxFileBytes + MULTIPART_OVERHEAD_BYTES) : maxBodyBytes;
     return bodyLimit({
       maxSize,
@@ -111,8 +116,13 @@ export const createApp = () => {
   // The current (token-scoped) form: the same operations and presenters, the token's application.
   app.route("/v1", currentApplicationRoutes);
   app.route("/v1", currentUserRoutes);
+  app.route("/v1", currentUserMessageRoutes);
+  app.route("/v1", currentDisplayPictureRoutes);
+  app.route("/v1", currentUserSecretRoutes);
   app.route("/v1", currentChannelRoutes);
   app.route("/v1", currentMessageRoutes);
+  app.route("/v1", currentThreadRoutes);
+  app.route("/v1", importRoutes);
   app.route("/v1", chatFunctionRoutes);
 
   app.notFound(notFound);

@@ -5,6 +5,8 @@ import { createDb, openSession } from "./db/client";
 import { drainFileDeletions } from "./files/deletions";
 import { sweepIdempotencyKeys } from "./chat/queries/idempotency";
 import { sessionShardStub } from "./chat/live";
+import { consumeJobs } from "./jobs/consumer";
+import type { JobMessage } from "./jobs/messages";
 import { FLOOR_HEADER, FLOOR_PATH, FLOOR_SHARD, floorEnabled } from "./durable/fan-out-floor";
 
 export { ChannelRoom } from "./durable/channel-room";
@@ -54,4 +56,8 @@ export default {
       }
     });
   },
-} satisfies ExportedHandler<Env>;
+  /** The JOBS queue (wrangler.toml): imports, a chunk of rows per message (src/jobs/). */
+  queue(batch, env, _ctx) {
+    return consumeJobs(batch, env);
+  },
+} satisfies ExportedHandler<Env, JobMessage>;

@@ -126,6 +126,7 @@ const CONDITIONAL_WRITES = new Set([
   "delete /v1/applications/{applicationId}/messages/{messageId}",
   "patch /v1/users/{userId}",
   "delete /v1/users/{userId}",
+  "post /v1/users/{userId}/display-picture",
   "patch /v1/channels/{channelId}",
   "delete /v1/channels/{channelId}",
   "patch /v1/messages/{messageId}",

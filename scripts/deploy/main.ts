@@ -3,8 +3,9 @@
  * already deployed to) to the current code running, in one command that is safe to re-run.
  *
  *  1. The account's workers.dev subdomain, registered if it has none.
- *  2. The D1 database and R2 bucket named in wrangler.toml, created by name if missing (so no
- *     account-specific id is ever written to wrangler.toml).
+ *  2. The D1 database, R2 bucket and queue named in wrangler.toml, created by name if missing (so
+ *     no account-specific id is ever written to wrangler.toml). `wrangler deploy` refuses a
+ *     Worker whose queue does not exist, so the queue comes first.
  *  3. Remote D1 migrations, before the new code: a running older Worker meets the new schema for a
  *     moment, which is why migrations stay backward compatible for one release (docs/operations.md).
  *  4. The `JWT_PRIVATE_KEY` secret, only when the Worker has none: generated here, its public half
@@ -26,15 +27,17 @@ import {
   bucketExists,
   createBucket,
   createDatabase,
+  createQueue,
   deployWorker,
   ensureSubdomain,
   listDatabases,
+  queueExists,
   secretNames,
 } from "./wrangler.ts";
 
 const USAGE = `Usage: npm run deploy -- [--env <name>] [--create-app <name>] [--subdomain <name>]
 
-Creates what is missing (D1 database, R2 bucket, signing key, workers.dev subdomain), applies the
+Creates what is missing (D1 database, R2 bucket, queue, signing key, workers.dev subdomain), applies the
 D1 migrations and deploys the Worker with its assets. Safe to re-run: a second run only uploads the
 new code. Needs \`npx wrangler login\`, or CLOUDFLARE_API_TOKEN (and CLOUDFLARE_ACCOUNT_ID when the
 token reaches several accounts).
@@ -76,6 +79,17 @@ const ensureBuckets = (target: Target) => {
     } else {
       createBucket(name, target);
       step(`R2 bucket "${name}": created`);
+    }
+  }
+};
+
+const ensureQueues = (target: Target) => {
+  for (const name of target.queues) {
+    if (queueExists(name, target)) {
+      step(`Queue "${name}": exists`);
+    } else {
+      createQueue(name, target);
+      step(`Queue "${name}": created`);
     }
   }
 };
@@ -126,6 +140,7 @@ const main = async () => {
   step(`workers.dev subdomain "${subdomain}": ${created ? "registered" : "exists"}`);
   ensureDatabases(target);
   ensureBuckets(target);
+  ensureQueues(target);
   migrate(target);
 
   const key = await signingKeyToInstall(target, db);

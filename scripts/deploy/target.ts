@@ -16,6 +16,8 @@ export interface Target {
   accountId: string | undefined;
   databases: { binding: string; name: string; id: string | undefined }[];
   buckets: string[];
+  /** Queues the Worker produces to or consumes, each once. */
+  queues: string[];
   vars: Record<string, string>;
 }
 
@@ -25,6 +27,7 @@ interface WranglerConfig {
   account_id?: string;
   d1_databases: { binding: string; database_name?: string; database_id?: string }[];
   r2_buckets: { binding: string; bucket_name?: string }[];
+  queues: { producers?: { queue: string }[]; consumers?: { queue: string }[] };
   vars: Record<string, unknown>;
 }
 
@@ -44,6 +47,7 @@ export const readTarget = (env: string | undefined): Target => {
     accountId: config.account_id,
     databases,
     buckets: config.r2_buckets.flatMap((b) => (b.bucket_name ? [b.bucket_name] : [])),
+    queues: [...new Set([...(config.queues.producers ?? []), ...(config.queues.consumers ?? [])].map((q) => q.queue))],
     vars,
   };
 };

@@ -62,6 +62,17 @@ export const bucketExists = (name: string, target: Target): boolean => {
 export const createBucket = (name: string, target: Target) =>
   mustSucceed(run(["r2", "bucket", "create", name, "--update-config=false"], target), `creating the R2 bucket "${name}"`);
 
+/** Whether the queue exists; wrangler words a missing one itself (`Queue "x" does not exist.`). */
+export const queueExists = (name: string, target: Target): boolean => {
+  const result = run(["queues", "info", name], target);
+  if (result.status !== 0 && outputOf(result).includes(`Queue "${name}" does not exist`)) return false;
+  mustSucceed(result, `looking up the queue "${name}"`);
+  return true;
+};
+
+export const createQueue = (name: string, target: Target) =>
+  mustSucceed(run(["queues", "create", name], target), `creating the queue "${name}"`);
+
 /** Applies pending migrations to the deployed database; returns wrangler's report. */
 export const applyRemoteMigrations = (binding: string, target: Target) =>
   outputOf(mustSucceed(run(["d1", "migrations", "apply", binding, "--remote"], target), "applying the D1 migrations"));

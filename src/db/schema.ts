@@ -278,3 +278,78 @@ export const signingKeys = sqliteTable("signing_keys", {
   /** Tokens it signed are refused from then on; null: no end (not retired). */
   acceptedUntil: integer("accepted_until", { mode: "timestamp_ms" }),
 });
+
+export const JOB_TYPES = ["USER_IMPORT", "CHANNEL_IMPORT", "CHANNEL_MEMBERS_IMPORT", "MESSAGE_IMPORT"] as const;
+export type JobType = (typeof JOB_TYPES)[number];
+export const JOB_STATES = ["PENDING", "RUNNING", "FINISHED", "FAILED"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** A row of an import file that was not imported, and why (jobs/imports.ts). */
+export interface RowError {
+  row: number;
+  message: string;
+}
+
+/**
+ * Background jobs (imports): the request stores the file in R2 and enqueues the job; the queue
+ * consumer (src/jobs/) splits it into chunks and runs them. Counts live on the chunks, so a chunk
+ * redelivered by the queue overwrites its own result instead of adding to the job's twice.
+ */
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    type: text("type", { enum: JOB_TYPES }).notNull(),
+    state: text("state", { enum: JOB_STATES }).notNull().default("PENDING"),
+    /** The uploaded file's name, as the client sent it. */
+    fileName: text("file_name").notNull(),
+    /** Where the uploaded file is kept in the FILES bucket while the job runs. */
+    fileKey: text("file_key").notNull(),
+    /** CHANNEL_MEMBERS_IMPORT: the channel the members join. */
+    channelId: integer("channel_id"),
+    /** Rows in the file, known once the file is split; null before. */
+    totalRows: integer("total_rows"),
+    /** Why the whole job failed (a file that is not a JSON array); null otherwise. */
+    failure: text("failure"),
+    createdAt: createdAt(),
+    endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("jobs_application_idx").on(t.applicationId, t.id)],
+);
+
+export const jobChunks = sqliteTable(
+  "job_chunks",
+  {
+    jobId: integer("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    chunk: integer("chunk").notNull(),
+    done: integer("done", { mode: "boolean" }).notNull().default(false),
+    imported: integer("imported").notNull().default(0),
+    skipped: integer("skipped").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    /** The chunk's first few failed rows (bounded by jobs/chunks.ts). */
+    errors: text("errors", { mode: "json" }).$type<RowError[]>().notNull().default([]),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.chunk] })],
+);
+
+/**
+ * A user's secrets (`/v1/users/{id}/secrets/{name}`): JSON objects a back end keeps beside a user.
+ * Only their own GET answers them; no user resource, list or log carries them.
+ */
+export const userSecrets = sqliteTable(
+  "user_secrets",
+  {
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    secret: text("secret", { mode: "json" }).$type<JsonObject>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.name] })],
+);

@@ -4,7 +4,9 @@
  */
 import { z } from "@hono/zod-openapi";
 import { MAX_PROPERTY_FILTER_KEYS } from "../chat/queries/properties";
+import { LIMITS } from "../config";
 import type { JsonValue } from "../db/schema";
+import { withFormFilename } from "../files/storage";
 
 /** A required, non-empty string of at most `max` characters. @example nonEmptyString("body", 10_000) */
 export const nonEmptyString = (field: string, max: number) =>
@@ -64,3 +66,14 @@ export const propertiesFilter = (items: string) =>
       description: `A JSON object: only ${items} whose properties hold each of its keys with an equal value`,
       example: '{"team":"blue"}',
     });
+
+/** A multipart file part: present, one part with a filename, not empty, a name within the name length. */
+export const uploadedFile = (description: string) =>
+  z
+    .custom<File>((v) => v instanceof File, {
+      error: (issue) => (issue.input === undefined ? "file is required" : "file must be a single file part (with a filename)"),
+    })
+    .transform(withFormFilename)
+    .refine((f) => f.size > 0, "file must not be empty")
+    .refine((f) => f.name.length <= LIMITS.nameLength, `file name must be at most ${LIMITS.nameLength} characters`)
+    .openapi({ type: "string", format: "binary", description });

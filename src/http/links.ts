@@ -45,13 +45,20 @@ export const createLinks = (baseUrl: string) => {
      */
     currentUsers: () => `${baseUrl}/v1/users`,
     currentUserChannels: (userId: number) => `${baseUrl}/v1/users/${userId}/channels`,
+    currentUserMessages: (userId: number) => `${baseUrl}/v1/users/${userId}/messages`,
     currentChannels: () => `${baseUrl}/v1/channels`,
     /** A current-form channel collection: `members`, `memberships`, `moderators` or `messages`. */
     currentChannelList: (channelId: number, list: "members" | "memberships" | "moderators" | "messages") =>
       `${baseUrl}/v1/channels/${channelId}/${list}`,
     currentMessages: () => `${baseUrl}/v1/messages`,
+    /** Threads exist only in the current form: no 2020 twin to link to. */
+    thread: (threadId: number) => `${baseUrl}/v1/threads/${threadId}`,
+    threadMessages: (threadId: number) => `${baseUrl}/v1/threads/${threadId}/messages`,
     /** Read receipts exist only in the current form: no 2020 twin to link to. */
     messageReadReceipts: (messageId: number) => `${baseUrl}/v1/messages/${messageId}/read-receipts`,
+    /** Jobs exist only in the current form: no 2020 twin to link to. */
+    currentJobs: () => `${baseUrl}/v1/jobs`,
+    job: (jobId: number) => `${baseUrl}/v1/jobs/${jobId}`,
     jwks: () => `${baseUrl}/.well-known/jwks.json`,
     token: () => `${baseUrl}/oauth/token`,
   };

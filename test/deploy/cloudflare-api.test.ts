@@ -49,10 +49,27 @@ describe("splitStatements", () => {
 describe("the Cloudflare API stand-in", () => {
   it("refuses a wrong token and records a route it does not have", async () => {
     expect((await call("GET", account("/d1/database"), undefined, "wrong")).status).toBe(401);
-    const missing = await call("GET", account("/queues"));
+    const missing = await call("GET", account("/storage/kv/namespaces"));
     expect(missing.status).toBe(404);
-    expect(missing.body.errors[0]!.message).toBe(`not stubbed: GET ${account("/queues")}`);
-    expect(standIn.api.unstubbed().map((r) => r.path)).toEqual([account("/queues")]);
+    expect(missing.body.errors[0]!.message).toBe(`not stubbed: GET ${account("/storage/kv/namespaces")}`);
+    expect(standIn.api.unstubbed().map((r) => r.path)).toEqual([account("/storage/kv/namespaces")]);
+  });
+
+  it("Queues: creates by name once, lists by name, refuses bad names and consumers it could not run", async () => {
+    const created = await call("POST", account("/queues"), { queue_name: "stand-in-jobs" });
+    expect(created.body.result).toMatchObject({ queue_name: "stand-in-jobs", queue_id: expect.any(String), consumers: [] });
+    const again = await call("POST", account("/queues"), { queue_name: "stand-in-jobs" });
+    expect(again.status).toBe(409);
+    expect(again.body.success).toBe(false);
+    expect((await call("POST", account("/queues"), { queue_name: "Not_Valid" })).status).toBe(400);
+    const listed = await call("GET", account("/queues?name=stand-in-jobs&name=other"));
+    expect(listed.body.result.map((q: { queue_name: string }) => q.queue_name)).toEqual(["stand-in-jobs"]);
+    const id = created.body.result.queue_id;
+    // A consumer needs a Worker that exists, and settings within the Queues limits.
+    const consumer = { type: "worker", script_name: "no-such-worker", settings: { batch_size: 10 } };
+    expect((await call("POST", account(`/queues/${id}/consumers`), consumer)).status).toBe(404);
+    expect((await call("POST", account("/queues/nope/consumers"), consumer)).status).toBe(404);
+    expect(standIn.api.account.queues.get(id)!.consumers).toEqual([]);
   });
 
   it("D1: creates by name once, finds by name or id, runs statements all or nothing with D1's errors", async () => {
@@ -133,7 +150,7 @@ describe("the Cloudflare API stand-in", () => {
       { v: "from a file; really" },
       { v: "second" },
     ]);
-    expect(standIn.api.unstubbed().map((r) => r.path)).toEqual([account("/queues")]);
+    expect(standIn.api.unstubbed().map((r) => r.path)).toEqual([account("/storage/kv/namespaces")]);
     expect(standIn.api.outbound).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A local stand-in for the part of the Cloudflare API (`/client/v4`) that `npm run deploy` reaches
  * through wrangler: accounts and the token check, D1 (databases kept as real SQLite files, remote
- * SQL executed on them), R2 buckets, and Workers (scripts, versions, deployments, secrets, static
+ * SQL executed on them), R2 buckets, Queues (and their Worker consumers), and Workers (scripts, versions, deployments, secrets, static
  * assets, the workers.dev subdomain, cron schedules). Loopback only, on a free port.
  *
  * Every request is recorded (method, path, query, the JSON body or the multipart parts, the answer),
@@ -13,7 +13,9 @@
  * It checks what the real API would refuse: a wrong token, a duplicate database or bucket name, a
  * Durable Object migration whose `old_tag` is not the script's current tag, a binding to a
  * database, bucket or Durable Object class that does not exist, an assets JWT that no completed
- * upload session issued, SQL that SQLite rejects (answered as D1 does, code 7500).
+ * upload session issued, SQL that SQLite rejects (answered as D1 does, code 7500), a duplicate or
+ * invalid queue name, a queue binding or consumer for a queue that does not exist, consumer
+ * settings beyond the Queues limits.
  * @example const api = await startCloudflareApi(); … spawn("npm", ["run", "deploy"], { env: { ...process.env, ...api.env() } }); … await api.close();
  */
 import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
@@ -84,6 +86,15 @@ interface R2Bucket {
   creation_date: string;
   location: string;
   storage_class: string;
+}
+
+/** A queue and its Worker consumers (what `GET …/queues` shows). */
+interface Queue {
+  queue_id: string;
+  queue_name: string;
+  created_on: string;
+  modified_on: string;
+  consumers: { consumer_id: string; type: "worker"; script: string; settings: Record<string, unknown>; dead_letter_queue?: string }[];
 }
 
 interface Binding {
@@ -162,6 +173,8 @@ interface AccountState {
   /** By uuid. */
   d1: Map<string, D1Database>;
   r2: Map<string, R2Bucket>;
+  /** By queue id. */
+  queues: Map<string, Queue>;
   scripts: Map<string, WorkerScript>;
   /** Static-asset contents the account holds, by hash (as uploaded: the file's bytes). */
   assets: Map<string, { content: Buffer; type: string }>;
@@ -482,6 +495,7 @@ export const startCloudflareApi = async (options: { subdomain?: string } = {}): 
     subdomain: options.subdomain,
     d1: new Map(),
     r2: new Map(),
+    queues: new Map(),
     scripts: new Map(),
     assets: new Map(),
     secretWrites: [],
@@ -684,6 +698,11 @@ export const startCloudflareApi = async (options: { subdomain?: string } = {}): 
             throw new ApiError(400, 10021, `ratelimit '${b.name}': period must be 10 or 60`);
           break;
         }
+        case "queue":
+          if (![...acc.queues.values()].some((q) => q.queue_name === b.queue_name)) {
+            throw new ApiError(400, 11000, `Queue binding '${b.name}' references queue '${String(b.queue_name)}' which does not exist`);
+          }
+          break;
         case "secret_text":
           if (typeof b.text !== "string") throw new ApiError(400, 10021, `secret_text binding '${b.name}' has no text`);
           break;
@@ -928,6 +947,65 @@ export const startCloudflareApi = async (options: { subdomain?: string } = {}): 
     const bucket = ctx.account.r2.get(ctx.params.bucket!);
     if (!bucket) throw new ApiError(404, 10006, "The specified bucket does not exist.");
     return ok(bucket);
+  });
+
+  // Queues
+  const findQueue = (acc: AccountState, id: string) => {
+    const queue = acc.queues.get(id);
+    if (!queue) throw new ApiError(404, 11000, "Queue does not exist");
+    return queue;
+  };
+  /** Consumer settings within the limits the real API enforces (Queues limits). */
+  const consumerOf = (acc: AccountState, body: any, consumerId: string): Queue["consumers"][number] => {
+    if (body.type !== "worker" || typeof body.script_name !== "string")
+      throw new ApiError(400, 11001, "Invalid consumer: type worker and script_name required");
+    if (!acc.scripts.has(body.script_name)) throw new ApiError(404, 10007, "This Worker does not exist on your account.");
+    const settings = body.settings ?? {};
+    const within = (value: unknown, min: number, max: number) =>
+      value === undefined || (Number.isInteger(value) && (value as number) >= min && (value as number) <= max);
+    if (!within(settings.batch_size, 1, 100) || !within(settings.max_retries, 0, 100) || !within(settings.max_wait_time_ms, 0, 60_000)) {
+      throw new ApiError(400, 11001, `Invalid consumer settings: ${JSON.stringify(settings)}`);
+    }
+    return { consumer_id: consumerId, type: "worker", script: body.script_name, settings, dead_letter_queue: body.dead_letter_queue };
+  };
+  route("GET", `${A}/queues`, (ctx) => {
+    const names = ctx.query.getAll("name");
+    const queues = [...ctx.account.queues.values()].filter((q) => names.length === 0 || names.includes(q.queue_name));
+    return ok(queues, page(queues));
+  });
+  route("POST", `${A}/queues`, (ctx) => {
+    const { queue_name: name } = jsonBody(ctx);
+    if (typeof name !== "string" || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
+      throw new ApiError(400, 11002, `Queue name "${String(name)}" is invalid: lowercase letters, digits and dashes, at most 63`);
+    }
+    if ([...ctx.account.queues.values()].some((q) => q.queue_name === name))
+      throw new ApiError(409, 11009, "A queue with this name already exists");
+    const queue: Queue = {
+      queue_id: randomBytes(16).toString("hex"),
+      queue_name: name,
+      created_on: now(),
+      modified_on: now(),
+      consumers: [],
+    };
+    ctx.account.queues.set(queue.queue_id, queue);
+    return ok(queue);
+  });
+  route("GET", `${A}/queues/:queue`, (ctx) => ok(findQueue(ctx.account, ctx.params.queue!)));
+  route("POST", `${A}/queues/:queue/consumers`, (ctx) => {
+    const queue = findQueue(ctx.account, ctx.params.queue!);
+    const consumer = consumerOf(ctx.account, jsonBody(ctx), randomBytes(16).toString("hex"));
+    if (queue.consumers.some((c) => c.script === consumer.script))
+      throw new ApiError(409, 11004, "This Worker already consumes this queue");
+    queue.consumers.push(consumer);
+    return ok(consumer);
+  });
+  route("PUT", `${A}/queues/:queue/consumers/:consumer`, (ctx) => {
+    const queue = findQueue(ctx.account, ctx.params.queue!);
+    const index = queue.consumers.findIndex((c) => c.consumer_id === ctx.params.consumer);
+    if (index < 0) throw new ApiError(404, 11005, "Consumer does not exist");
+    const consumer = consumerOf(ctx.account, jsonBody(ctx), ctx.params.consumer!);
+    queue.consumers[index] = consumer;
+    return ok(consumer);
   });
 
   // Workers: the account's workers.dev subdomain

@@ -65,9 +65,47 @@ const expectedBindings = (config: ReturnType<typeof wranglerConfig>, databaseId:
     ]),
   ),
   ...Object.fromEntries(
+    (config.queues.producers ?? []).map((q) => [
+      q.binding,
+      expect.objectContaining({ name: q.binding, type: "queue", queue_name: q.queue }),
+    ]),
+  ),
+  ...Object.fromEntries(
     config.ratelimits.map((r) => [r.name, { name: r.name, type: "ratelimit", namespace_id: r.namespace_id, simple: r.simple }]),
   ),
 });
+
+/** The account's queues, name → the scripts consuming it and their settings. */
+const queuesOf = () =>
+  Object.fromEntries(
+    [...standIn.api.account.queues.values()].map((q) => [
+      q.queue_name,
+      q.consumers.map((c) => ({ script: c.script, settings: c.settings })),
+    ]),
+  );
+
+/** The consumer settings wrangler.toml declares for the script, as the Queues API takes them. */
+const expectedConsumers = (config: ReturnType<typeof wranglerConfig>) =>
+  Object.fromEntries(
+    (config.queues.consumers ?? []).map((c) => [
+      c.queue,
+      [
+        {
+          script: config.name,
+          settings: expect.objectContaining({
+            batch_size: c.max_batch_size,
+            max_retries: c.max_retries,
+            max_wait_time_ms: (c.max_batch_timeout ?? 0) * 1000,
+          }),
+        },
+      ],
+    ]),
+  );
+
+const queueCreations = (requests: typeof standIn.api.requests) =>
+  requests
+    .filter((r) => r.method === "POST" && r.path === apiPath(standIn.api, "/queues"))
+    .map((r) => (r.body as { queue_name: string }).queue_name);
 
 /** Checks common to every run: nothing unstubbed or outbound, every request authenticated. */
 const expectCleanRun = (requests: typeof standIn.api.requests) => {
@@ -90,6 +128,10 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
     expect(requests.filter((r) => r.method === "PUT" && r.path === apiPath(standIn.api, "/workers/subdomain"))).toHaveLength(1);
     expect([...standIn.api.account.d1.values()].map((d) => d.name)).toEqual(top.d1_databases.map((d) => d.database_name));
     expect([...standIn.api.account.r2.keys()]).toEqual(top.r2_buckets.map((b) => b.bucket_name));
+    // The jobs queue: created once (before the upload that binds it), consumed by this Worker.
+    expect(top.queues.producers?.length).toBeGreaterThan(0);
+    expect(queueCreations(requests), why).toEqual([...new Set(top.queues.producers!.map((q) => q.queue))]);
+    expect(queuesOf()).toEqual(expectedConsumers(top));
     expect(result.stdout).toContain(`Deployed ${top.name} to https://${top.name}.${standIn.api.account.subdomain}.workers.dev`);
 
     // Every migration applied, in order, and the schema there.
@@ -172,6 +214,10 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
 
     expect(standIn.api.account.d1.size).toBe(1);
     expect(standIn.api.account.r2.size).toBe(1);
+    // The queue is found, not created again, and keeps one consumer (updated, not added).
+    expect(queueCreations(requests), why).toEqual([]);
+    expect(result.stdout).toMatch(/Queue "[^"]+": exists/);
+    expect(queuesOf()).toEqual(expectedConsumers(top));
     const script = standIn.api.script(top.name)!;
     expect(script.versions.length, why).toBe(versionsBefore + 1);
     const version = standIn.api.deployedVersion(top.name)!;
@@ -260,6 +306,8 @@ describe("npm run deploy against a stand-in Cloudflare API", () => {
       [top.d1_databases[0]!.database_name, stagingDbName].sort(),
     );
     expect([...standIn.api.account.r2.keys()].sort()).toEqual([top.r2_buckets[0]!.bucket_name, stagingBucket].sort());
+    expect(queueCreations(requests), why).toEqual(staging.queues.producers!.map((q) => q.queue));
+    expect(queuesOf()).toEqual({ ...expectedConsumers(top), ...expectedConsumers(staging) });
     const stagingDb = standIn.api.databaseByName(stagingDbName)!;
     const applied = stagingDb.sqlite.prepare("SELECT name FROM d1_migrations ORDER BY id").all() as { name: string }[];
     expect(applied.map((m) => m.name)).toEqual(migrationFiles(staging));

@@ -122,6 +122,10 @@ export interface WranglerConfig {
   migrations: { tag: string; [step: string]: unknown }[];
   ratelimits: { name: string; namespace_id: string; simple: { limit: number; period: number } }[];
   triggers: { crons?: string[] };
+  queues: {
+    producers?: { binding: string; queue: string }[];
+    consumers?: { queue: string; max_batch_size?: number; max_batch_timeout?: number; max_retries?: number }[];
+  };
   assets?: { directory: string; html_handling?: string; not_found_handling?: string };
 }
 

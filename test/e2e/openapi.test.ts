@@ -318,7 +318,55 @@ describe("the OpenAPI document of the running Worker", () => {
     expect(edited.body.lastEditedTime).toBeDefined();
     // u0 and u1, the channel's members, both sent after it: their read markers passed it.
     expect((await call("GET", `/v1/messages/${mine.body.id}/read-receipts?size=5`)).body._embedded.receipts).toHaveLength(2);
-    expect((await call("DELETE", `/v1/messages/${system.body.id}`)).body.type).toBe("MAIN");
+    const thread = (await call("DELETE", `/v1/messages/${system.body.id}`)).body;
+    expect(thread.type).toBe("MAIN");
+
+    // Threads: the MAIN thread a delete answered is its channel's messages.
+    const t = `/v1/threads/${thread.id}`;
+    expect((await call("GET", t)).body).toEqual(thread);
+    expect((await call("POST", `${t}/messages`, { json: { body: "in the thread" } })).status).toBe(201);
+    expect((await call("GET", `${t}/messages?size=1`)).body._embedded.messages[0].body).toBe("in the thread");
+
+    // A user's messages: sent by them, or (unread) not yet read by them, and how many those are.
+    expect((await call("GET", `/v1/users/${u0.id}/messages?size=1`)).body._embedded.messages).toHaveLength(1);
+    expect((await call("GET", `/v1/users/${u0.id}/messages?unread=true&size=5`)).status).toBe(200);
+    expect((await call("GET", `/v1/users/${u0.id}/messages/unread/count`)).body.count).toBeTypeOf("number");
+    const pictureFile = { url: "https://example.com/u0.png", name: "u0.png", contentType: "image/png", size: 3 };
+    const pictured = await call("POST", `/v1/users/${u0.id}/display-picture`, { json: pictureFile });
+    expect(pictured.body.displayPictureUrl).toBe(pictureFile.url);
+    const secretPath = `/v1/users/${u0.id}/secrets/crm`;
+    expect((await call("PUT", secretPath, { json: { secret: { token: "t" } } })).body.id).toBe(u0.id);
+    expect((await call("GET", secretPath)).body.secret).toEqual({ token: "t" });
+    expect((await call("DELETE", secretPath)).body.id).toBe(u0.id);
+
+    // Imports: answered at once with a PENDING job, run by the queue; the walk polls it to its end.
+    const importName = `oas-import-${randomUUID()}`;
+    const importForm = new FormData();
+    const records = [{ name: importName, displayName: "Imported", guest: false, properties: {} }, { name: "" }];
+    importForm.set("file", new Blob([JSON.stringify(records)], { type: "application/json" }), "users.json");
+    const job = await call("POST", "/v1/imports/users", { form: importForm });
+    expect(job.status).toBe(202);
+    expect((await call("GET", "/v1/jobs?size=5&sort=createdTime,desc&running=true")).status).toBe(200);
+    let ended = job.body;
+    for (const deadline = Date.now() + 20_000; ended.state === "PENDING" || ended.state === "RUNNING"; ) {
+      if (Date.now() > deadline) throw new Error(`import job still ${ended.state}`);
+      await new Promise((r) => setTimeout(r, 200));
+      ended = (await call("GET", `/v1/jobs/${job.body.id}`)).body;
+    }
+    expect(ended).toMatchObject({ state: "FINISHED", importedRecords: 1, failedRecords: 1 });
+    const importedUser = (await call("GET", `/v1/users?name=${importName}`)).body._embedded.users[0];
+    const membersForm = new FormData();
+    membersForm.set("file", new Blob([JSON.stringify([{ username: importName }])], { type: "application/json" }), "members.json");
+    const membersJob = await call("POST", `${c}/members`.replace("/v1/channels/", "/v1/imports/channels/"), { form: membersForm });
+    expect(membersJob.status).toBe(202);
+    for (const deadline = Date.now() + 20_000; ; ) {
+      const current = (await call("GET", `/v1/jobs/${membersJob.body.id}`)).body;
+      if (current.state === "FINISHED") break;
+      if (current.state === "FAILED" || Date.now() > deadline) throw new Error(`members import job ${current.state}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await call("GET", `${c}/members?size=10`)).body._embedded.users.map((u: { id: number }) => u.id)).toContain(importedUser.id);
+    expect((await call("DELETE", `/v1/users/${importedUser.id}`)).status).toBe(200);
 
     // Chat functions and runtimes run customer code: not offered, and every such path says so.
     for (const [method, path] of [

@@ -124,6 +124,7 @@ describe("the OpenAPI document built from createApp()", () => {
       "patch /v1/channels/{channelId}",
       "patch /v1/messages/{messageId}",
       "patch /v1/users/{userId}",
+      "post /v1/users/{userId}/display-picture",
       "put /v1/applications/{applicationId}/users/{userId}",
     ]);
     for (const { op } of conditional) expect(op.responses["412"]).toBeDefined();

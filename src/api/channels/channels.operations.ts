@@ -206,10 +206,16 @@ export const listMemberships = async (c: Context<AppEnv>, appId: number, channel
   return { rows, meta: pageMetadata(query, total) };
 };
 
-/** Adds a user to a PUBLIC or PRIVATE channel (already a member: no change). */
-export const addMemberTo = async (c: Context<AppEnv>, appId: number, channelId: number, ref: UserReference) => {
+/** A channel users can be added to, PUBLIC or PRIVATE: 404 for no such channel, 400 for a DIRECT one. */
+export const channelTakingMembers = async (c: Context<AppEnv>, appId: number, channelId: number) => {
   const channel = await groupChannel(c, appId, channelId);
   if (hasFixedMembers(channel.type)) throw fixedMembers(channelId);
+  return channel;
+};
+
+/** Adds a user to a PUBLIC or PRIVATE channel (already a member: no change). */
+export const addMemberTo = async (c: Context<AppEnv>, appId: number, channelId: number, ref: UserReference) => {
+  const channel = await channelTakingMembers(c, appId, channelId);
   const [user] = await resolveUsers(c, appId, [ref], fieldOf(ref));
   await addMember(c.var.db, appId, channelId, user!.id);
   return viewChannel(c, appId, channel);

@@ -22,13 +22,13 @@ const { 400: badRequest, 401: unauthorized, 404: notFound, 409: conflict, 413: t
 
 /**
  * Requests whose body may be as large as a file: a multipart POST to a channel's messages, in
- * either form. The app's body limit lets these through up to MAX_FILE_BYTES (plus framing), every
+ * either form, or to a thread's. The app's body limit lets these through up to MAX_FILE_BYTES (plus framing), every
  * other request up to MAX_BODY_BYTES. @example isFileUpload("POST", "/v1/channels/2/messages", "multipart/form-data")
  */
 export const isFileUpload = (method: string, path: string, contentType: string | undefined) =>
-  method === "POST" && isMultipart(contentType) && CHANNEL_MESSAGES_PATH.test(path);
+  method === "POST" && isMultipart(contentType) && MESSAGES_PATH.test(path);
 
-const CHANNEL_MESSAGES_PATH = /^\/v1\/(applications\/[^/]+\/)?channels\/[^/]+\/messages$/;
+const MESSAGES_PATH = /^\/v1\/((applications\/[^/]+\/)?channels|threads)\/[^/]+\/messages$/;
 
 function isMultipart(contentType: string | undefined): boolean {
   return /^multipart\/form-data\b/i.test(contentType ?? "");

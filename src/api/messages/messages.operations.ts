@@ -38,7 +38,7 @@ import type { JsonObject, StoredFile } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { drainFileDeletions } from "../../files/deletions";
 import { requireMatch } from "../../http/conditional";
-import { cursorBound, newerThan } from "../../http/cursor";
+import { type CursorQuery, cursorBound, type KeptParams, newerThan } from "../../http/cursor";
 import { ApiError } from "../../http/errors";
 import { chatScope } from "../../http/params";
 import { type PageQuery, pageMetadata, pageOffset } from "../../http/pagination";
@@ -79,10 +79,10 @@ const heldWindow = (held: EphemeralMessage[], query: MessageListQuery): Ephemera
  * The upper key of the requested page: a SELF or NEXT page's own, or (PREVIOUS) the largest of the
  * `size` keys just above `start`; with none above, `start` itself (the page then shows nothing).
  */
-const upperKey = async (c: Context<AppEnv>, appId: number, channelId: number | undefined, query: MessageListQuery) => {
+const upperKey = async (c: Context<AppEnv>, appId: number, channelId: number | undefined, query: CursorQuery, filter: MessageFilter) => {
   const above = newerThan(query);
   if (above === undefined) return cursorBound(query);
-  return (await upperKeyAbove(c.var.db, appId, channelId, above, query.size, filterOf(query))) ?? above;
+  return (await upperKeyAbove(c.var.db, appId, channelId, above, query.size, filter)) ?? above;
 };
 
 /** A cursor page of a channel's messages, newest first: an OPEN channel's from its room, others' from D1. */
@@ -93,7 +93,7 @@ export const channelMessagesPage = async (
   query: MessageListQuery,
   href: string,
 ): Promise<MessagePage> => {
-  const atMost = await upperKey(c, appId, channelId, query);
+  const atMost = await upperKey(c, appId, channelId, query, filterOf(query));
   // One extra row tells whether an older page exists.
   const limit = query.size + 1;
   const { channel, rows } = await findChannelWithMessages(c.var.db, appId, channelId, atMost, limit, filterOf(query));
@@ -120,16 +120,27 @@ export const channelMessagesPage = async (
 };
 
 /** A cursor page of every persisted message of the application, newest first. */
-export const applicationMessagesPage = async (c: Context<AppEnv>, appId: number, query: MessageListQuery, href: string) => {
-  const atMost = await upperKey(c, appId, undefined, query);
-  const rows = await listApplicationMessages(c.var.db, appId, atMost, query.size + 1, filterOf(query));
+export const applicationMessagesPage = (c: Context<AppEnv>, appId: number, query: MessageListQuery, href: string) =>
+  filteredMessagesPage(c, appId, query, filterOf(query), keptOf(query), href);
+
+/** A cursor page of the application's persisted messages that pass `filter`, newest first; `kept` stays in its links. */
+export const filteredMessagesPage = async (
+  c: Context<AppEnv>,
+  appId: number,
+  query: CursorQuery,
+  filter: MessageFilter,
+  kept: KeptParams,
+  href: string,
+) => {
+  const atMost = await upperKey(c, appId, undefined, query, filter);
+  const rows = await listApplicationMessages(c.var.db, appId, atMost, query.size + 1, filter);
   return toMessagePage(
     rows,
     query,
     href,
     (m) => m.id,
     (m) => toMessageResource(appId, m, c.var.links),
-    keptOf(query),
+    kept,
   );
 };
 

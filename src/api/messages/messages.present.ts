@@ -84,7 +84,11 @@ export const toMainThreadResource = (appId: number, channel: ChannelRow, links: 
   type: "MAIN",
   createdTime: channel.createdAt.toISOString(),
   properties: {},
-  _links: { channel: link(links.channel(appId, channel.id)), application: link(links.application(appId)) },
+  _links: {
+    self: link(links.thread(channel.id)),
+    channel: link(links.channel(appId, channel.id)),
+    application: link(links.application(appId)),
+  },
 });
 
 interface ReadReceipt {

@@ -1,9 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { withFormFilename } from "../../files/storage";
 import { LIMITS } from "../../config";
 import { type JsonValue, MESSAGE_TYPES } from "../../db/schema";
 import { CurrentCursorQuery, CursorQuery, cursorPage } from "../../http/cursor";
-import { jsonObject, jsonProperties, nonBlankString, nonEmptyString } from "../../http/fields";
+import { jsonObject, jsonProperties, nonBlankString, nonEmptyString, uploadedFile } from "../../http/fields";
 import { halLinks } from "../../http/hal";
 import { ApplicationParams, idParam } from "../../http/params";
 import { CurrentPageQuery, numberedPage } from "../../http/pagination";
@@ -65,24 +64,26 @@ const sender = UserReferenceItem.optional().openapi({
 
 const messageProperties = jsonProperties.optional().openapi({ description: "Custom data; {} when left out" });
 
+/** The fields of a file hosted elsewhere, each error naming its field as `<prefix><name>`. */
+export const externalFileFields = (prefix: string) => ({
+  url: safeUrl(`${prefix}url`).openapi({ example: "https://example.com/files/report.pdf" }),
+  name: nonBlankString(`${prefix}name`, LIMITS.nameLength).openapi({ example: "report.pdf" }),
+  contentType: nonEmptyString(`${prefix}contentType`, LIMITS.nameLength)
+    .refine((s) => MEDIA_TYPE.test(s), `${prefix}contentType must be a media type such as image/png`)
+    .openapi({ example: "application/pdf" }),
+  size: z
+    .number({ error: (issue) => (issue.input === undefined ? `${prefix}size is required` : `${prefix}size must be a number`) })
+    .int(`${prefix}size must be an integer`)
+    .min(0, `${prefix}size must not be negative`)
+    .refine(Number.isSafeInteger, `${prefix}size is too large`)
+    .openapi({ description: "Bytes", example: 1024 }),
+});
+
 /** A file hosted elsewhere, linked by a system file message. */
 const ExternalFile = z
-  .object(
-    {
-      url: safeUrl("file.url").openapi({ example: "https://example.com/files/report.pdf" }),
-      name: nonBlankString("file.name", LIMITS.nameLength).openapi({ example: "report.pdf" }),
-      contentType: nonEmptyString("file.contentType", LIMITS.nameLength)
-        .refine((s) => MEDIA_TYPE.test(s), "file.contentType must be a media type such as image/png")
-        .openapi({ example: "application/pdf" }),
-      size: z
-        .number({ error: (issue) => (issue.input === undefined ? "file.size is required" : "file.size must be a number") })
-        .int("file.size must be an integer")
-        .min(0, "file.size must not be negative")
-        .refine(Number.isSafeInteger, "file.size is too large")
-        .openapi({ description: "Bytes", example: 1024 }),
-    },
-    { error: (issue) => (issue.input === undefined ? "file is required" : "file must be an object") },
-  )
+  .object(externalFileFields("file."), {
+    error: (issue) => (issue.input === undefined ? "file is required" : "file must be an object"),
+  })
   .openapi("ExternalFile");
 
 /**
@@ -123,14 +124,7 @@ export type CreateMessageBody = z.infer<typeof CreateMessageBody>;
  */
 export const UploadMessageForm = z
   .object({
-    file: z
-      .custom<File>((v) => v instanceof File, {
-        error: (issue) => (issue.input === undefined ? "file is required" : "file must be a single file part (with a filename)"),
-      })
-      .transform(withFormFilename)
-      .refine((f) => f.size > 0, "file must not be empty")
-      .refine((f) => f.name.length <= LIMITS.nameLength, `file name must be at most ${LIMITS.nameLength} characters`)
-      .openapi({ type: "string", format: "binary", description: "The file; its part's filename and Content-Type are kept" }),
+    file: uploadedFile("The file; its part's filename and Content-Type are kept"),
     groupTag: groupTag.optional(),
     username: z
       .string()
@@ -204,7 +198,7 @@ export const ReplyThreadResource = z
     type: z.enum(["MAIN", "STANDALONE", "MESSAGE"]),
     createdTime: z.string().openapi({ format: "date-time" }),
     properties: jsonProperties,
-    _links: halLinks(["channel", "application"]),
+    _links: halLinks(["self", "channel", "application"]),
   })
   .openapi("ReplyThreadResource");
 export type ReplyThreadResource = z.infer<typeof ReplyThreadResource>;

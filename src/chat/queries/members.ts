@@ -182,3 +182,20 @@ export const membersOfChannels = async (db: Db, applicationId: number, channelId
   }
   return byChannel;
 };
+
+/** Parameters one row of `addMembers` binds (channel, user, application, the moderator default). */
+const PARAMETERS_PER_MEMBER = 4;
+
+/** Adds many members in one transaction, as `addMember` adds one; returns the users who were not members yet. */
+export const addMembers = async (db: Db, applicationId: number, channelId: number, userIds: number[]): Promise<number[]> => {
+  const statements = chunked(userIds, Math.floor(MAX_BOUND_PARAMETERS / PARAMETERS_PER_MEMBER)).map((chunk) =>
+    db
+      .insert(channelMembers)
+      .values(chunk.map((userId) => ({ applicationId, channelId, userId })))
+      .onConflictDoNothing()
+      .returning({ userId: channelMembers.userId }),
+  );
+  const [first, ...rest] = statements;
+  if (!first) return [];
+  return (await db.batch([first, ...rest])).flat().map((row) => row.userId);
+};

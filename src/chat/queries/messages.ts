@@ -149,12 +149,24 @@ const recordKeyQuery = (db: Db, { key, fingerprint }: IdempotencyClaim) =>
 /** What a list may be narrowed to: messages of one sender (by name), or whose text contains a string. */
 export interface MessageFilter {
   senderName?: string | undefined;
+  senderId?: number | undefined;
   text?: string | undefined;
+  /** Messages of the user's channels past their read marker, sent by someone else. */
+  unreadBy?: number | undefined;
 }
 
+// The IN list lets SQLite walk messages_channel_idx of the user's channels only, not the application's messages.
+const unreadBySql = (userId: number) =>
+  sql`${messages.channelId} in (select ${channelMembers.channelId} from ${channelMembers} where ${channelMembers.userId} = ${userId})
+    and ${messages.id} > (select coalesce(${channelMembers.lastReadMessageId}, 0) from ${channelMembers}
+      where ${channelMembers.channelId} = ${messages.channelId} and ${channelMembers.userId} = ${userId})
+    and (${messages.userId} is null or ${messages.userId} != ${userId})`;
+
 /** SQL for a filter; a sender name no user has matches nothing. Text matches ignoring ASCII case. */
-const filterSql = (applicationId: number, { senderName, text }: MessageFilter = {}) =>
+const filterSql = (applicationId: number, { senderName, senderId, text, unreadBy }: MessageFilter = {}) =>
   and(
+    senderId === undefined ? undefined : eq(messages.userId, senderId),
+    unreadBy === undefined ? undefined : unreadBySql(unreadBy),
     senderName === undefined
       ? undefined
       : eq(
@@ -206,6 +218,9 @@ export const listApplicationMessages = async (
 
 const ofApplication = (applicationId: number, filter?: MessageFilter) =>
   and(eq(messages.applicationId, applicationId), filterSql(applicationId, filter));
+
+export const countApplicationMessages = async (db: Db, applicationId: number, filter: MessageFilter) =>
+  (await db.select({ n: count() }).from(messages).where(ofApplication(applicationId, filter)).get())?.n ?? 0;
 
 const ofChannel = (applicationId: number, channelId: number, filter?: MessageFilter) =>
   and(eq(messages.channelId, channelId), eq(messages.applicationId, applicationId), filterSql(applicationId, filter));

@@ -214,3 +214,40 @@ export const deleteUser = async (db: Db, applicationId: number, userId: number, 
   ]);
   return { deleted: deleted[0], app, fileDeletions: queued };
 };
+
+export interface NewUserRow {
+  name: string;
+  displayName?: string | undefined;
+  displayPictureUrl?: string | undefined;
+  isGuest?: boolean | undefined;
+  properties?: JsonObject | undefined;
+}
+
+/** Columns one row of `insertNewUsers` binds (application, name, display name, picture, guest, properties). */
+const PARAMETERS_PER_USER = 6;
+
+/**
+ * Inserts many users in one transaction, skipping names the application already has (the same
+ * unique index `insertUser` relies on decides). Returns the names that were inserted.
+ */
+export const insertNewUsers = async (db: Db, applicationId: number, rows: NewUserRow[]): Promise<string[]> => {
+  const statements = chunked(rows, Math.floor(MAX_BOUND_PARAMETERS / PARAMETERS_PER_USER)).map((chunk) =>
+    db
+      .insert(users)
+      .values(
+        chunk.map((row) => ({
+          applicationId,
+          name: row.name,
+          displayName: row.displayName ?? null,
+          displayPictureUrl: row.displayPictureUrl ?? null,
+          isGuest: row.isGuest ?? false,
+          properties: row.properties ?? {},
+        })),
+      )
+      .onConflictDoNothing()
+      .returning({ name: users.name }),
+  );
+  const [first, ...rest] = statements;
+  if (!first) return [];
+  return (await db.batch([first, ...rest])).flat().map((row) => row.name);
+};
