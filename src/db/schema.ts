@@ -353,3 +353,106 @@ export const userSecrets = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.name] })],
 );
+
+export const IMPORT_KINDS = ["USER", "CHANNEL", "MEMBER", "MESSAGE"] as const;
+export type ImportKind = (typeof IMPORT_KINDS)[number];
+
+/**
+ * `idempotencyKey`s of imported records (ChatKitty's import formats): a record whose key was
+ * already imported is skipped, so running an import again never duplicates what it created. Kept
+ * for as long as the application: an import may be re-run any time later. Written in the same
+ * D1 batch as the record it names.
+ */
+export const importKeys = sqliteTable(
+  "import_keys",
+  {
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: IMPORT_KINDS }).notNull(),
+    key: text("key").notNull(),
+    /** The id of what the record created (user, channel or message); no foreign key, like idempotency_keys. */
+    resourceId: integer("resource_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.applicationId, t.kind, t.key] })],
+);
+
+/**
+ * User sessions: one per real-time connection once its CONNECT names the user (ChatKitty's
+ * `ChatUserSessionResource`). `endedAt` null: ACTIVE. The session shard that holds the socket
+ * writes the row and ends it when the socket closes (or, after a restart, when the socket is gone).
+ */
+export const userSessions = sqliteTable(
+  "user_sessions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** The SessionShard object's name and the connection id within it. */
+    shard: text("shard").notNull(),
+    conn: text("conn").notNull(),
+    userAgent: text("user_agent"),
+    createdAt: createdAt(),
+    endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    index("user_sessions_application_idx").on(t.applicationId, t.id),
+    index("user_sessions_connection_idx").on(t.shard, t.conn),
+    index("user_sessions_ended_idx").on(t.endedAt),
+  ],
+);
+
+/**
+ * Chat sessions: a user session's presence in one channel (ChatKitty's `ChatSessionResource`),
+ * from the subscription to the channel's messages until it ends or its connection does. ACTIVE
+ * rows of a channel are its participants.
+ */
+export const chatSessions = sqliteTable(
+  "chat_sessions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    userSessionId: integer("user_session_id")
+      .notNull()
+      .references(() => userSessions.id, { onDelete: "cascade" }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    channelId: integer("channel_id")
+      .notNull()
+      .references(() => channels.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    index("chat_sessions_application_idx").on(t.applicationId, t.id),
+    index("chat_sessions_channel_idx").on(t.channelId, t.endedAt, t.userId),
+    index("chat_sessions_user_session_idx").on(t.userSessionId),
+    index("chat_sessions_ended_idx").on(t.endedAt),
+  ],
+);
+
+/** Invitations to a channel (ChatKitty's `ChannelInviteResource`): one per invitee and channel. */
+export const channelInvites = sqliteTable(
+  "channel_invites",
+  {
+    channelId: integer("channel_id")
+      .notNull()
+      .references(() => channels.id, { onDelete: "cascade" }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.userId] }), index("channel_invites_user_idx").on(t.userId, t.channelId)],
+);
