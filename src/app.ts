@@ -24,8 +24,13 @@ import { apiRateLimit, tokenRateLimit } from "./http/rate-limit";
 import { defaultHook } from "./http/validation";
 import { applicationRoutes } from "./api/applications/applications.routes";
 import { currentApplicationRoutes } from "./api/applications/current-application.routes";
+import { currentUnreadSummaryRoutes } from "./api/applications/current-unread-summaries.routes";
 import { channelRoutes } from "./api/channels/channels.routes";
+import { currentChannelEventRoutes } from "./api/channels/current-channel-events.routes";
 import { currentChannelRoutes } from "./api/channels/current-channels.routes";
+import { currentParticipantRoutes } from "./api/channels/current-participants.routes";
+import { sessionRoutes } from "./api/sessions/sessions.routes";
+import { currentInviteRoutes } from "./api/channels/current-invites.routes";
 import { memberRoutes } from "./api/channels/members.routes";
 import { isFileUpload } from "./api/messages/messages.create";
 import { importRoutes, isImportUpload } from "./api/imports/imports.routes";
@@ -38,7 +43,8 @@ import { rootRoutes } from "./api/root/root.routes";
 import { tokenRoutes } from "./api/tokens/tokens.routes";
 import { userRoutes } from "./api/users/users.routes";
 import { currentThreadRoutes } from "./api/threads/current-threads.routes";
-import { currentDisplayPictureRoutes } from "./api/users/current-display-picture.routes";
+import { currentDisplayPictureRoutes, isPictureUpload } from "./api/users/current-display-picture.routes";
+import { currentNotificationRoutes } from "./api/users/current-notifications.routes";
 import { currentUserMessageRoutes } from "./api/users/current-user-messages.routes";
 import { currentUserSecretRoutes } from "./api/users/current-user-secrets.routes";
 import { currentUserRoutes } from "./api/users/current-users.routes";
@@ -78,9 +84,13 @@ export const createApp = () => {
   app.use(conditionalGet);
   app.use((c, next) => {
     const { maxBodyBytes, maxFileBytes } = c.var.config;
-    // A file upload to a channel's messages or an import may be as large as a file (plus its multipart
-    // framing; the handler checks the file itself); every other body is held to MAX_BODY_BYTES.
-    const upload = isFileUpload(c.req.method, c.req.path, c.req.header("Content-Type")) || isImportUpload(c.req.method, c.req.path);
+    // A file upload to a channel's messages, a display picture or an import may be as large as a file (plus
+    // its multipart framing; the handler checks the file itself); every other body is held to MAX_BODY_BYTES.
+    const contentType = c.req.header("Content-Type");
+    const upload =
+      isFileUpload(c.req.method, c.req.path, contentType) ||
+      isPictureUpload(c.req.method, c.req.path, contentType) ||
+      isImportUpload(c.req.method, c.req.path);
     const maxSize = upload ? Math.max(maxBodyBytes, maxFileBytes + MULTIPART_OVERHEAD_BYTES) : maxBodyBytes;
     return bodyLimit({
       maxSize,
@@ -115,11 +125,17 @@ export const createApp = () => {
   app.route("/v1", messageRoutes);
   // The current (token-scoped) form: the same operations and presenters, the token's application.
   app.route("/v1", currentApplicationRoutes);
+  app.route("/v1", currentUnreadSummaryRoutes);
   app.route("/v1", currentUserRoutes);
   app.route("/v1", currentUserMessageRoutes);
+  app.route("/v1", currentNotificationRoutes);
   app.route("/v1", currentDisplayPictureRoutes);
   app.route("/v1", currentUserSecretRoutes);
   app.route("/v1", currentChannelRoutes);
+  app.route("/v1", currentParticipantRoutes);
+  app.route("/v1", sessionRoutes);
+  app.route("/v1", currentChannelEventRoutes);
+  app.route("/v1", currentInviteRoutes);
   app.route("/v1", currentMessageRoutes);
   app.route("/v1", currentThreadRoutes);
   app.route("/v1", importRoutes);

@@ -4,6 +4,7 @@ import { readConfig } from "./config";
 import { createDb, openSession } from "./db/client";
 import { drainFileDeletions } from "./files/deletions";
 import { sweepIdempotencyKeys } from "./chat/queries/idempotency";
+import { sweepEndedSessions } from "./chat/queries/sessions";
 import { sessionShardStub } from "./chat/live";
 import { consumeJobs } from "./jobs/consumer";
 import type { JobMessage } from "./jobs/messages";
@@ -37,7 +38,7 @@ export default {
   },
   /**
    * The cron in wrangler.toml: retries file deletions that failed after their commit, forgets
-   * expired idempotency keys and keeps `signing_keys` in step with the signing key. A part that
+   * expired idempotency keys and sessions that ended 30 days ago, and keeps `signing_keys` in step with the signing key. A part that
    * fails is logged and leaves the rest for next time.
    */
   async scheduled(controller, env, _ctx) {
@@ -46,6 +47,7 @@ export default {
     const parts = {
       fileDeletions: drainFileDeletions(env),
       idempotencyKeys: sweepIdempotencyKeys(db, now),
+      sessions: sweepEndedSessions(db, now),
       signingKeys: sweepSigningKeys(db, env.JWT_PRIVATE_KEY, readConfig(env).tokenTtlSeconds, now),
     };
     const results = await Promise.allSettled(Object.values(parts));

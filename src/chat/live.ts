@@ -11,7 +11,7 @@
  * guest only once a valid CONNECT arrives. Names never change, so a user's shard never does.
  */
 import { readConfig } from "../config";
-import type { MessageType, StoredFile } from "../db/schema";
+import type { JsonObject, MessageType, StoredFile } from "../db/schema";
 import type { MessageRow } from "./queries/messages";
 import { retryTransient } from "./retry";
 
@@ -81,7 +81,28 @@ export interface Delivery {
   origin?: Origin | undefined;
   /** An OPEN channel's message: ephemeral, so a watcher that fell behind may miss it (outbox.ts). */
   ephemeral?: true;
+  /** A `Signal`'s: for the channel's self topic instead of its messages topic. */
+  signal?: true;
+  /** The user whose connections do not get it (keystrokes' typist). */
+  exceptUserId?: number | undefined;
 }
+
+/**
+ * A channel event (from the back end) or a user's keystrokes, for the channel's live sessions:
+ * never stored, so there is nothing to fetch back, and a watcher that fell behind loses it
+ * without notice. Keystrokes are not echoed to the typing user's own connections.
+ */
+export type Signal =
+  | { kind: "event"; type: string; properties: JsonObject }
+  | { kind: "keystrokes"; user: { id: number; name: string }; keys: string };
+
+/** Longest custom event `type`, in UTF-16 units as every length of the contract. */
+export const MAX_EVENT_TYPE_LENGTH = 100;
+/**
+ * Largest custom event `properties`, in UTF-8 bytes of its JSON: every watcher's connection holds
+ * a copy while it waits (64 KiB per connection, outbox.ts), so one event stays a small share.
+ */
+export const MAX_EVENT_PROPERTIES_BYTES = 16 * 1024;
 
 /** Deliveries a room dropped for a shard that fell behind, by kind (channel-room.ts). */
 export interface Skipped {
@@ -122,6 +143,15 @@ export const publishSaved = async (
     return false;
   }
 };
+
+/**
+ * Sends a signal to the channel's live sessions, through its room (in order with its messages).
+ * The delivery is all a signal request does, so it is not best effort: transient room failures are
+ * retried, then the error propagates (the API answers 503). False when the room knows the channel
+ * was deleted.
+ */
+export const sendSignal = (env: Env, applicationId: number, channelId: number, signal: Signal): Promise<boolean> =>
+  retryTransient(() => channelRoomStub(env, applicationId, channelId).signal(channelId, signal));
 
 /** Tells a deleted channel's room to forget everything; best effort (logged), like `publishSaved`. */
 export const clearRoom = async (env: Env, applicationId: number, channelId: number) => {

@@ -8,8 +8,9 @@
  *
  * 2. **Live fan-out, for every channel type.** Sockets live in `SessionShard` objects, each
  *    holding the connections of a slice of the application's users. A shard registers here when
- *    one of its connections subscribes to this channel's messages topic; `publish` sends each
- *    event once to every registered shard, and the shard writes it to its local sockets. Being
+ *    one of its connections subscribes to this channel's messages topic or its self topic;
+ *    `publish` (messages) and `signal` (channel events, keystrokes) send each event once to every
+ *    registered shard, and the shard writes it to its local sockets. Being
  *    the single sequencer per channel gives every subscriber the same order, and a per-shard
  *    promise chain keeps that order on the wire. The registry (shard names, not messages) is
  *    kept in this object's SQLite storage so an evicted room keeps delivering; a shard that
@@ -26,13 +27,21 @@ import {
   type NewEphemeralMessage,
   type NotifyMembers,
   type Origin,
+  type Signal,
   type Skipped,
 } from "../chat/live";
 import { channelMembersToNotify } from "../chat/queries/members";
 import type { MessageRow } from "../chat/queries/messages";
 import { readConfig } from "../config";
 import { createDb, openSession } from "../db/client";
-import { messageCreatedEvent, messageNotification, toChatMessage, toEphemeralChatMessage } from "../realtime/presenters";
+import {
+  channelEventTriggered,
+  keystrokesCreated,
+  messageCreatedEvent,
+  messageNotification,
+  toChatMessage,
+  toEphemeralChatMessage,
+} from "../realtime/presenters";
 
 const NOTIFY_LIMIT = 1000;
 /**
@@ -142,7 +151,7 @@ export class ChannelRoom extends DurableObject<Env> {
     return this.messages.length;
   }
 
-  /** A session shard now has a subscriber to this channel's messages. Idempotent. */
+  /** A session shard now has a subscriber to this channel's messages or self topic. Idempotent. */
   async subscribe(shard: string): Promise<void> {
     this.ensureRegistry();
     this.ctx.storage.sql.exec("INSERT INTO shards (name, gen) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET gen = gen + 1", shard);
@@ -159,7 +168,21 @@ export class ChannelRoom extends DurableObject<Env> {
   }
 
   /**
-   * Sends an event (a serialized `thread.message.created` body) to every subscribed shard, and
+   * Sends a signal (a channel event, keystrokes) to the channel's live sessions, in order with its
+   * messages. Nothing is kept. False when the channel was deleted (`clear`).
+   */
+  async signal(channelId: number, signal: Signal): Promise<boolean> {
+    if (this.isDeleted()) return false;
+    const delivery: Delivery =
+      signal.kind === "event"
+        ? { event: channelEventTriggered(channelId, signal), signal: true }
+        : { event: keystrokesCreated(signal.user, signal.keys), signal: true, exceptUserId: signal.user.id };
+    await this.fanOut(channelId, delivery);
+    return true;
+  }
+
+  /**
+   * Sends an event (a serialized envelope: a message, or a signal) to every subscribed shard, and
    * to the origin's shard so the sender gets its result even before it subscribed. Returns once
    * the deliveries are queued, in order, behind earlier ones.
    */
@@ -261,12 +284,14 @@ const noneSkipped = (): Skipped => ({ ephemeral: 0, persisted: 0 });
 
 /**
  * Drops the oldest delivery that no sender waits on (one with an origin carries its sender's
- * receipt, and senders are rate-limited, so those stay bounded on their own).
+ * receipt, and senders are rate-limited, so those stay bounded on their own). A dropped signal is
+ * not counted: there is nothing to fetch back, so nothing to tell.
  */
 const dropOldest = (queue: ShardQueue) => {
   const index = queue.events.findIndex((d) => !d.origin);
   if (index < 0) return;
   const [dropped] = queue.events.splice(index, 1);
+  if (dropped?.signal) return;
   if (dropped?.ephemeral) queue.skipped.ephemeral++;
   else queue.skipped.persisted++;
 };

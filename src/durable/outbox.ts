@@ -6,7 +6,8 @@
  * the clients do. When a backlog is full (docs/scaling.md, "Slow consumers"):
  *
  * - an OPEN channel's message (ephemeral by contract) is dropped, oldest first, and the client is
- *   told how many with a `channel.messages.dropped` event before what follows;
+ *   told how many with a `channel.messages.dropped` event before what follows; a channel event or
+ *   keystrokes (never stored) is dropped the same way, without a notice;
  * - anything else (persisted messages, results, receipts) cannot be skipped silently: the
  *   connection ends with a `SlowConsumerError` ERROR frame, and the client reconnects and fetches
  *   what it missed.
@@ -24,6 +25,8 @@ export interface Droppable {
   /** The watcher's subscription to the channel's messages, which carries the drop notice. */
   sid: string;
   destination: string;
+  /** A signal (a channel event, keystrokes): nothing to fetch back, so dropped without a notice. */
+  unannounced?: true;
 }
 
 interface Pending {
@@ -108,9 +111,10 @@ export class Outbox {
     if (index < 0) return false;
     const [{ frame, droppable }] = box.frames.splice(index, 1) as [Pending & { droppable: Droppable }];
     box.bytes -= frame.length;
+    this.stats.dropped++;
+    if (droppable.unannounced) return true;
     const seen = box.dropped.get(droppable.channelId);
     box.dropped.set(droppable.channelId, { count: (seen?.count ?? 0) + 1, to: droppable });
-    this.stats.dropped++;
     return true;
   }
 

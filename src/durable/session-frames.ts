@@ -18,6 +18,7 @@ import type { SessionContext } from "../realtime/session-context";
 import { FrameError, parseFrames, serializeFrame, type Frame } from "../realtime/stomp";
 import type { FrameRate } from "./frame-rate";
 import type { Revocations } from "./revocations";
+import type { SessionRecords } from "./session-records";
 import { asChatError, type Connection, type Correlation, type SessionSockets } from "./session-sockets";
 import { MAX_ID_CHARS, type SubscriptionStore } from "./subscription-store";
 
@@ -32,6 +33,7 @@ export interface Shard {
   store: SubscriptionStore;
   frameRate: FrameRate;
   revocations: Revocations;
+  records: SessionRecords;
 }
 
 /** Handles one WebSocket message: one or more frames, in order. */
@@ -61,7 +63,7 @@ const handleFrame = async (shard: Shard, ws: WebSocket, connection: Connection, 
     case "SUBSCRIBE":
       return subscribe(shard, ws, connection, frame);
     case "UNSUBSCRIBE":
-      if (frame.headers.id) shard.store.remove(connection.conn, frame.headers.id);
+      if (frame.headers.id) return unsubscribe(shard, connection, frame.headers.id);
       return;
     case "SEND":
       return send(shard, ws, connection, frame);
@@ -94,6 +96,8 @@ const startSession = async (shard: Shard, ws: WebSocket, connection: Connection)
   const userId = connection.userId || (await findOrCreateGuest(createDb(session), connection.applicationId, connection.userName)).id;
   if (shard.sockets.isClosed(connection.conn)) return; // ended (e.g. its token revoked) meanwhile
   shard.sockets.connected(ws, connection, userId, session.getBookmark());
+  await shard.records.started(connection, userId);
+  if (shard.sockets.isClosed(connection.conn)) return;
   shard.store.expireRelayAnswers(Date.now());
   ws.send(serializeFrame("CONNECTED", CONNECTED_HEADERS));
 };
@@ -117,11 +121,21 @@ const subscribe = async (shard: Shard, ws: WebSocket, connection: Connection, fr
   if (route.kind === "queue" || (await mayWatch(shard, connection, route))) {
     // Registered in the same turn as the check: no revocation can slip in between.
     shard.store.add(connection.conn, sid, destination);
-    if (route.kind === "topic" && route.name === "channelMessages") {
+    // The room delivers messages on the messages topic and signals (channel events, keystrokes) on the self topic.
+    if (route.kind === "topic" && (route.name === "channelMessages" || route.name === "channel")) {
       await channelRoomStub(shard.bindings, connection.applicationId, route.id).subscribe(connection.shard);
     }
+    if (route.kind === "topic" && route.name === "channelMessages") await shard.records.joined(connection, route.id);
   }
   if (receipt) shard.sockets.write(ws, connection.conn, serializeFrame("RECEIPT", { "receipt-id": receipt }));
+};
+
+/** Ends subscription `sid`; the last one of the connection to a channel's messages ends its chat session there. */
+const unsubscribe = async (shard: Shard, connection: Connection, sid: string) => {
+  const destination = shard.store.remove(connection.conn, sid);
+  const route = destination === undefined ? undefined : parseDestination(destination);
+  if (route?.kind === "topic" && route.name === "channelMessages" && !shard.store.find(connection.conn, destination!))
+    await shard.records.left(connection, route.id);
 };
 
 /** Whether the user may watch the topic now: checked again if a revocation ran meanwhile. */

@@ -15,6 +15,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Delivery, Origin, SessionEnd, Skipped } from "../chat/live";
 import { readConfig } from "../config";
+import { createDb, openSession } from "../db/client";
 import { dest } from "../realtime/destinations";
 import { messageHead, messageTail } from "../realtime/stomp";
 import { decodeShardHeaders } from "../realtime/upgrade";
@@ -22,6 +23,7 @@ import { acceptFloorSocket, FLOOR_HEADER, floorBroadcast, isFloorSocket } from "
 import { FrameRate } from "./frame-rate";
 import { Revocations } from "./revocations";
 import { handleMessage, type Shard } from "./session-frames";
+import { SessionRecords } from "./session-records";
 import { SessionSockets } from "./session-sockets";
 import { type Subscription, SubscriptionStore } from "./subscription-store";
 
@@ -34,6 +36,7 @@ export class SessionShard extends DurableObject<Env> implements Shard {
   readonly store: SubscriptionStore;
   readonly sockets: SessionSockets;
   readonly revocations = new Revocations();
+  readonly records: SessionRecords;
   /** `env`, which `DurableObject` keeps protected, for the frame handlers (session-frames.ts). */
   readonly bindings: Env;
 
@@ -42,15 +45,19 @@ export class SessionShard extends DurableObject<Env> implements Shard {
     this.bindings = env;
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
     this.store = new SubscriptionStore(ctx.storage.sql);
-    this.sockets = new SessionSockets(ctx, this.store, (conn) => this.frameRate.forget(conn));
+    this.records = new SessionRecords(ctx, () => createDb(openSession(env.DB, "first-primary")), this.store);
+    this.sockets = new SessionSockets(ctx, this.store, (conn) => {
+      this.frameRate.forget(conn);
+      this.records.ended(conn);
+    });
     // After a restart (not a hibernation) every socket is gone.
-    this.store.forgetAllBut(this.sockets.liveConnections(), Date.now());
+    this.records.gone(this.store.forgetAllBut(this.sockets.liveConnections(), Date.now()));
   }
 
   /** Accepts a chat-session WebSocket forwarded by the Worker; the user is settled at CONNECT. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.has(FLOOR_HEADER)) return acceptFloorSocket(this.ctx);
-    const { applicationId, userName, shard, authenticated } = decodeShardHeaders(request);
+    const { applicationId, userName, shard, authenticated, userAgent } = decodeShardHeaders(request);
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.sockets.accept(server, {
       conn: crypto.randomUUID(),
@@ -59,6 +66,7 @@ export class SessionShard extends DurableObject<Env> implements Shard {
       userId: authenticated?.id ?? 0,
       ...(authenticated ? { tokenId: authenticated.tokenId } : {}),
       shard,
+      ...(userAgent ? { userAgent } : {}),
       connected: false,
     });
     return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": "v12.stomp" } });
@@ -92,25 +100,40 @@ export class SessionShard extends DurableObject<Env> implements Shard {
 
   /**
    * Delivers a channel's events (from its room), in order: what queued up behind the previous
-   * call arrives as one batch. `skipped`: what the room dropped for this shard because it fell
-   * behind; its watchers are told (OPEN channels) or disconnected to re-fetch (outbox.ts).
-   * Returns whether any connection here still watches the channel.
+   * call arrives as one batch. Messages go to the messages topic's watchers, signals (channel
+   * events, keystrokes) to the self topic's. `skipped`: what the room dropped for this shard
+   * because it fell behind; its watchers are told (OPEN channels) or disconnected to re-fetch
+   * (outbox.ts). Who may watch was settled at SUBSCRIBE, and a revocation ends the subscription
+   * (`revokeChannel`), so subscribers are exactly who may see the channel. Returns whether any
+   * connection here still watches the channel.
    */
   async deliver(channelId: number, events: Delivery[], skipped?: Skipped): Promise<boolean> {
-    const topic = dest.channelMessagesTopic(channelId);
-    const watchers = this.store.watchers(topic).flatMap(({ conn, sid }) => {
-      const ws = this.sockets.socketOf(conn);
-      return ws ? [{ conn, ws, to: { sid, destination: topic }, head: messageHead(sid, topic) }] : [];
-    });
+    const watchers = this.watchersOf(dest.channelMessagesTopic(channelId));
+    const selfWatchers = this.watchersOf(dest.channelTopic(channelId));
     if (skipped) this.fellBehind(channelId, watchers, skipped);
-    for (const { event, origin, ephemeral } of events) {
+    for (const { event, origin, ephemeral, signal, exceptUserId } of events) {
       const tail = messageTail(event);
+      if (signal) {
+        for (const { conn, ws, to, head } of selfWatchers) {
+          if (exceptUserId !== undefined && this.sockets.connectionOf(ws)?.userId === exceptUserId) continue;
+          this.sockets.sendEvent(ws, conn, head, tail, { channelId, ...to, unannounced: true });
+        }
+        continue;
+      }
       for (const { conn, ws, to, head } of watchers) {
         if (conn !== origin?.conn) this.sockets.sendEvent(ws, conn, head, tail, ephemeral && { channelId, ...to });
       }
       if (origin) this.deliverToOrigin(channelId, event, origin);
     }
-    return watchers.length > 0;
+    return watchers.length > 0 || selfWatchers.length > 0;
+  }
+
+  /** The open connections here subscribed to `topic` (one subscription each), with their frame head. */
+  private watchersOf(topic: string) {
+    return this.store.watchers(topic).flatMap(({ conn, sid }) => {
+      const ws = this.sockets.socketOf(conn);
+      return ws ? [{ conn, ws, to: { sid, destination: topic }, head: messageHead(sid, topic) }] : [];
+    });
   }
 
   private fellBehind(channelId: number, watchers: { conn: string; ws: WebSocket; to: Subscription }[], skipped: Skipped) {
@@ -159,7 +182,11 @@ export class SessionShard extends DurableObject<Env> implements Shard {
   async revokeChannel(user: LiveUser, channelId: number): Promise<void> {
     this.revocations.channelRevoked(user.id, channelId);
     const topics = [dest.channelTopic(channelId), dest.channelMessagesTopic(channelId)];
-    for (const [, c] of this.sockets.connectionsOf(user)) this.store.removeDestinations(c.conn, topics);
+    for (const [, c] of this.sockets.connectionsOf(user)) {
+      // Not awaited: the Platform API waits for this call, and the record is best effort.
+      if (this.store.find(c.conn, dest.channelMessagesTopic(channelId))) void this.records.left(c, channelId);
+      this.store.removeDestinations(c.conn, topics);
+    }
   }
 
   /**

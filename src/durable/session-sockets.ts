@@ -21,6 +21,8 @@ export interface Connection {
   /** The challenge token that admitted an authenticated session: revoking it ends the session. */
   tokenId?: number;
   shard: string;
+  /** The upgrade request's `User-Agent`, shortened (realtime/upgrade.ts), for the user session. */
+  userAgent?: string;
   connected: boolean;
   /**
    * The D1 bookmark of the connection's last frame: the next frame's reads start from it, so the

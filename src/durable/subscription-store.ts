@@ -8,6 +8,8 @@
  * with its old id after a reconnect, spec §2.8) for `RECONNECT_WINDOW_MS` after the connection
  * that asked ended, then forgotten.
  */
+import type { ShardConnection } from "../chat/queries/sessions";
+
 export const RECONNECT_WINDOW_MS = 10 * 60 * 1000;
 /** Relay ids remembered per connection; past it the oldest are forgotten (the `me` relay is first, and kept). */
 export const MAX_RELAY_ANSWERS_PER_CONNECTION = 1000;
@@ -30,10 +32,20 @@ export class SubscriptionStore {
     sql.exec("CREATE INDEX IF NOT EXISTS relay_answers_conn ON relay_answers (conn, seq)");
     // Every wake-up and CONNECT looks rows up by end time: an index, not a scan of every row.
     sql.exec("CREATE INDEX IF NOT EXISTS relay_answers_ended ON relay_answers (ended_at)");
+    // Connections with a user session in D1 (session-records.ts): a restart ends those gone.
+    sql.exec("CREATE TABLE IF NOT EXISTS recorded_sessions (conn TEXT PRIMARY KEY, shard TEXT NOT NULL)");
   }
 
-  /** After a restart every socket is gone: ends what belongs to connections not in `live`. */
-  forgetAllBut(live: Set<string>, now: number) {
+  /**
+   * After a restart every socket is gone: ends what belongs to connections not in `live`, and
+   * returns those of them that had a user session (to end in D1).
+   */
+  forgetAllBut(live: Set<string>, now: number): ShardConnection[] {
+    const gone = this.sql
+      .exec<{ conn: string; shard: string }>("SELECT conn, shard FROM recorded_sessions")
+      .toArray()
+      .filter(({ conn }) => !live.has(conn));
+    for (const { conn } of gone) this.forgetConnection(conn, now);
     for (const { conn } of this.sql.exec<{ conn: string }>("SELECT DISTINCT conn FROM subscriptions").toArray()) {
       if (!live.has(conn)) this.forgetConnection(conn, now);
     }
@@ -41,11 +53,13 @@ export class SubscriptionStore {
       if (!live.has(conn)) this.forgetConnection(conn, now);
     }
     this.expireRelayAnswers(now);
+    return gone;
   }
 
   /** A connection ended: its subscriptions go now, its relay answers after the reconnect window. */
   forgetConnection(conn: string, now: number) {
     this.sql.exec("DELETE FROM subscriptions WHERE conn = ?", conn);
+    this.sql.exec("DELETE FROM recorded_sessions WHERE conn = ?", conn);
     this.sql.exec("UPDATE relay_answers SET ended_at = ? WHERE conn = ? AND ended_at IS NULL", now, conn);
   }
 
@@ -62,8 +76,21 @@ export class SubscriptionStore {
     this.sql.exec("INSERT OR REPLACE INTO subscriptions (conn, sid, destination) VALUES (?, ?, ?)", conn, sid, destination);
   }
 
-  remove(conn: string, sid: string) {
-    this.sql.exec("DELETE FROM subscriptions WHERE conn = ? AND sid = ?", conn, sid);
+  /** Ends subscription `sid`; returns the destination it had. */
+  remove(conn: string, sid: string): string | undefined {
+    return this.sql
+      .exec<{ destination: string }>("DELETE FROM subscriptions WHERE conn = ? AND sid = ? RETURNING destination", conn, sid)
+      .toArray()[0]?.destination;
+  }
+
+  /** The connection has a user session in D1, recorded by this shard. */
+  rememberSession(conn: string, shard: string) {
+    this.sql.exec("INSERT OR REPLACE INTO recorded_sessions (conn, shard) VALUES (?, ?)", conn, shard);
+  }
+
+  /** The shard that recorded the connection's user session, if it has one. */
+  sessionShard(conn: string): string | undefined {
+    return this.sql.exec<{ shard: string }>("SELECT shard FROM recorded_sessions WHERE conn = ?", conn).toArray()[0]?.shard;
   }
 
   /** Ends the connection's subscriptions to these destinations (access to them was revoked). */

@@ -1,15 +1,16 @@
 /**
- * Deleting stored files reliably. What refers to a file (a message, a user's messages, a channel)
- * is deleted from D1 in the same transaction that records the files' deletion in
- * `file_deletions`; R2 is told afterwards. If R2 (or the request) fails after the commit, the
+ * Deleting stored files reliably. What refers to a file (a message, a user's messages, a channel,
+ * a user's display picture) is deleted or changed in D1, and the files' deletion recorded in
+ * `file_deletions` in the same transaction (a replaced picture: right after); R2 is told afterwards. If R2 (or the request) fails after the commit, the
  * record stays and the scheduled sweep tries again until R2 confirms, so no file outlives what
  * referred to it, and a download of a file whose deletion is pending is refused at once.
  * @example const [queued] = await db.batch([queueMessageFile(db, 1, 7), deleteTheMessage]); await drainFileDeletions(env, queued);
  */
-import { and, asc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, or, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { createDb, openSession, type Db } from "../db/client";
 import { chunked, MAX_BOUND_PARAMETERS } from "../db/chunks";
-import { channels, fileDeletions, messages } from "../db/schema";
+import { applications, channels, fileDeletions, messages, users } from "../db/schema";
+import { PICTURE_CHANNEL } from "./pictures";
 import { deleteFilesUnder, R2_MAX_KEYS_PER_CALL } from "./storage";
 
 /** Records per sweep (a record may be a whole channel): the rest waits for the next run. */
@@ -54,9 +55,77 @@ const queueFilesOfMessages = (db: Db, applicationId: number, which: SQL | undefi
     )
     .returning(returningIds);
 
-/** The files of a user's messages (for the user delete's batch), only if `onlyIf` holds when given. */
-export const queueUserFiles = (db: Db, applicationId: number, userId: number, onlyIf?: SQL) =>
-  queueFilesOfMessages(db, applicationId, and(eq(messages.userId, userId), onlyIf));
+const UUID_LENGTH = 36;
+
+/**
+ * SQL: the R2 key of the picture hosted here that `url` (a column or a value) names, and whether
+ * it names one of the application's (files/pictures.ts); the URL's origin is not checked, as
+ * the download route does not check it.
+ */
+const hostedPicture = (applicationId: number, url: SQLWrapper) => {
+  const marker = `/stompx/v1/files/${applicationId}/${PICTURE_CHANNEL}/`;
+  const at = sql`instr(${url}, ${marker})`;
+  const id = sql`substr(${url}, ${at} + ${marker.length}, ${UUID_LENGTH})`;
+  return {
+    key: sql<string>`${`${applicationId}/${PICTURE_CHANNEL}/`} || ${id}`,
+    isOne: sql`${at} > 0 and length(${id}) = ${UUID_LENGTH} and substr(${url}, ${at} + ${marker.length + UUID_LENGTH}, 1) = '/'`,
+  };
+};
+
+/** SQL: no user of the application but `userId` shows `url` as their picture (a picture two users show stays). */
+const shownByNoOtherUser = (applicationId: number, userId: number, url: SQLWrapper) =>
+  sql`not exists (select 1 from ${users} as others where others.application_id = ${applicationId}
+    and others.display_picture_url = ${url} and others.id != ${userId})`;
+
+/**
+ * The files of a user's messages and their hosted picture (for the user delete's batch), only if
+ * `onlyIf` holds when given.
+ */
+export const queueUserFiles = (db: Db, applicationId: number, userId: number, onlyIf?: SQL) => {
+  const picture = hostedPicture(applicationId, users.displayPictureUrl);
+  return db
+    .insert(fileDeletions)
+    .select((qb) =>
+      qb
+        .select(deletionRow(messages.applicationId, hostedKey))
+        .from(messages)
+        .where(and(eq(messages.applicationId, applicationId), eq(messages.userId, userId), onlyIf, sql`${hostedKey} is not null`))
+        .unionAll(
+          qb
+            .select(deletionRow(users.applicationId, picture.key))
+            .from(users)
+            .where(
+              and(
+                eq(users.applicationId, applicationId),
+                eq(users.id, userId),
+                onlyIf,
+                picture.isOne,
+                shownByNoOtherUser(applicationId, userId, users.displayPictureUrl),
+              ),
+            ),
+        ),
+    )
+    .returning(returningIds);
+};
+
+/** The hosted picture `url` names, if it is one and no user but `userId` shows it (after `userId` stopped showing it). */
+export const queueReplacedPicture = (db: Db, applicationId: number, userId: number, url: string) => {
+  const value = sql`${url}`;
+  const picture = hostedPicture(applicationId, value);
+  return db
+    .insert(fileDeletions)
+    .select((qb) =>
+      qb
+        .select(deletionRow(applications.id, picture.key))
+        .from(applications)
+        .where(and(eq(applications.id, applicationId), picture.isOne, shownByNoOtherUser(applicationId, userId, value))),
+    )
+    .returning(returningIds);
+};
+
+/** The stored files of the messages whose ids `ids` selects (for their delete's batch). */
+export const queueFilesOfMessageIds = (db: Db, applicationId: number, ids: SQLWrapper) =>
+  queueFilesOfMessages(db, applicationId, inArray(messages.id, ids));
 
 /** A message's stored file, if it has one (for the message delete's batch). */
 export const queueMessageFile = (db: Db, applicationId: number, messageId: number) =>
@@ -117,6 +186,10 @@ export const drainFileDeletions = async (env: Env, queued?: FileDeletion[]): Pro
  * channel's files are waiting to be deleted.
  */
 export const isFileServable = async (db: Db, applicationId: number, channelId: number, key: string) => {
+  // A picture has no channel: it is servable until its deletion is queued.
+  if (channelId === PICTURE_CHANNEL) {
+    return !(await db.select({ id: fileDeletions.id }).from(fileDeletions).where(eq(fileDeletions.target, key)).limit(1).get());
+  }
   const [[channel], [pending]] = await db.batch([
     db
       .select({ id: channels.id })

@@ -46,9 +46,10 @@ export const createLinks = (baseUrl: string) => {
     currentUsers: () => `${baseUrl}/v1/users`,
     currentUserChannels: (userId: number) => `${baseUrl}/v1/users/${userId}/channels`,
     currentUserMessages: (userId: number) => `${baseUrl}/v1/users/${userId}/messages`,
+    currentUserNotifications: (userId: number) => `${baseUrl}/v1/users/${userId}/notifications`,
     currentChannels: () => `${baseUrl}/v1/channels`,
-    /** A current-form channel collection: `members`, `memberships`, `moderators` or `messages`. */
-    currentChannelList: (channelId: number, list: "members" | "memberships" | "moderators" | "messages") =>
+    /** A current-form channel collection. */
+    currentChannelList: (channelId: number, list: "members" | "memberships" | "moderators" | "messages" | "participants" | "invites") =>
       `${baseUrl}/v1/channels/${channelId}/${list}`,
     currentMessages: () => `${baseUrl}/v1/messages`,
     /** Threads exist only in the current form: no 2020 twin to link to. */
@@ -58,6 +59,11 @@ export const createLinks = (baseUrl: string) => {
     messageReadReceipts: (messageId: number) => `${baseUrl}/v1/messages/${messageId}/read-receipts`,
     /** Jobs exist only in the current form: no 2020 twin to link to. */
     currentJobs: () => `${baseUrl}/v1/jobs`,
+    currentUnreadSummaries: () => `${baseUrl}/v1/application/message-read-receipt-summaries`,
+    /** Sessions exist only in the current form: no 2020 twin to link to. */
+    userSessions: () => `${baseUrl}/v1/user-sessions`,
+    userSession: (sessionId: number) => `${baseUrl}/v1/user-sessions/${sessionId}`,
+    chatSessions: () => `${baseUrl}/v1/chat-sessions`,
     job: (jobId: number) => `${baseUrl}/v1/jobs/${jobId}`,
     jwks: () => `${baseUrl}/.well-known/jwks.json`,
     token: () => `${baseUrl}/oauth/token`,

@@ -4,11 +4,9 @@
  * its job is marked FAILED so callers polling it see an end.
  */
 import { createDb, openSession } from "../db/client";
+import { MAX_ATTEMPTS } from "./attempts";
 import type { JobMessage } from "./messages";
 import { giveUp, runJobMessage } from "./run";
-
-/** Deliveries of a message: wrangler.toml's `max_retries` (3) plus the first. Keep the two in step. */
-const MAX_ATTEMPTS = 4;
 
 export const consumeJobs = async (batch: MessageBatch<JobMessage>, env: Env) => {
   // The primary: a step reads its job's state and then writes on what it read.

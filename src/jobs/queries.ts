@@ -5,6 +5,7 @@
  */
 import { and, asc, count, desc, eq, inArray, notExists, sql } from "drizzle-orm";
 import { chunked, MAX_BOUND_PARAMETERS } from "../db/chunks";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { JOB_STATES, type JobState, type JobType, jobChunks, jobs, type RowError } from "../db/schema";
 
@@ -143,31 +144,78 @@ export interface ChunkResult {
   failed: number;
 }
 
-/** Records a chunk's result; the job finishes with its last chunk. True when this finished the job. */
-export const recordChunk = async (db: Db, jobId: number, chunk: number, result: ChunkResult): Promise<boolean> => {
-  const [, finished] = await db.batch([
+/**
+ * What an importer makes of a chunk's rows, before anything is written: each record's writes
+ * (a record's rows and its key always together) and the counts they come to.
+ */
+export interface ChunkPlan {
+  writes: BatchItem<"sqlite">[];
+  imported: number;
+  skipped: number;
+  errors: RowError[];
+}
+
+/**
+ * Fails the batch it is in (a UNIQUE violation on the chunk's own row) when the chunk is done
+ * already: a redelivered chunk whose first delivery committed writes nothing twice.
+ */
+const failIfDone = (db: Db, jobId: number, chunk: number) =>
+  db.insert(jobChunks).select((qb) =>
+    qb
+      .select({
+        jobId: jobChunks.jobId,
+        chunk: jobChunks.chunk,
+        done: jobChunks.done,
+        imported: jobChunks.imported,
+        skipped: jobChunks.skipped,
+        failed: jobChunks.failed,
+        errors: jobChunks.errors,
+      })
+      .from(jobChunks)
+      .where(and(eq(jobChunks.jobId, jobId), eq(jobChunks.chunk, chunk), eq(jobChunks.done, true))),
+  );
+
+export const isChunkDone = async (db: Db, jobId: number, chunk: number) =>
+  Boolean(
+    await db
+      .select({ done: jobChunks.done })
+      .from(jobChunks)
+      .where(and(eq(jobChunks.jobId, jobId), eq(jobChunks.chunk, chunk), eq(jobChunks.done, true)))
+      .get(),
+  );
+
+/**
+ * Commits a chunk: its records' writes and its result in one batch (one transaction), so a chunk
+ * is imported once and counted once, whatever the queue redelivers; the job finishes with its
+ * last chunk. True when this finished the job.
+ */
+export const commitChunk = async (db: Db, jobId: number, chunk: number, writes: BatchItem<"sqlite">[], result: ChunkResult) => {
+  const finish = db
+    .update(jobs)
+    .set({ state: "FINISHED", endedAt: sql`(cast(unixepoch('subsec') * 1000 as integer))` })
+    .where(
+      and(
+        eq(jobs.id, jobId),
+        eq(jobs.state, "RUNNING"),
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(jobChunks)
+            .where(and(eq(jobChunks.jobId, jobId), eq(jobChunks.done, false))),
+        ),
+      ),
+    )
+    .returning({ id: jobs.id });
+  const results = await db.batch([
+    failIfDone(db, jobId, chunk),
+    ...writes,
     db
       .update(jobChunks)
       .set({ done: true, imported: result.imported, skipped: result.skipped, failed: result.failed, errors: result.errors })
       .where(and(eq(jobChunks.jobId, jobId), eq(jobChunks.chunk, chunk))),
-    db
-      .update(jobs)
-      .set({ state: "FINISHED", endedAt: sql`(cast(unixepoch('subsec') * 1000 as integer))` })
-      .where(
-        and(
-          eq(jobs.id, jobId),
-          eq(jobs.state, "RUNNING"),
-          notExists(
-            db
-              .select({ one: sql`1` })
-              .from(jobChunks)
-              .where(and(eq(jobChunks.jobId, jobId), eq(jobChunks.done, false))),
-          ),
-        ),
-      )
-      .returning({ id: jobs.id }),
+    finish,
   ]);
-  return finished.length > 0;
+  return (results.at(-1) as unknown[]).length > 0;
 };
 
 /** Ends a job that cannot go on (a file that is not a JSON array, or a chunk out of retries). */

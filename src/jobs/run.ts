@@ -1,28 +1,76 @@
 /**
- * The two steps of a job. Split reads the upload once and writes it back as chunks of
- * CHUNK_ROWS rows, one queue message each, so no invocation parses or imports more than a chunk's
- * worth beyond the split itself. Both steps may run again (queue delivery is at least once):
- * split resends the chunks not yet done, a chunk rewrites its own result.
+ * The two steps of a job. Split reads the upload once and writes it back as chunks of at most
+ * CHUNK_ROWS rows of its type (fewer when they are large), one queue message each, so no
+ * invocation parses or imports more than a chunk's worth beyond the split itself. Both steps may run again (queue delivery is at least once):
+ * split resends the chunks not yet done, and a chunk commits its records with its result in one
+ * transaction, so a chunk delivered again after it committed writes nothing.
  */
 import type { Db } from "../db/client";
+import { isUniqueViolation } from "../db/errors";
 import type { JobType } from "../db/schema";
+import { importChannels } from "./channel-import";
 import { chunkKey, type ChunkFile, deleteJobFiles } from "./files";
-import { type JobMessage, sendJobMessages } from "./messages";
-import { type ChunkResult, failJob, findJob, type JobRow, recordChunk, startJob, undoneChunks } from "./queries";
-import { MAX_ERRORS_PER_CHUNK } from "./row-errors";
 import { importMembers } from "./member-import";
+import { importMessages } from "./message-import";
+import { type JobMessage, sendJobMessages } from "./messages";
+import { type ChunkPlan, commitChunk, failJob, findJob, isChunkDone, type JobRow, startJob, undoneChunks } from "./queries";
+import { MAX_ERRORS_PER_CHUNK } from "./row-errors";
 import { importUsers } from "./user-import";
 
-/** Rows per chunk: a users chunk is 60 insert statements in one D1 batch, well within a queue invocation. */
-export const CHUNK_ROWS = 1000;
+/**
+ * Rows per chunk, each chunk one D1 batch with its result, sized by what a row may write: a user,
+ * member or message is one or two statements (a keyed record goes alone, with its key's statement;
+ * unkeyed messages share multi-row inserts); a channel is up to five (its insert, its key, its
+ * members by 98, clearing its marker) and up to 100 memberships, so 250 channels write at most
+ * 25,000 memberships in about 1,250 statements. Measured in workerd (queue delivery included):
+ * a job of 1,000 keyed messages (2,000 statements in one batch) ends in about 3 s, one of 1,000
+ * channels of 100 members in one chunk (5,000 statements, 100,000 memberships) in about 6 s; a
+ * queue invocation may run for minutes, and channels are chunked smaller to keep each
+ * transaction's writes moderate.
+ */
+export const CHUNK_ROWS: Record<JobType, number> = {
+  USER_IMPORT: 1000,
+  CHANNEL_MEMBERS_IMPORT: 1000,
+  MESSAGE_IMPORT: 1000,
+  CHANNEL_IMPORT: 250,
+};
 
-type Importer = (db: Db, job: JobRow, rows: unknown[], first: number) => Promise<Omit<ChunkResult, "failed">>;
+type Importer = (db: Db, job: JobRow, rows: unknown[], first: number) => Promise<ChunkPlan>;
 
-const IMPORTERS: Partial<Record<JobType, Importer>> = {
+const IMPORTERS: Record<JobType, Importer> = {
   USER_IMPORT: (db, job, rows, first) => importUsers(db, job.applicationId, rows, first),
+  CHANNEL_IMPORT: (db, job, rows, first) => importChannels(db, job.applicationId, rows, first),
   // The channel was checked when the import was accepted; deleted since, the inserts fail and so does the job.
   CHANNEL_MEMBERS_IMPORT: (db, job, rows, first) => importMembers(db, job.applicationId, job.channelId ?? 0, rows, first),
+  MESSAGE_IMPORT: (db, job, rows, first) => importMessages(db, job.applicationId, rows, first),
 };
+
+/**
+ * JSON text per chunk, besides its row count: what one chunk's batch carries to D1 stays a few
+ * MiB however large the file's records are (each is at most MAX_RECORD_CHARS, see row-errors.ts).
+ */
+const CHUNK_CHARS = 4 * 1024 * 1024;
+
+/** Where each chunk starts and ends: `chunkRows` rows, fewer when they pass CHUNK_CHARS (never none). */
+const chunkBounds = (rows: unknown[], chunkRows: number) => {
+  const bounds: { first: number; end: number }[] = [];
+  let first = 0;
+  let chars = 0;
+  rows.forEach((row, i) => {
+    const size = JSON.stringify(row)?.length ?? 0;
+    if (i > first && (i - first === chunkRows || chars + size > CHUNK_CHARS)) {
+      bounds.push({ first, end: i });
+      first = i;
+      chars = 0;
+    }
+    chars += size;
+  });
+  if (rows.length > first) bounds.push({ first, end: rows.length });
+  return bounds;
+};
+
+/** Plans of one chunk: a key another chunk recorded meanwhile fails the batch, and the chunk is planned again. */
+const MAX_PLANS = 3;
 
 const prefixOf = (job: JobRow) => job.fileKey.slice(0, job.fileKey.lastIndexOf("/") + 1);
 
@@ -36,11 +84,12 @@ const splitJob = async (env: Env, db: Db, job: JobRow) => {
   const rows: unknown = upload ? JSON.parse(await upload.text()) : undefined;
   if (!Array.isArray(rows)) return failJob(db, job.id, "The file is not a JSON array");
   const prefix = prefixOf(job);
-  const count = Math.ceil(rows.length / CHUNK_ROWS);
-  const indexes = Array.from({ length: count }, (_, i) => i);
+  const chunks = chunkBounds(rows, CHUNK_ROWS[job.type]);
+  const count = chunks.length;
+  const indexes = chunks.map((_, i) => i);
   await Promise.all(
-    indexes.map((i) => {
-      const chunk: ChunkFile = { first: i * CHUNK_ROWS, rows: rows.slice(i * CHUNK_ROWS, (i + 1) * CHUNK_ROWS) };
+    chunks.map(({ first, end }, i) => {
+      const chunk: ChunkFile = { first, rows: rows.slice(first, end) };
       return env.FILES.put(chunkKey(prefix, i), JSON.stringify(chunk));
     }),
   );
@@ -50,20 +99,23 @@ const splitJob = async (env: Env, db: Db, job: JobRow) => {
 };
 
 const runChunk = async (env: Env, db: Db, job: JobRow, chunk: number) => {
-  const importer = IMPORTERS[job.type];
-  if (job.state !== "RUNNING" || !importer) return;
+  if (job.state !== "RUNNING") return;
   const prefix = prefixOf(job);
   const object = await env.FILES.get(chunkKey(prefix, chunk));
   if (!object) return;
   const { first, rows } = await object.json<ChunkFile>();
-  const { imported, skipped, errors } = await importer(db, job, rows, first);
-  const finished = await recordChunk(db, job.id, chunk, {
-    imported,
-    skipped,
-    failed: errors.length,
-    errors: errors.slice(0, MAX_ERRORS_PER_CHUNK),
-  });
-  if (finished) await deleteJobFiles(env.FILES, prefix);
+  for (let plan = 1; ; plan++) {
+    if (await isChunkDone(db, job.id, chunk)) return;
+    const { writes, imported, skipped, errors } = await IMPORTERS[job.type](db, job, rows, first);
+    const result = { imported, skipped, failed: errors.length, errors: errors.slice(0, MAX_ERRORS_PER_CHUNK) };
+    try {
+      if (await commitChunk(db, job.id, chunk, writes, result)) await deleteJobFiles(env.FILES, prefix);
+      return;
+    } catch (e) {
+      // A key (or, once done, the chunk itself) committed meanwhile: plan again from what is there now.
+      if (!isUniqueViolation(e) || plan === MAX_PLANS) throw e;
+    }
+  }
 };
 
 /** Runs one queue message's step, if its job still exists. */

@@ -3,6 +3,7 @@
  * the current user with its link groups, channels as one viewer sees them, messages, pages with
  * `_relays`. Link groups come only from `destinations.ts`.
  */
+import { notificationText } from "../chat/notifications";
 import type { EphemeralMessage } from "../chat/live";
 import type { VisibleChannel } from "../chat/queries/channels";
 import type { MessageRow } from "../chat/queries/messages";
@@ -127,9 +128,32 @@ export const messageNotification = (
   message: { type: string; body?: string; file?: { name: string }; user?: { displayName: string } },
 ) =>
   JSON.stringify({
-    title: message.user ? `New message from ${message.user.displayName}` : `New message in ${channel.name}`,
-    body: message.body ?? message.file?.name ?? "",
+    ...notificationText({ body: message.body, senderDisplayName: message.user?.displayName }),
     data: { type: message.user ? "USER_SENT_MESSAGE" : "SYSTEM_SENT_MESSAGE", channelId: channel.id, message },
     createdTime: new Date().toISOString(),
     readTime: null,
+  });
+
+/**
+ * A custom event from the application's back end for a channel's live sessions: the current
+ * dialect's `channel.event.triggered` with an Event (stompx-current.md §13, §15.8), without `user`
+ * (the back end is nobody). Clients of the 2020 dialect ignore the type.
+ */
+export const channelEventTriggered = (channelId: number, event: { type: string; properties: Record<string, unknown> }) =>
+  JSON.stringify({
+    type: "channel.event.triggered",
+    version: "v1",
+    resource: { type: event.type, properties: event.properties, _relays: { channel: dest.channel(channelId) } },
+  });
+
+/**
+ * What a user is typing, for the others watching the channel: the current dialect's
+ * `thread.keystrokes.created` with Keystrokes (stompx-current.md §7.1, §15.8). Its `_relays`
+ * (which the SDK does not read) has the user's relay only: this server has no thread relays.
+ */
+export const keystrokesCreated = (user: { id: number; name: string }, keys: string) =>
+  JSON.stringify({
+    type: "thread.keystrokes.created",
+    version: "v1",
+    resource: { username: user.name, keys, _relays: { user: dest.user(user.id) } },
   });

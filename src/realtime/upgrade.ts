@@ -7,7 +7,12 @@ export interface ShardUpgrade {
   userName: string;
   shard: string;
   authenticated?: { id: number; tokenId: number } | undefined;
+  /** The client's `User-Agent`, at most `MAX_USER_AGENT_CHARS`: shown, never acted on. */
+  userAgent?: string | undefined;
 }
+
+/** Longer user agents are cut: the socket's attachment, which carries it, is small. */
+export const MAX_USER_AGENT_CHARS = 256;
 
 const UPGRADE_HEADER = "X-Kitty-Upgrade";
 

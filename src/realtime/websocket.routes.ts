@@ -19,7 +19,7 @@ import { sessionShardStub, shardName } from "../chat/live";
 import { findApplicationByKey } from "../chat/queries/applications";
 import { findUserByNameAndToken } from "../chat/queries/user-tokens";
 import { serializeFrame } from "./stomp";
-import { encodeShardHeaders } from "./upgrade";
+import { encodeShardHeaders, MAX_USER_AGENT_CHARS } from "./upgrade";
 
 const SUBPROTOCOL = { "Sec-WebSocket-Protocol": "v12.stomp" };
 
@@ -116,7 +116,13 @@ websocketRoutes.get("/stompx/websocket", async (c) => {
   return sessionShardStub(c.env, shard).fetch("https://session-shard/connect", {
     headers: {
       Upgrade: "websocket",
-      ...encodeShardHeaders({ applicationId: application.id, userName: username, shard, authenticated }),
+      ...encodeShardHeaders({
+        applicationId: application.id,
+        userName: username,
+        shard,
+        authenticated,
+        userAgent: c.req.header("User-Agent")?.slice(0, MAX_USER_AGENT_CHARS) || undefined,
+      }),
     },
   });
 });

@@ -1,8 +1,10 @@
 /**
- * Imports as background jobs (`POST /v1/imports/users`, `GET /v1/jobs[/{id}]`): the upload answers
- * 202 with a PENDING job, and the JOBS queue (miniflare delivers it, as Cloudflare would) splits
- * the file into chunks and imports them; the test polls the job as a client would. Every JSON
- * answer is checked against ChatKitty's schema (ApplicationJobResource and its page).
+ * Imports as background jobs (`POST /v1/imports/users`, `POST /v1/imports/channels/{id}/members`,
+ * `GET /v1/jobs[/{id}]`): the upload answers 202 with a PENDING job, and the JOBS queue (miniflare
+ * delivers it, as Cloudflare would) splits the file into chunks and imports them; the test polls
+ * the job as a client would. Also: idempotencyKey of users and members, records over the size
+ * limit, chunks bounded by size. Every JSON answer is checked against ChatKitty's schema
+ * (ApplicationJobResource and its page).
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -110,6 +112,37 @@ describe("POST /v1/imports/users", () => {
     expect((await s.api.get("/v1/users?size=100")).body.page.totalElements).toBe(2);
   });
 
+  it("skips a record whose idempotencyKey was imported (per application and kind of record), whatever its name", async ({ expect }) => {
+    const s = await importSetup(expect);
+    const first = await s.finished(
+      (
+        await s.importUsers([
+          { name: "keyed", properties: {}, idempotencyKey: "u-1" },
+          { name: "same-key", properties: {}, idempotencyKey: "u-1" },
+          { name: "other", properties: {}, idempotencyKey: "u-2" },
+          { name: "bad-key", properties: {}, idempotencyKey: "" },
+          { name: "long-key", properties: {}, idempotencyKey: "k".repeat(256) },
+          { name: "max-key", properties: {}, idempotencyKey: "🔑".repeat(127) },
+        ])
+      ).body.id,
+    );
+    expect(first).toMatchObject({ importedRecords: 3, skippedRecords: 1, failedRecords: 2 });
+    expect(first.errors.map((e: { row: number; message: string }) => [e.row, e.message.includes("idempotencyKey")])).toEqual([
+      [3, true],
+      [4, true],
+    ]);
+    const again = await s.finished((await s.importUsers([{ name: "renamed", properties: {}, idempotencyKey: "u-2" }])).body.id);
+    expect(again).toMatchObject({ importedRecords: 0, skippedRecords: 1 });
+    expect(await s.userNamed("renamed")).toBeUndefined();
+    expect(await s.userNamed("same-key")).toBeUndefined();
+    // A member record's key is another kind: the same text names nothing imported there.
+    const channel = await s.createChannel("PUBLIC", "keys");
+    const members = await s.importFile(`/v1/imports/channels/${channel.id}/members`, "POST /v1/imports/channels/{id}/members", [
+      { username: "keyed", idempotencyKey: "u-1" },
+    ]);
+    expect(await s.finished(members.body.id)).toMatchObject({ importedRecords: 1, skippedRecords: 0 });
+  }, 20_000);
+
   it("refuses files that are not a JSON array, and requests without a file, up front (no job)", async ({ expect }) => {
     const s = await importSetup(expect);
     for (const text of ["{not json", '{"name":"x"}', "42", '"[]"']) {
@@ -136,7 +169,7 @@ describe("POST /v1/imports/users", () => {
     expect(await s.finished(res.body.id)).toMatchObject({ state: "FINISHED", importedRecords: 1 });
   });
 
-  it(`imports 10,000 users (${Math.ceil(10_000 / CHUNK_ROWS)} chunks, several queue messages) within the test's time`, async ({
+  it(`imports 10,000 users (${Math.ceil(10_000 / CHUNK_ROWS.USER_IMPORT)} chunks, several queue messages) within the test's time`, async ({
     expect,
   }) => {
     const s = await importSetup(expect);
@@ -179,6 +212,33 @@ describe("POST /v1/imports/channels/{id}/members", () => {
     expect(again).toMatchObject({ importedRecords: 0, skippedRecords: 3, failedRecords: 3 });
     expect(await memberNames(s, channel.id)).toEqual(["ann", "bob"]);
   });
+
+  it("skips a record whose idempotencyKey was imported, even naming another user or channel", async ({ expect }) => {
+    const s = await importSetup(expect);
+    const [a, b] = [await s.createChannel("PRIVATE", "a"), await s.createChannel("PUBLIC", "b")];
+    for (const name of ["ann", "bob", "cy"]) await s.createUser(name);
+    const first = await s.finished(
+      (
+        await importMembers(s, a.id, [
+          { username: "ann", idempotencyKey: "m-1" },
+          { username: "bob", idempotencyKey: "m-1" },
+          { username: "cy", idempotencyKey: "m-2" },
+        ])
+      ).body.id,
+    );
+    expect(first).toMatchObject({ importedRecords: 2, skippedRecords: 1, failedRecords: 0 });
+    expect(await memberNames(s, a.id)).toEqual(["ann", "cy"]);
+    const second = await s.finished(
+      (
+        await importMembers(s, b.id, [
+          { username: "bob", idempotencyKey: "m-2" },
+          { username: "bob", idempotencyKey: "m-3" },
+        ])
+      ).body.id,
+    );
+    expect(second).toMatchObject({ importedRecords: 1, skippedRecords: 1 });
+    expect(await memberNames(s, b.id)).toEqual(["bob"]);
+  }, 20_000);
 
   it("refuses up front a channel that is not there (or another application's), an OPEN channel, and a DIRECT one", async ({ expect }) => {
     const s = await importSetup(expect);
@@ -279,6 +339,20 @@ describe("the JOBS queue consumer", () => {
     expect((await s.api.get(`/v1/jobs/${before.id}`)).body).toEqual(before);
     expect((await s.api.get("/v1/users")).body.page.totalElements).toBe(1);
   });
+
+  it("reports a record over 1 MiB of JSON, and splits large records into chunks of at most 4 MiB", async ({ expect }) => {
+    const s = await importSetup(expect);
+    const big = (name: string, chars: number) => ({ name, properties: { blob: "x".repeat(chars) } });
+    const records = [...Array.from({ length: 9 }, (_, i) => big(`big-${i}`, 900_000)), big("too-big", 1_048_576), big("last", 10)];
+    const job = await storedJob(s.app.id, JSON.stringify(records));
+    await sendJobMessages(env.JOBS, [{ kind: "split", applicationId: s.app.id, jobId: job.id }]);
+    const done = await s.finished(job.id, 30_000);
+    expect(done).toMatchObject({ state: "FINISHED", totalRecords: 11, importedRecords: 10, failedRecords: 1 });
+    expect(done.errors).toEqual([{ row: 9, message: expect.stringMatching(/at most 1048576 characters/) }]);
+    const chunks = await env.DB.prepare("select count(*) as n from job_chunks where job_id = ?").bind(job.id).first("n");
+    expect(chunks).toBe(3);
+    expect((await s.userNamed("big-8")).properties.blob).toHaveLength(900_000);
+  }, 40_000);
 
   it("imports a 100,000-user file (over the test upload limit, so stored as the route stores one) through the real queue", async ({
     expect,

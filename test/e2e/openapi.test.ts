@@ -10,7 +10,9 @@
  * suite never saw succeed. The check itself is in conformance.ts.
  */
 import { compileErrors, validate } from "@readme/openapi-parser";
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import path from "node:path";
 import { beforeAll, describe, inject, it } from "vitest";
 import { Conformance, HTTP_METHODS, type Doc, type Observed } from "./conformance";
 
@@ -55,6 +57,55 @@ const getToken = async (init: RequestInit) => {
 };
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+
+/** A 1×1 PNG, for the display-picture upload. */
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+
+/** An application of its own (`npm run app -- create` on the dev server's database), with its credentials. */
+const newApplication = (): { clientId: string; clientSecret: string } =>
+  JSON.parse(
+    execFileSync(
+      process.execPath,
+      ["scripts/app/main.ts", "create", "--name", `oas-${randomUUID()}`, "--persist-to", inject("statePath"), "--json"],
+      {
+        cwd: path.resolve(import.meta.dirname, "../.."),
+        encoding: "utf8",
+      },
+    ),
+  );
+
+/** A chat session in the 2020 dialect over Node's own WebSocket: CONNECT, SUBSCRIBE with receipts, frames kept. Frames go out binary, as 1.1.1 sends them. */
+const stompSession = async (apiKey: string, user: string) => {
+  const url = new URL(`/stompx/websocket?api_key=${encodeURIComponent(apiKey)}&stompx_user=${encodeURIComponent(user)}`, baseUrl);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(url, "v12.stomp");
+  const frames: string[] = [];
+  ws.addEventListener("message", (e) =>
+    frames.push(typeof e.data === "string" ? e.data : Buffer.from(e.data as ArrayBuffer).toString("utf8")),
+  );
+  const waitFor = async (what: string, test: (frame: string) => boolean) => {
+    for (const deadline = Date.now() + 5000; !frames.some(test); await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > deadline) throw new Error(`no ${what} within 5 s; got ${JSON.stringify(frames).slice(0, 1000)}`);
+    }
+  };
+  await new Promise((resolve, reject) => {
+    ws.addEventListener("open", resolve);
+    ws.addEventListener("error", reject);
+  });
+  const send = (frame: string) => ws.send(new TextEncoder().encode(frame));
+  send("CONNECT\naccept-version:1.2\nhost:localhost\nheart-beat:0,0\n\n\0");
+  await waitFor("CONNECTED", (f) => f.startsWith("CONNECTED"));
+  let n = 0;
+  return {
+    subscribe: async (destination: string) => {
+      n++;
+      send(`SUBSCRIBE\nid:s${n}\ndestination:${destination}\nack:auto\nreceipt:r${n}\n\n\0`);
+      await waitFor(`the RECEIPT of ${destination}`, (f) => f.startsWith("RECEIPT") && f.includes(`receipt-id:r${n}\n`));
+    },
+    received: (type: string) => waitFor(type, (f) => f.startsWith("MESSAGE") && f.includes(`"type":"${type}"`)),
+    close: () => ws.close(),
+  };
+};
 
 describe("the OpenAPI document of the running Worker", () => {
   beforeAll(async () => {
@@ -382,6 +433,9 @@ describe("the OpenAPI document of the running Worker", () => {
       ["POST", "/v1/functions/1/versions"],
       ["GET", "/v1/functions/1/invocations"],
       ["GET", "/v1/function-versions/1"],
+      ["POST", "/v1/analytics/messages"],
+      ["POST", "/v1/analytics/users"],
+      ["GET", "/v1/channels/1/reported-messages"],
     ] as const) {
       expect((await call(method, path)).status).toBe(501);
     }
@@ -390,6 +444,78 @@ describe("the OpenAPI document of the running Worker", () => {
     for (const ch of [pub.body, direct.body]) expect((await call("DELETE", `/v1/channels/${ch.id}`)).status).toBe(200);
     for (const u of users) expect((await call("DELETE", `/v1/users/${u.id}`)).status).toBe(200);
     expect((await call("GET", `/v1/users/${u0.id}`)).status).toBe(404);
+  });
+
+  it("walks the current form's live and bulk operations: every response conforms", async ({ expect }) => {
+    const key = (await call("GET", "/v1/application")).body.key as string;
+    const [u0, u1, u2] = await Promise.all(
+      [0, 1, 2].map(async (i) => (await call("POST", "/v1/users", { json: { name: `oas-live-${i}-${randomUUID()}` } })).body),
+    );
+    const channel = (await call("POST", "/v1/channels", { json: { type: "PRIVATE", members: [{ id: u0.id }, { id: u1.id }] } })).body;
+    const c = `/v1/channels/${channel.id}`;
+
+    // A live user: u0 connects over STOMP (the 2020 dialect) and enters the channel's chat.
+    const socket = await stompSession(key, u0.name);
+    try {
+      await socket.subscribe(`/topic/v1/channels/${channel.id}`);
+      await socket.subscribe(`/topic/v1/channels/${channel.id}/messages`);
+      const sessions = (await call("GET", "/v1/user-sessions?state=ACTIVE&size=100&sort=id,desc")).body;
+      const mine = sessions._embedded.sessions.find((s: { user: { id: number } }) => s.user.id === u0.id);
+      expect((await call("GET", `/v1/user-sessions/${mine.id}`)).body.state).toBe("ACTIVE");
+      expect((await call("GET", "/v1/chat-sessions?state=ACTIVE&size=5")).status).toBe(200);
+      expect((await call("GET", `${c}/participants`)).body._embedded.users.map((u: { id: number }) => u.id)).toEqual([u0.id]);
+      expect((await call("POST", `${c}/events`, { json: { type: "ping", properties: { n: 1 } } })).status).toBe(200);
+      expect((await call("POST", `${c}/keystrokes`, { json: { keys: "Hi", user: { id: u1.id } } })).status).toBe(200);
+      expect(
+        (await call("POST", `/v1/threads/${channel.id}/keystrokes`, { json: { keys: "Hi!", user: { username: u1.name } } })).status,
+      ).toBe(200);
+      await socket.received("channel.event.triggered");
+    } finally {
+      socket.close();
+    }
+
+    expect((await call("POST", `${c}/invites`, { json: { user: { id: u2.id } } })).status).toBe(200);
+    expect((await call("GET", `${c}/invites?size=5`)).body._embedded.invites).toHaveLength(1);
+    await call("POST", `${c}/messages`, { json: { type: "TEXT", body: "for u1", user: { id: u0.id } } });
+    expect((await call("GET", `/v1/users/${u1.id}/notifications?size=5`)).body._embedded.notifications).toHaveLength(1);
+    expect((await call("GET", "/v1/application/message-read-receipt-summaries?size=5")).status).toBe(200);
+    const picture = new FormData();
+    picture.set("file", new Blob([PNG], { type: "image/png" }), "me.png");
+    expect((await call("POST", `/v1/users/${u0.id}/display-picture`, { form: picture })).status).toBe(200);
+
+    // Channel and message imports, run by the queue to their end.
+    const importJob = async (path: string, records: unknown[]) => {
+      const form = new FormData();
+      form.set("file", new Blob([JSON.stringify(records)], { type: "application/json" }), "records.json");
+      const job = await call("POST", path, { form });
+      expect(job.status).toBe(202);
+      for (const deadline = Date.now() + 20_000; ; ) {
+        const current = (await call("GET", `/v1/jobs/${job.body.id}`)).body;
+        if (current.state === "FINISHED" || current.state === "FAILED") return current;
+        if (Date.now() > deadline) throw new Error(`import job still ${current.state}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const imported = `oas-imported-${randomUUID()}`;
+    const channelsJob = await importJob("/v1/imports/channels", [{ type: "PUBLIC", name: imported, members: [u0.name] }]);
+    expect(channelsJob).toMatchObject({ state: "FINISHED", importedRecords: 1 });
+    const messagesJob = await importJob("/v1/imports/messages", [{ type: "SYSTEM_TEXT", channelId: channel.id, body: "imported" }]);
+    expect(messagesJob).toMatchObject({ state: "FINISHED", importedRecords: 1 });
+
+    // Deleting every message, in an application of its own so the other suites keep theirs.
+    const other = newApplication();
+    const otherToken = (
+      await getToken({
+        headers: { Authorization: basic(other.clientId, other.clientSecret) },
+        body: new URLSearchParams({ grant_type: "client_credentials" }),
+      })
+    ).body.access_token;
+    expect((await call("DELETE", "/v1/messages", { auth: otherToken })).status).toBe(200);
+
+    const importedChannel = (await call("GET", `/v1/channels?members=${encodeURIComponent(u0.name)}&size=10`)).body._embedded.channels;
+    for (const ch of [channel, ...importedChannel.filter((x: { name: string }) => x.name === imported)])
+      expect((await call("DELETE", `/v1/channels/${ch.id}`)).status).toBe(200);
+    for (const u of [u0, u1, u2]) expect((await call("DELETE", `/v1/users/${u.id}`)).status).toBe(200);
   });
 
   it("errors: 400, 401, 404, 405, 406, 409, 413 and 415 bodies conform", async ({ expect }) => {

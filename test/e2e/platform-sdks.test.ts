@@ -9,82 +9,13 @@
  * - `chatkitty@2.106.8`, installed as `chatkitty-server` beside the 1.1.1 client SDK (axios 1.x):
  *   `basePath` is the origin plus `/v1`.
  */
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ChatKitty as PlatformSdk } from "chatkitty-platform-sdk";
-import NodeFormData from "form-data";
-import { ChatKitty as ServerSdk } from "chatkitty-server";
-import { describe, inject, it } from "vitest";
-import { chatKittyErrors } from "../helpers/chatkitty-document";
+import { describe, it } from "vitest";
+import { jobEnded, rejection, SDKS, serverSdk, shaped, unique } from "./platform-sdk-clients";
 
-const baseUrl = inject("baseUrl");
-const credentials = { clientId: "acme", clientSecret: "acmesecret", authorizationBasePath: `${baseUrl}/oauth/token` };
-
-/**
- * The two SDKs name their API groups differently; the calls and their arguments are the same.
- * Their TypeScript models disagree with their own wire format (spec §7.2: 2.106.8's are
- * snake_case, 2.4.0 types `properties` values as objects), so calls are made untyped.
- */
-type Untyped = any;
-const platformSdk = (): Untyped => {
-  const sdk = new PlatformSdk({ ...credentials, basePath: baseUrl });
-  // 2.4.0's axios cannot send the global FormData from Node; its documented remedy is the
-  // configuration's `formDataCtor` (spec §7.1), which the ChatKitty class does not pass through,
-  // so it is set on the configuration its API groups share.
-  (sdk.Imports as Untyped).configuration.formDataCtor = NodeFormData;
-  return {
-    Users: sdk.Users,
-    Channels: sdk.Channels,
-    Messages: sdk.Messages,
-    Threads: sdk.Threads,
-    Imports: sdk.Imports,
-    Jobs: sdk.Jobs,
-    /** `form-data` names a part after the stream's file, as a back end importing a file on disk does. */
-    importFile: (file: string) => createReadStream(file),
-    application: () => sdk.Application.retrieveAuthenticatedApplication(),
-  };
-};
-const serverSdk = (): Untyped => {
-  const sdk = new ServerSdk({ ...credentials, basePath: `${baseUrl}/v1` });
-  return {
-    Users: sdk.UsersApi,
-    Channels: sdk.ChannelsApi,
-    Messages: sdk.MessagesApi,
-    Threads: sdk.ThreadsApi,
-    Application: sdk.ApplicationApi,
-    Imports: sdk.ImportsApi,
-    Jobs: sdk.JobsApi,
-    importFile: (file: string) => new Blob([readFileSync(file)], { type: "application/json" }),
-    application: () => sdk.ApplicationApi.retrieveApplication(),
-  };
-};
-
-/** The SDK call's body (axios's `data`), after checking it against ChatKitty's schema for `operation`. */
-const shaped = async (operation: string, call: Promise<{ status: number; data: unknown }>): Promise<Untyped> => {
-  const { status, data } = await call;
-  const errors = chatKittyErrors(operation, status, data);
-  if (errors.length > 0) throw new Error(`${operation} answered ${status} off ChatKitty's schema: ${errors.join("; ")}`);
-  return data;
-};
-
-/** The status an SDK call was rejected with (axios puts it on `response`). */
-const rejection = async (call: Promise<unknown>) => {
-  try {
-    await call;
-  } catch (e) {
-    const { response } = e as { response?: { status: number; data: unknown } };
-    return { status: response?.status, data: response?.data };
-  }
-  throw new Error("the call succeeded");
-};
-
-const unique = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-
-describe.each([
-  ["chatkitty-platform-sdk@2.4.0", platformSdk],
-  ["chatkitty@2.106.8", serverSdk],
-] as const)("%s, unmodified, against npm run dev", (_name, connect) => {
+describe.each(SDKS)("%s, unmodified, against npm run dev", (_name, connect) => {
   it("reads the application its credentials belong to", async ({ expect }) => {
     const application = await shaped("GET /v1/application", connect().application());
     expect(application).toMatchObject({ id: expect.any(Number), key: expect.any(String), properties: expect.any(Object) });
@@ -186,10 +117,7 @@ describe.each([
   });
 });
 
-describe.each([
-  ["chatkitty-platform-sdk@2.4.0", platformSdk],
-  ["chatkitty@2.106.8", serverSdk],
-] as const)("%s sends, pages, edits and deletes messages", (_name, connect) => {
+describe.each(SDKS)("%s sends, pages, edits and deletes messages", (_name, connect) => {
   it("as the system and as a user, with integer cursors passed back by the caller", async ({ expect }) => {
     const { Users, Channels, Messages, Threads } = connect();
     const jane = await shaped("POST /v1/users", Users.createUser({ name: unique("sdk-jane"), displayName: "Jane", isGuest: false }));
@@ -278,10 +206,7 @@ describe.each([
   });
 });
 
-describe.each([
-  ["chatkitty-platform-sdk@2.4.0", platformSdk],
-  ["chatkitty@2.106.8", serverSdk],
-] as const)("%s imports", (_name, connect) => {
+describe.each(SDKS)("%s imports", (_name, connect) => {
   it("users from a JSON file, polling the job to its end", async ({ expect }) => {
     const { Imports, Jobs, Users, importFile } = connect();
     const names = [unique("imported"), unique("imported")];
@@ -293,12 +218,7 @@ describe.each([
       const job = await shaped("POST /v1/imports/users", Imports.importUsers(importFile(file)));
       expect(job).toMatchObject({ type: "USER_IMPORT", state: "PENDING" });
 
-      let ended = job;
-      for (const deadline = Date.now() + 20_000; ended.state === "PENDING" || ended.state === "RUNNING"; ) {
-        if (Date.now() > deadline) throw new Error(`import job still ${ended.state}`);
-        await new Promise((r) => setTimeout(r, 200));
-        ended = await shaped("GET /v1/jobs/{id}", Jobs.retrieveJob(job.id));
-      }
+      const ended = await jobEnded(Jobs, job);
       expect(ended).toMatchObject({ state: "FINISHED", importedRecords: 2, failedRecords: 1, endedTime: expect.any(String) });
       const listed = await shaped("GET /v1/jobs", Jobs.listJobs(0, 100, ["id,desc"], false));
       expect(listed._embedded.jobs.map((j: { id: number }) => j.id)).toContain(job.id);
@@ -314,16 +234,35 @@ describe.each([
   });
 });
 
-describe("chatkitty@2.106.8 application settings", () => {
+describe.each(SDKS)("%s application settings", (_name, connect) => {
   it("reads and replaces them", async ({ expect }) => {
-    const { Application } = serverSdk();
-    const before = await shaped("GET /v1/application/settings", Application.retrieveApplicationSettings());
+    const { settings, updateSettings } = connect();
+    const before = await shaped("GET /v1/application/settings", settings());
     const flipped = before.userCreatedChannels === "ENABLED" ? "DISABLED" : "ENABLED";
     const after = await shaped(
       "PUT /v1/application/settings",
-      Application.updateApplicationSettings({ guestUsers: before.guestUsers, userCreatedChannels: flipped }),
+      updateSettings({ guestUsers: before.guestUsers, userCreatedChannels: flipped }),
     );
     expect(after).toMatchObject({ guestUsers: before.guestUsers, userCreatedChannels: flipped });
-    await Application.updateApplicationSettings({ guestUsers: before.guestUsers, userCreatedChannels: before.userCreatedChannels });
+    await updateSettings({ guestUsers: before.guestUsers, userCreatedChannels: before.userCreatedChannels });
+  });
+});
+
+describe("chatkitty@2.106.8 calls this server does not offer", () => {
+  it("answer 501 with what to use instead: analytics exports and a channel's reported messages", async ({ expect }) => {
+    const { Analytics, Channels } = serverSdk();
+    const channel = await shaped("POST /v1/channels", Channels.createChannel({ type: "PUBLIC", name: unique("sdk-reports") }));
+    for (const call of [
+      Analytics.exportMessageAnalytics(),
+      Analytics.exportUserAnalytics(),
+      Channels.listChannelReportedMessages(channel.id, 0, 5),
+    ]) {
+      const refused = await rejection(call);
+      expect(refused).toMatchObject({
+        status: 501,
+        data: { error: "NotImplementedError", message: expect.stringMatching(/instead|GET \/v1\//) },
+      });
+    }
+    await Channels.deleteChannel(channel.id);
   });
 });

@@ -7,7 +7,7 @@
  */
 import type { Context } from "hono";
 import { createChannel as createChatChannel } from "../../chat/channels";
-import { channelNotFound } from "../../chat/errors";
+import { ChatError, channelNotFound } from "../../chat/errors";
 import { clearRoom } from "../../chat/live";
 import { membershipEnded } from "../../chat/live-access";
 import type { ApplicationRow } from "../../chat/queries/applications";
@@ -32,7 +32,7 @@ import {
   removeModerator,
 } from "../../chat/queries/members";
 import { findUsersByIdOrName, type UserRow } from "../../chat/queries/users";
-import { hasFixedMembers, hasMembersList } from "../../chat/rules";
+import { hasFixedMembers, hasMembersList, isOpenToAll } from "../../chat/rules";
 import type { AppEnv } from "../../env";
 import { drainFileDeletions } from "../../files/deletions";
 import { requireMatch } from "../../http/conditional";
@@ -250,4 +250,17 @@ export const removeModeratorFrom = async (c: Context<AppEnv>, appId: number, cha
     throw new ApiError("ResourceNotFoundError", `User ${userId} is not a moderator of channel ${channelId}`);
   }
   return viewChannel(c, appId, channel);
+};
+
+/**
+ * A user writing in a channel (a message or keystrokes on their behalf): PRIVATE and DIRECT
+ * channels take only their members' (403 otherwise).
+ */
+export const writerIn = async (c: Context<AppEnv>, appId: number, channelId: number, ref: UserReference, field: string) => {
+  const channel = await loadChannel(c, appId, channelId);
+  const user = await resolveUser(c, appId, ref, field);
+  if (!isOpenToAll(channel.type) && !(await isChannelMember(c.var.db, appId, channelId, user.id))) {
+    throw new ChatError("NotAChannelMemberError", `User ${user.name} is not a member of channel ${channelId}, which only members write in`);
+  }
+  return { channel, user };
 };

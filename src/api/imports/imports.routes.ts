@@ -1,6 +1,8 @@
 /**
  * Imports and jobs, current form only (`/v1/imports/…`, `/v1/jobs`): an upload answers 202 with
- * a PENDING job at once; the JOBS queue runs it (src/jobs/). Users and channel members so far.
+ * a PENDING job at once; the JOBS queue runs it (src/jobs/): users, channels, channel members and
+ * messages. Every record may carry an `idempotencyKey`: a key already imported (for that kind of
+ * record) skips the record.
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -23,15 +25,16 @@ const { 400: badRequest, 401: unauthorized, 404: notFound, 413: tooLarge, 415: u
  */
 export const isImportUpload = (method: string, path: string) => method === "POST" && IMPORT_PATH.test(path);
 
-const IMPORT_PATH = /^\/v1\/imports\/(users|channels\/[^/]+\/members)$/;
+const IMPORT_PATH = /^\/v1\/imports\/(users|channels|messages|channels\/[^/]+\/members)$/;
 
 const importUsersRoute = createRoute({
   method: "post",
   path: "/imports/users",
   summary: "Import users from a JSON array file of ChatUserImport records; answers at once with the PENDING job",
   description:
-    "Each record: name (required), displayName, guest (or isGuest), properties, displayPicture {url}. A record whose name " +
-    "the application already has is skipped (running an import again is safe); a record that breaks a rule is reported " +
+    "Each record: name (required), displayName, guest (or isGuest), properties, displayPicture {url}, idempotencyKey. A record " +
+    "whose name the application already has, or whose idempotencyKey was imported, is skipped (running an import again is " +
+    "safe); a record that breaks a rule is reported " +
     "in the job's errors. A multipart body without a boundary parameter (as chatkitty-platform-sdk 2.4.0 sends it) is read by its first line.",
   middleware: [multipartOnly] as const,
   request: { body: { required: true, content: { "multipart/form-data": { schema: ImportForm } } } },
@@ -49,7 +52,8 @@ const importMembersRoute = createRoute({
   path: "/imports/channels/{channelId}/members",
   summary: "Add members to a PUBLIC or PRIVATE channel from a JSON array file of {username} records; answers at once with the PENDING job",
   description:
-    "A record naming a user who is already a member is skipped (running an import again is safe); a record naming no " +
+    "Each record: username (required), idempotencyKey. A record naming a user who is already a member, or whose " +
+    "idempotencyKey was imported, is skipped (running an import again is safe); a record naming no " +
     "user of the application, or not a JSON object with a username, is reported in the job's errors.",
   middleware: [multipartOnly] as const,
   request: { params: CurrentChannelParams, body: { required: true, content: { "multipart/form-data": { schema: ImportForm } } } },
@@ -58,6 +62,50 @@ const importMembersRoute = createRoute({
     400: { ...badRequest, description: "No file part, a file that is not a JSON array, or a DIRECT channel (its members are fixed)" },
     401: unauthorized,
     404: notFound,
+    413: tooLarge,
+    415: { ...unsupported, description: "Request body is not multipart/form-data" },
+  },
+});
+
+const importChannelsRoute = createRoute({
+  method: "post",
+  path: "/imports/channels",
+  summary:
+    "Import PUBLIC, PRIVATE and DIRECT channels from a JSON array file of ChannelImport records; answers at once with the PENDING job",
+  description:
+    "Each record: type (PUBLIC, PRIVATE or DIRECT), members (usernames, required), creator (a username; becomes a member), " +
+    "properties, idempotencyKey; PUBLIC and PRIVATE also name (a UUID when left out) and displayName. The rules of " +
+    "POST /v1/channels apply; each channel is created with its members in one transaction. Names need not be unique (as " +
+    "with POST /v1/channels), so a record without an idempotencyKey creates its PUBLIC or PRIVATE channel again each time " +
+    "its file is imported; a record whose idempotencyKey was imported, or a DIRECT channel whose members have one, is " +
+    "skipped. A record naming a user the application does not have, or breaking a rule, is reported in the job's errors.",
+  middleware: [multipartOnly] as const,
+  request: { body: { required: true, content: { "multipart/form-data": { schema: ImportForm } } } },
+  responses: {
+    202: halContent(JobResource, "The job, PENDING"),
+    400: { ...badRequest, description: "No file part, or a file that is not a JSON array" },
+    401: unauthorized,
+    413: tooLarge,
+    415: { ...unsupported, description: "Request body is not multipart/form-data" },
+  },
+});
+
+const importMessagesRoute = createRoute({
+  method: "post",
+  path: "/imports/messages",
+  summary: "Import messages as channel history from a JSON array file of MessageImport records; answers at once with the PENDING job",
+  description:
+    "Each record: type (TEXT with user, a username, or SYSTEM_TEXT), channelId, body, groupTag, properties, idempotencyKey; " +
+    "the rules of sending a message apply (the channel must be the application's and not OPEN, a TEXT sender a member of a " +
+    "PRIVATE or DIRECT channel). Messages are stored in file order as history: no live delivery, no notifications; a " +
+    "sender's read marker moves to their newest imported message. A record whose idempotencyKey was imported is skipped; " +
+    "a record without one is imported again each time its file is. A record breaking a rule is reported in the job's errors.",
+  middleware: [multipartOnly] as const,
+  request: { body: { required: true, content: { "multipart/form-data": { schema: ImportForm } } } },
+  responses: {
+    202: halContent(JobResource, "The job, PENDING"),
+    400: { ...badRequest, description: "No file part, or a file that is not a JSON array" },
+    401: unauthorized,
     413: tooLarge,
     415: { ...unsupported, description: "Request body is not multipart/form-data" },
   },
@@ -92,6 +140,14 @@ export const importRoutes = createRouter()
     const { channelId } = c.req.valid("param");
     await channelTakingMembers(c, appId, channelId);
     const job = await startImport(c, appId, { type: "CHANNEL_MEMBERS_IMPORT", file: c.req.valid("form").file, channelId });
+    return accepted(c, toJobResource(job, c.var.links));
+  })
+  .openapi(importChannelsRoute, async (c) => {
+    const job = await startImport(c, c.var.auth.applicationId, { type: "CHANNEL_IMPORT", file: c.req.valid("form").file });
+    return accepted(c, toJobResource(job, c.var.links));
+  })
+  .openapi(importMessagesRoute, async (c) => {
+    const job = await startImport(c, c.var.auth.applicationId, { type: "MESSAGE_IMPORT", file: c.req.valid("form").file });
     return accepted(c, toJobResource(job, c.var.links));
   })
   .openapi(listJobsRoute, async (c) => {

@@ -35,7 +35,15 @@ export const JobResource = z
     file: z.string().openapi({ description: "The uploaded file's name" }),
     totalRecords: z.number().int().optional().openapi({ description: "Records in the file, once the job has read it" }),
     importedRecords: z.number().int(),
-    skippedRecords: z.number().int().openapi({ description: "Records already imported (a name the application has), left as they are" }),
+    skippedRecords: z
+      .number()
+      .int()
+      .openapi({
+        description:
+          "Records already there, left as they are: an idempotencyKey imported before (per kind of record), a user name the " +
+          "application has, a member already in the channel, a DIRECT channel its members have. Records without a key that " +
+          "nothing identifies (PUBLIC and PRIVATE channels, messages) are never skipped: importing them again makes new ones",
+      }),
     failedRecords: z.number().int().openapi({ description: "Records not imported because they break a rule" }),
     failure: z.string().optional().openapi({ description: "FAILED only: why" }),
     errors: z.array(RowError).optional().openapi({ description: "GET /v1/jobs/{jobId} only: the first failed records and why" }),

@@ -9,6 +9,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { hal, halContent } from "../../http/hal";
 import { errorResponses, mergePatchBody } from "../../http/responses";
 import { createRouter } from "../../http/router";
+import { toApplicationResource } from "../applications/applications.present";
+import { ApplicationResource } from "../applications/applications.schemas";
 import { CurrentChannelParams } from "../channels/channels.schemas";
 import {
   CREATE_DESCRIPTION,
@@ -25,6 +27,7 @@ import {
   loadMessage,
   patchMessage,
   readReceiptsPage,
+  removeAllMessages,
   removeMessage,
   sendMessage,
 } from "./messages.operations";
@@ -79,6 +82,16 @@ const listMessagesRoute = createRoute({
   summary: "A cursor page of every persisted message of the application, newest first",
   request: { query: CurrentMessageListQuery },
   responses: { 200: halContent(MessagePage, "A page of messages"), 400: badRequest, 401: unauthorized },
+});
+
+const deleteAllMessagesRoute = createRoute({
+  method: "delete",
+  path: "/messages",
+  summary: "Delete every persisted message of the application, with their stored files; answers the application",
+  description:
+    "Deletes in bounded chunks, oldest first, up to the newest message there was when the request began. " +
+    "OPEN channels' messages are not persisted (their channel keeps its newest few in memory) and are not affected.",
+  responses: { 200: halContent(ApplicationResource, "The application"), 401: unauthorized },
 });
 
 const getMessageRoute = createRoute({
@@ -136,6 +149,9 @@ export const currentMessageRoutes = createRouter()
   })
   .openapi(listMessagesRoute, async (c) =>
     hal(c, await applicationMessagesPage(c, c.var.auth.applicationId, c.req.valid("query"), c.var.links.currentMessages())),
+  )
+  .openapi(deleteAllMessagesRoute, async (c) =>
+    hal(c, toApplicationResource(await removeAllMessages(c, c.var.auth.applicationId), c.var.links)),
   )
   .openapi(getMessageRoute, async (c) => {
     const appId = c.var.auth.applicationId;

@@ -6,7 +6,7 @@
  * one message pipeline (chat/messages.ts), which also delivers to live sessions.
  */
 import type { Context } from "hono";
-import { ChatError, channelNotFound, messageNotFound } from "../../chat/errors";
+import { channelNotFound, messageNotFound } from "../../chat/errors";
 import { fileDigest, requestFingerprint } from "../../chat/idempotency";
 import type { EphemeralMessage } from "../../chat/live";
 import {
@@ -18,22 +18,24 @@ import {
   postUserMessage,
   postWithStoredFile,
 } from "../../chat/messages";
+import type { ApplicationRow } from "../../chat/queries/applications";
 import type { ChannelRow } from "../../chat/queries/channels";
-import { isChannelMember } from "../../chat/queries/members";
 import {
   deleteMessage,
+  deleteOldestMessages,
   findChannelWithMessages,
   findMessage,
   listApplicationMessages,
   listReadReceiptsPage,
   type MessageChanges,
+  newestMessageId,
   type MessageFilter,
   type MessageRow,
   updateMessage,
   upperKeyAbove,
 } from "../../chat/queries/messages";
 import type { UserRow } from "../../chat/queries/users";
-import { fileTooLarge, isEphemeral, isOpenToAll } from "../../chat/rules";
+import { fileTooLarge, isEphemeral } from "../../chat/rules";
 import type { JsonObject, StoredFile } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { drainFileDeletions } from "../../files/deletions";
@@ -42,7 +44,8 @@ import { type CursorQuery, cursorBound, type KeptParams, newerThan } from "../..
 import { ApiError } from "../../http/errors";
 import { chatScope } from "../../http/params";
 import { type PageQuery, pageMetadata, pageOffset } from "../../http/pagination";
-import { loadChannel, resolveUser } from "../channels/channels.operations";
+import { loadApplication } from "../applications/applications.operations";
+import { loadChannel, writerIn } from "../channels/channels.operations";
 import type { UserReference } from "../channels/channels.schemas";
 import { toEphemeralMessageResource, toMessagePage, toMessageResource } from "./messages.present";
 import type {
@@ -123,6 +126,12 @@ export const channelMessagesPage = async (
 export const applicationMessagesPage = (c: Context<AppEnv>, appId: number, query: MessageListQuery, href: string) =>
   filteredMessagesPage(c, appId, query, filterOf(query), keptOf(query), href);
 
+/** The rows of a cursor page of the application's persisted messages that pass `filter`: `size + 1`, newest first (see cursorSlice). */
+export const filteredMessageRows = async (c: Context<AppEnv>, appId: number, query: CursorQuery, filter: MessageFilter) => {
+  const atMost = await upperKey(c, appId, undefined, query, filter);
+  return listApplicationMessages(c.var.db, appId, atMost, query.size + 1, filter);
+};
+
 /** A cursor page of the application's persisted messages that pass `filter`, newest first; `kept` stays in its links. */
 export const filteredMessagesPage = async (
   c: Context<AppEnv>,
@@ -132,8 +141,7 @@ export const filteredMessagesPage = async (
   kept: KeptParams,
   href: string,
 ) => {
-  const atMost = await upperKey(c, appId, undefined, query, filter);
-  const rows = await listApplicationMessages(c.var.db, appId, atMost, query.size + 1, filter);
+  const rows = await filteredMessageRows(c, appId, query, filter);
   return toMessagePage(
     rows,
     query,
@@ -198,6 +206,23 @@ export const removeMessage = async (c: Context<AppEnv>, appId: number, messageId
   return deleted.channel;
 };
 
+/**
+ * Deletes every persisted message of the application, with their stored files, in bounded chunks
+ * (oldest first, each chunk one transaction that also records its files' deletion); answers the
+ * application. Messages sent while it runs are left alone: it stops at the newest message there
+ * was when it began. OPEN channels' messages are not persisted: their rooms keep their newest few
+ * in memory until they age out, and are not cleared here.
+ */
+export const removeAllMessages = async (c: Context<AppEnv>, appId: number): Promise<ApplicationRow> => {
+  const newest = await newestMessageId(c.var.db, appId);
+  for (let done = newest === undefined; !done; ) {
+    const chunk = await deleteOldestMessages(c.var.db, appId, newest!);
+    await drainFileDeletions(c.env, chunk.fileDeletions);
+    done = chunk.done;
+  }
+  return loadApplication(c, appId);
+};
+
 // ── sending ───────────────────────────────────────────────────────────────────────────────────
 
 /**
@@ -250,15 +275,6 @@ const requestedContent = async ({ content, sender, groupTag, properties }: Messa
  * The channel and the user a message is sent on behalf of: the user must be a member of a PRIVATE
  * or DIRECT channel (403); an OPEN or PUBLIC channel is anyone's to write in, as to read.
  */
-const senderIn = async (c: Context<AppEnv>, appId: number, channelId: number, ref: UserReference, field: string) => {
-  const channel = await loadChannel(c, appId, channelId);
-  const user = await resolveUser(c, appId, ref, field);
-  if (!isOpenToAll(channel.type) && !(await isChannelMember(c.var.db, appId, channelId, user.id))) {
-    throw new ChatError("NotAChannelMemberError", `User ${user.name} is not a member of channel ${channelId}, which only members write in`);
-  }
-  return { channel, user };
-};
-
 type Sent = { body: string } | { file: StoredFile };
 
 /** Posts the content as the sender's (TEXT, FILE) or, without one, the application's (SYSTEM_TEXT, SYSTEM_FILE). */
@@ -301,7 +317,7 @@ export const sendMessage = async (
   const earlier = claim && (await findEarlierMessage(scope, claim));
   if (earlier) return toMessageResource(appId, earlier, c.var.links);
   const options: PostOptions = { claim, defer: (delivery) => c.executionCtx.waitUntil(delivery) };
-  const as = draft.sender ? await senderIn(c, appId, channelId, draft.sender, draft.senderField ?? "user") : undefined;
+  const as = draft.sender ? await writerIn(c, appId, channelId, draft.sender, draft.senderField ?? "user") : undefined;
   const { content } = draft;
   let posted: Posted;
   if ("upload" in content) {

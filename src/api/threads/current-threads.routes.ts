@@ -1,12 +1,12 @@
 /**
  * Threads in the current (token-scoped) form, `/v1/threads/…` (they have no 2020 form). A MAIN
- * thread is its channel's (threads.operations.ts): its messages are listed and sent by the
- * channel's operations, with the thread's collection in the page links.
+ * thread is its channel's (threads.operations.ts): its messages are listed and sent, and its
+ * keystrokes sent, by the channel's operations, with the thread's collection in the page links.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { hal, halContent } from "../../http/hal";
 import { idParam } from "../../http/params";
-import { errorResponses } from "../../http/responses";
+import { currentJsonBody, errorResponses } from "../../http/responses";
 import { createRouter } from "../../http/router";
 import {
   CREATE_DESCRIPTION,
@@ -27,6 +27,10 @@ import {
   ReplyThreadResource,
   type UploadMessageForm,
 } from "../messages/messages.schemas";
+import { sendKeystrokes } from "../channels/channel-events.operations";
+import { toKeystrokesResource } from "../channels/channel-events.present";
+import { CreateKeystrokesBody } from "../channels/channel-events.schemas";
+import { keystrokesResponses } from "../channels/current-channel-events.routes";
 import { loadThreadChannel, onThread } from "./threads.operations";
 
 const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
@@ -67,6 +71,15 @@ const createThreadMessageRoute = createRoute({
   responses: createMessageResponses,
 });
 
+const createThreadKeystrokesRoute = createRoute({
+  method: "post",
+  path: "/threads/{threadId}/keystrokes",
+  summary: "Send what a user is typing in a thread (in a MAIN thread: its channel) to the other live chat sessions (not stored)",
+  description: "As a channel's keystrokes: watchers of the channel, except the user's own sessions, get a thread.keystrokes.created event.",
+  request: { params: ThreadParams, body: currentJsonBody(CreateKeystrokesBody) },
+  responses: keystrokesResponses,
+});
+
 export const currentThreadRoutes = createRouter()
   .openapi(getThreadRoute, async (c) => {
     const appId = c.var.auth.applicationId;
@@ -89,4 +102,10 @@ export const currentThreadRoutes = createRouter()
     const { threadId } = c.req.valid("param");
     const key = c.req.valid("header")["idempotency-key"];
     return respondCreated(c, await onThread(threadId, (channelId) => sendMessage(c, c.var.auth.applicationId, channelId, draft, key)));
+  })
+  .openapi(createThreadKeystrokesRoute, async (c) => {
+    const appId = c.var.auth.applicationId;
+    const { threadId } = c.req.valid("param");
+    const sent = await onThread(threadId, (channelId) => sendKeystrokes(c, appId, channelId, c.req.valid("json")));
+    return hal(c, toKeystrokesResource(appId, threadId, sent, c.var.links));
   });

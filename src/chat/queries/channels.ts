@@ -3,6 +3,7 @@
  * user makes also take the user, since what they may see depends on membership (`chat/rules.ts`).
  */
 import { and, asc, count, desc, eq, gte, inArray, lte, ne, or, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
 import { applications, channelMembers, channels, messages, users, type ChannelType, type JsonObject } from "../../db/schema";
@@ -97,6 +98,49 @@ export interface ChannelDetails {
   properties?: JsonObject | undefined;
 }
 
+/** A DIRECT channel's `direct_key`: its distinct member ids, sorted. */
+export const directKeyOf = (memberIds: number[]) => [...new Set(memberIds)].sort((a, b) => a - b).join(",");
+
+/** A new channel: its type, name ("" or undefined: none), initial members (users of the application) and details. */
+export interface ChannelInsert {
+  type: ChannelType;
+  name: string | undefined;
+  memberIds: number[];
+  details?: ChannelDetails | undefined;
+}
+
+/**
+ * Statements that create a channel with its members, for one batch (one transaction: the channel
+ * never exists without its members). The members find the channel by its `direct_key`: a DIRECT
+ * channel's own (a set of users that has a channel already fails the batch, UNIQUE), or a marker
+ * only this create knows, cleared at the end. `afterInsert` runs right after the channel's insert,
+ * while `last_insert_rowid()` is the new channel's id.
+ */
+export const createChannelQueries = (
+  db: Db,
+  applicationId: number,
+  { type, name, memberIds, details = {} }: ChannelInsert,
+  afterInsert: BatchItem<"sqlite">[] = [],
+) => {
+  const key = type === "DIRECT" ? directKeyOf(memberIds) : `new:${crypto.randomUUID()}`;
+  return [
+    db
+      .insert(channels)
+      .values({ applicationId, type, name: name ?? "", directKey: key, ...details })
+      .returning(channelColumns),
+    ...afterInsert,
+    ...insertMembersOfKeyedChannel(db, applicationId, key, memberIds),
+    ...(type === "DIRECT"
+      ? []
+      : [
+          db
+            .update(channels)
+            .set({ directKey: null })
+            .where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, key))),
+        ]),
+  ] as const;
+};
+
 /** Creates a channel and its initial members in one batch ("" stands for "no name"). */
 export const insertChannel = async (
   db: Db,
@@ -110,19 +154,8 @@ export const insertChannel = async (
   if (memberIds.length === 0) {
     return db.insert(channels).values(values).returning(channelColumns).get();
   }
-  // The members find the new channel by a key only this insert knows, so both go in one batch.
-  const marker = `new:${crypto.randomUUID()}`;
-  const [[channel]] = await db.batch([
-    db
-      .insert(channels)
-      .values({ ...values, directKey: marker })
-      .returning(channelColumns),
-    ...insertMembersOfKeyedChannel(db, applicationId, marker, memberIds),
-    db
-      .update(channels)
-      .set({ directKey: null })
-      .where(and(eq(channels.applicationId, applicationId), eq(channels.directKey, marker))),
-  ]);
+  const [insert, ...rest] = createChannelQueries(db, applicationId, { type, name, memberIds, details });
+  const [[channel]] = await db.batch([insert, ...rest]);
   return channel!;
 };
 
@@ -137,7 +170,7 @@ export const findOrCreateDirectChannel = async (
   memberIds: number[],
   details: ChannelDetails = {},
 ) => {
-  const directKey = [...new Set(memberIds)].sort((a, b) => a - b).join(",");
+  const directKey = directKeyOf(memberIds);
   const [inserted, [channel]] = await db.batch([
     db
       .insert(channels)
@@ -151,6 +184,33 @@ export const findOrCreateDirectChannel = async (
     ...insertMembersOfKeyedChannel(db, applicationId, directKey, memberIds),
   ]);
   return { channel: channel as ChannelRow, created: inserted.length > 0 };
+};
+
+/** Keys per lookup: the statement also binds the application id. */
+const KEYS_PER_LOOKUP = MAX_BOUND_PARAMETERS - 1;
+
+/** Which of these DIRECT channel keys (`directKeyOf`) have a channel already. */
+export const takenDirectKeys = async (db: Db, applicationId: number, keys: string[]): Promise<Set<string>> => {
+  const [first, ...rest] = chunked([...new Set(keys)], KEYS_PER_LOOKUP).map((chunk) =>
+    db
+      .select({ key: channels.directKey })
+      .from(channels)
+      .where(and(eq(channels.applicationId, applicationId), inArray(channels.directKey, chunk))),
+  );
+  if (!first) return new Set();
+  return new Set((await db.batch([first, ...rest])).flat().map((row) => row.key ?? ""));
+};
+
+/** The application's channels of these ids (those that exist). */
+export const findChannelsByIds = async (db: Db, applicationId: number, ids: number[]): Promise<ChannelRow[]> => {
+  const [first, ...rest] = chunked([...new Set(ids)], KEYS_PER_LOOKUP).map((chunk) =>
+    db
+      .select(channelColumns)
+      .from(channels)
+      .where(and(eq(channels.applicationId, applicationId), inArray(channels.id, chunk))),
+  );
+  if (!first) return [];
+  return (await db.batch([first, ...rest])).flat() as ChannelRow[];
 };
 
 /** What lists of channels may be ordered by. */

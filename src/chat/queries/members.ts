@@ -6,6 +6,7 @@ import { and, asc, count, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
 import { channelMembers, channels, messages, users } from "../../db/schema";
+import { withdrawInvitesQuery } from "./invites";
 import { userColumns, userOrder, type UserRow, type UserSort } from "./users";
 
 const memberRow = (userId: number) =>
@@ -85,16 +86,22 @@ export const isChannelMember = async (db: Db, applicationId: number, channelId: 
       .get(),
   );
 
-/** Adds a member (already one: nothing changes). */
+/** Adds a member (already one: nothing changes); joining accepts their invite. */
 export const addMember = (db: Db, applicationId: number, channelId: number, userId: number) =>
-  db.insert(channelMembers).values({ applicationId, channelId, userId }).onConflictDoNothing();
+  db.batch([
+    db.insert(channelMembers).values({ applicationId, channelId, userId }).onConflictDoNothing(),
+    withdrawInvitesQuery(db, applicationId, channelId, [userId]),
+  ]);
 
-/** Makes the user a moderator of the channel, and a member first when they are not one. */
+/** Makes the user a moderator of the channel, and a member first when they are not one (accepting their invite). */
 export const addModerator = (db: Db, applicationId: number, channelId: number, userId: number) =>
-  db
-    .insert(channelMembers)
-    .values({ applicationId, channelId, userId, isModerator: true })
-    .onConflictDoUpdate({ target: [channelMembers.channelId, channelMembers.userId], set: { isModerator: true } });
+  db.batch([
+    db
+      .insert(channelMembers)
+      .values({ applicationId, channelId, userId, isModerator: true })
+      .onConflictDoUpdate({ target: [channelMembers.channelId, channelMembers.userId], set: { isModerator: true } }),
+    withdrawInvitesQuery(db, applicationId, channelId, [userId]),
+  ]);
 
 /** Ends the user's moderator role (they stay a member); false when they were not a moderator. */
 export const removeModerator = async (db: Db, applicationId: number, channelId: number, userId: number) =>
@@ -183,19 +190,61 @@ export const membersOfChannels = async (db: Db, applicationId: number, channelId
   return byChannel;
 };
 
-/** Parameters one row of `addMembers` binds (channel, user, application, the moderator default). */
+/** Parameters one row of `addMembersQueries` binds (channel, user, application, the moderator default). */
 const PARAMETERS_PER_MEMBER = 4;
 
-/** Adds many members in one transaction, as `addMember` adds one; returns the users who were not members yet. */
-export const addMembers = async (db: Db, applicationId: number, channelId: number, userIds: number[]): Promise<number[]> => {
-  const statements = chunked(userIds, Math.floor(MAX_BOUND_PARAMETERS / PARAMETERS_PER_MEMBER)).map((chunk) =>
-    db
-      .insert(channelMembers)
-      .values(chunk.map((userId) => ({ applicationId, channelId, userId })))
-      .onConflictDoNothing()
-      .returning({ userId: channelMembers.userId }),
-  );
-  const [first, ...rest] = statements;
-  if (!first) return [];
-  return (await db.batch([first, ...rest])).flat().map((row) => row.userId);
+/**
+ * Statements that add many members, as `addMember` adds one (accepting their invites), for the
+ * caller's batch (one transaction).
+ */
+export const addMembersQueries = (db: Db, applicationId: number, channelId: number, userIds: number[]) => {
+  const chunks = chunked(userIds, Math.floor(MAX_BOUND_PARAMETERS / PARAMETERS_PER_MEMBER));
+  return [
+    ...chunks.map((chunk) =>
+      db
+        .insert(channelMembers)
+        .values(chunk.map((userId) => ({ applicationId, channelId, userId })))
+        .onConflictDoNothing(),
+    ),
+    ...chunks.map((chunk) => withdrawInvitesQuery(db, applicationId, channelId, chunk)),
+  ];
 };
+
+/** Pairs per lookup: each binds a channel and a user, and the statement the application. */
+const PAIRS_PER_LOOKUP = Math.floor((MAX_BOUND_PARAMETERS - 1) / 2);
+
+/** Which of these (channel, user) pairs are memberships, as `${channelId}:${userId}`. */
+export const membershipsAmong = async (db: Db, applicationId: number, pairs: { channelId: number; userId: number }[]) => {
+  const [first, ...rest] = chunked(pairs, PAIRS_PER_LOOKUP).map((chunk) =>
+    db
+      .select({ channelId: channelMembers.channelId, userId: channelMembers.userId })
+      .from(channelMembers)
+      .where(
+        and(
+          eq(channelMembers.applicationId, applicationId),
+          sql`(${channelMembers.channelId}, ${channelMembers.userId}) in (values ${sql.join(
+            chunk.map((p) => sql`(${p.channelId}, ${p.userId})`),
+            sql`, `,
+          )})`,
+        ),
+      ),
+  );
+  if (!first) return new Set<string>();
+  return new Set((await db.batch([first, ...rest])).flat().map((m) => `${m.channelId}:${m.userId}`));
+};
+
+/**
+ * Moves the member's read marker forward to their own newest message in the channel, as sending a
+ * message does (`markRead`); never backwards.
+ */
+export const markReadToOwnNewest = (db: Db, applicationId: number, channelId: number, userId: number) =>
+  db
+    .update(channelMembers)
+    .set({
+      // Newest first along (channel_id, id): the walk stops at their newest message, just written.
+      lastReadMessageId: sql`max(coalesce(${channelMembers.lastReadMessageId}, 0), coalesce((select ${messages.id} from ${messages}
+        where ${messages.channelId} = ${channelId} and ${messages.userId} = ${userId} order by ${messages.id} desc limit 1), 0))`,
+    })
+    .where(
+      and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId), eq(channelMembers.userId, userId)),
+    );

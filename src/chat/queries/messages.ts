@@ -3,6 +3,7 @@
  * are read with their sender, so every transport can present them from one row.
  */
 import { and, asc, count, desc, eq, gt, gte, inArray, lte, ne, sql, type SQL } from "drizzle-orm";
+import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
 import {
   channelMembers,
@@ -14,10 +15,10 @@ import {
   type MessageType,
   type StoredFile,
 } from "../../db/schema";
-import { queueMessageFile } from "../../files/deletions";
+import { queueFilesOfMessageIds, queueMessageFile } from "../../files/deletions";
 import type { IdempotencyClaim } from "../idempotency";
 import { EPHEMERAL } from "../rules";
-import { channelColumns, findChannelQuery } from "./channels";
+import { channelColumns, type ChannelRow, findChannelQuery } from "./channels";
 import { forgetExpiredKeyQuery } from "./idempotency";
 import { userColumns, type UserRow } from "./users";
 
@@ -146,6 +147,37 @@ const recordKeyQuery = (db: Db, { key, fingerprint }: IdempotencyClaim) =>
       .where(and(sql`changes() = 1`, eq(messages.id, sql`last_insert_rowid()`))),
   );
 
+/** A message a back end imports as history: its channel and sender were checked by the caller. */
+export interface ImportedMessage {
+  channelId: number;
+  userId: number | null;
+  content: Extract<MessageContent, { type: "TEXT" | "SYSTEM_TEXT" }>;
+}
+
+/** Parameters one row of `insertImportedMessagesQuery` binds (application, channel, sender, type, body, group tag, properties). */
+const PARAMETERS_PER_MESSAGE = 7;
+
+/** Rows one `insertImportedMessagesQuery` may take. */
+export const IMPORTED_MESSAGES_PER_INSERT = Math.floor(MAX_BOUND_PARAMETERS / PARAMETERS_PER_MESSAGE);
+
+/**
+ * Inserts imported messages (at most IMPORTED_MESSAGES_PER_INSERT), in the given order: their
+ * ids, and so their order in the channel, follow it. A channel deleted meanwhile fails the
+ * statement (its foreign key) rather than leaving a message of no channel.
+ */
+export const insertImportedMessagesQuery = (db: Db, applicationId: number, rows: ImportedMessage[]) =>
+  db.insert(messages).values(
+    rows.map(({ channelId, userId, content }) => ({
+      applicationId,
+      channelId,
+      userId,
+      type: content.type,
+      body: content.body,
+      groupTag: content.groupTag ?? null,
+      properties: content.properties ?? {},
+    })),
+  );
+
 /** What a list may be narrowed to: messages of one sender (by name), or whose text contains a string. */
 export interface MessageFilter {
   senderName?: string | undefined;
@@ -153,6 +185,8 @@ export interface MessageFilter {
   text?: string | undefined;
   /** Messages of the user's channels past their read marker, sent by someone else. */
   unreadBy?: number | undefined;
+  /** Messages of the user's channels since they joined, sent by someone else or the system: their notifications. */
+  notifying?: number | undefined;
 }
 
 // The IN list lets SQLite walk messages_channel_idx of the user's channels only, not the application's messages.
@@ -162,11 +196,19 @@ const unreadBySql = (userId: number) =>
       where ${channelMembers.channelId} = ${messages.channelId} and ${channelMembers.userId} = ${userId})
     and (${messages.userId} is null or ${messages.userId} != ${userId})`;
 
+// As unreadBySql, bounded below by when the user joined rather than by their read marker.
+const notifyingSql = (userId: number) =>
+  sql`${messages.channelId} in (select ${channelMembers.channelId} from ${channelMembers} where ${channelMembers.userId} = ${userId})
+    and ${messages.createdAt} >= (select ${channelMembers.createdAt} from ${channelMembers}
+      where ${channelMembers.channelId} = ${messages.channelId} and ${channelMembers.userId} = ${userId})
+    and (${messages.userId} is null or ${messages.userId} != ${userId})`;
+
 /** SQL for a filter; a sender name no user has matches nothing. Text matches ignoring ASCII case. */
-const filterSql = (applicationId: number, { senderName, senderId, text, unreadBy }: MessageFilter = {}) =>
+const filterSql = (applicationId: number, { senderName, senderId, text, unreadBy, notifying }: MessageFilter = {}) =>
   and(
     senderId === undefined ? undefined : eq(messages.userId, senderId),
     unreadBy === undefined ? undefined : unreadBySql(unreadBy),
+    notifying === undefined ? undefined : notifyingSql(notifying),
     senderName === undefined
       ? undefined
       : eq(
@@ -313,6 +355,43 @@ export const deleteMessage = async (db: Db, applicationId: number, messageId: nu
   return deleted[0] && channel ? { channel, fileDeletions: queued } : undefined;
 };
 
+/** Messages one `deleteOldestMessages` removes: bounded, so that no statement holds the database for long. */
+const DELETE_CHUNK = 1000;
+
+/** The id of the application's newest persisted message; undefined when it has none. */
+export const newestMessageId = async (db: Db, applicationId: number) =>
+  (
+    await db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(eq(messages.applicationId, applicationId))
+      .orderBy(desc(messages.id))
+      .limit(1)
+      .get()
+  )?.id;
+
+/**
+ * Deletes the application's oldest messages up to id `atMost`, at most DELETE_CHUNK of them,
+ * recording their stored files' deletion in the same transaction (files/deletions.ts). Returns
+ * how many were deleted (fewer than the chunk: none are left) and the file-deletion records.
+ */
+export const deleteOldestMessages = async (db: Db, applicationId: number, atMost: number) => {
+  const oldest = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.applicationId, applicationId), lte(messages.id, atMost)))
+    .orderBy(asc(messages.id))
+    .limit(DELETE_CHUNK);
+  const [queued, deleted] = await db.batch([
+    queueFilesOfMessageIds(db, applicationId, oldest),
+    db
+      .delete(messages)
+      .where(and(eq(messages.applicationId, applicationId), inArray(messages.id, oldest)))
+      .returning({ id: messages.id }),
+  ]);
+  return { deleted: deleted.length, done: deleted.length < DELETE_CHUNK, fileDeletions: queued };
+};
+
 /** What the Platform API may change on a message; any change sets its `lastEditedAt`. */
 export interface MessageChanges {
   body?: string;
@@ -381,4 +460,35 @@ export const listReadReceiptsPage = async (
     rows: rows.map(({ readUpTo, ...user }) => ({ user: user as UserRow, readUpTo: readUpTo === null ? undefined : new Date(readUpTo) })),
     total: total?.n ?? 0,
   };
+};
+
+/** Channel ids per lookup: the statement also binds the application and user ids. */
+const CHANNELS_PER_LOOKUP = MAX_BOUND_PARAMETERS - 2;
+
+/**
+ * The user's channels among `channelIds`, each with how far the user has read it: the read
+ * marker and the creation time of the message it points at (markers keep no time of their own).
+ */
+export const channelsWithReadMarkers = async (db: Db, applicationId: number, userId: number, channelIds: number[]) => {
+  const [first, ...rest] = chunked([...new Set(channelIds)], CHANNELS_PER_LOOKUP).map((chunk) =>
+    db
+      .select({
+        ...channelColumns,
+        lastReadMessageId: channelMembers.lastReadMessageId,
+        readUpTo: sql<
+          number | null
+        >`(select ${messages.createdAt} from ${messages} where ${messages.id} = ${channelMembers.lastReadMessageId})`.as("read_up_to"),
+      })
+      .from(channelMembers)
+      .innerJoin(channels, eq(channels.id, channelMembers.channelId))
+      .where(
+        and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.userId, userId), inArray(channelMembers.channelId, chunk)),
+      ),
+  );
+  if (!first) return [];
+  return (await db.batch([first, ...rest])).flat().map(({ lastReadMessageId, readUpTo, ...channel }) => ({
+    channel: channel as ChannelRow,
+    lastReadMessageId,
+    readUpTo: readUpTo === null ? undefined : new Date(readUpTo),
+  }));
 };

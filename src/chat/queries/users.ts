@@ -223,15 +223,15 @@ export interface NewUserRow {
   properties?: JsonObject | undefined;
 }
 
-/** Columns one row of `insertNewUsers` binds (application, name, display name, picture, guest, properties). */
+/** Columns one row of `insertNewUsersQueries` binds (application, name, display name, picture, guest, properties). */
 const PARAMETERS_PER_USER = 6;
 
 /**
- * Inserts many users in one transaction, skipping names the application already has (the same
- * unique index `insertUser` relies on decides). Returns the names that were inserted.
+ * Statements that insert many users, for the caller's batch (one transaction), skipping names the
+ * application already has (the same unique index `insertUser` relies on decides).
  */
-export const insertNewUsers = async (db: Db, applicationId: number, rows: NewUserRow[]): Promise<string[]> => {
-  const statements = chunked(rows, Math.floor(MAX_BOUND_PARAMETERS / PARAMETERS_PER_USER)).map((chunk) =>
+export const insertNewUsersQueries = (db: Db, applicationId: number, rows: NewUserRow[]) =>
+  chunked(rows, Math.floor(MAX_BOUND_PARAMETERS / PARAMETERS_PER_USER)).map((chunk) =>
     db
       .insert(users)
       .values(
@@ -244,10 +244,5 @@ export const insertNewUsers = async (db: Db, applicationId: number, rows: NewUse
           properties: row.properties ?? {},
         })),
       )
-      .onConflictDoNothing()
-      .returning({ name: users.name }),
+      .onConflictDoNothing(),
   );
-  const [first, ...rest] = statements;
-  if (!first) return [];
-  return (await db.batch([first, ...rest])).flat().map((row) => row.name);
-};
