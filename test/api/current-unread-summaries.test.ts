@@ -83,4 +83,18 @@ describe("GET /v1/application/message-read-receipt-summaries", () => {
     expectError(expect, await s.api.get(`${PATH}?size=0`), 400);
     expectError(expect, await s.api.get(`${PATH}?page=-1`), 400);
   });
+
+  it("serves a full page of 100 summaries from 100 channels (over D1's 100 bound parameters in one lookup)", async ({ expect }) => {
+    const s = await setup();
+    const jane = await s.createUser(`jane-${crypto.randomUUID()}`);
+    for (let i = 0; i < 100; i++) {
+      const channel = (await s.api.post("/v1/channels", { type: "PUBLIC", members: [{ id: jane.id }] })).body;
+      await s.api.post(`/v1/channels/${channel.id}/messages`, { body: `hello ${i}` });
+    }
+    const res = await s.api.get(`${PATH}?size=100`);
+    expect(res.status).toBe(200);
+    expect(res.body.page.totalElements).toBe(100);
+    expect(counts(res).every(([, userId, n]) => userId === jane.id && n === 1)).toBe(true);
+    expect(new Set(counts(res).map(([channelId]) => channelId)).size).toBe(100);
+  });
 });

@@ -3,10 +3,10 @@
  * has not read (past their read marker, sent by someone else: the unread rule of
  * queries/messages.ts and queries/channels.ts). Only memberships with something unread are listed.
  */
-import { and, asc, count, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, count, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { channelMembers, channels, messages } from "../../db/schema";
-import { channelColumns, type ChannelRow } from "./channels";
+import { channelMembers, messages } from "../../db/schema";
+import { type ChannelRow, findChannelsByIds } from "./channels";
 import { findUsersByIdOrName, type UserRow } from "./users";
 
 const unreadOfMember = sql`from ${messages} where ${messages.channelId} = ${channelMembers.channelId}
@@ -38,15 +38,10 @@ export const listUnreadSummariesPage = async (db: Db, applicationId: number, off
   ]);
   const channelIds = [...new Set(rows.map((r) => r.channelId))];
   const [channelRows, userRows] = await Promise.all([
-    channelIds.length === 0
-      ? []
-      : db
-          .select(channelColumns)
-          .from(channels)
-          .where(and(eq(channels.applicationId, applicationId), inArray(channels.id, channelIds))),
+    findChannelsByIds(db, applicationId, channelIds),
     findUsersByIdOrName(db, applicationId, [...new Set(rows.map((r) => r.userId))], []),
   ]);
-  const channelById = new Map(channelRows.map((c) => [c.id, c as ChannelRow]));
+  const channelById = new Map(channelRows.map((c) => [c.id, c]));
   const userById = new Map(userRows.map((u) => [u.id, u]));
   // A channel or user deleted between the two reads is left out of the page rather than half shown.
   const summaries = rows.flatMap(({ channelId, userId, count: n }): UnreadSummary[] => {
