@@ -45,7 +45,7 @@ export default defineConfig({
         test: {
           name: "workerd",
           root,
-          include: ["test/{unit,api,db,durable,realtime,abuse}/**/*.test.ts"],
+          include: ["test/{unit,api,db,durable,realtime,abuse,chat}/**/*.test.ts"],
           setupFiles: [path.join(root, "test/setup/apply-migrations.ts")],
         },
       },

@@ -3,16 +3,21 @@
  * channel (a DIRECT channel is one per set of users: asking again returns it).
  */
 import type { ChannelType } from "../db/schema";
+import { drainFileDeletions } from "../files/deletions";
 import { ChatError, channelNotFound } from "./errors";
+import { clearRoom } from "./live";
+import { membershipEnded } from "./live-access";
 import type { ChatScope } from "./messages";
 import {
   type ChannelDetails,
   type ChannelRow,
+  deleteChannel,
   findOrCreateDirectChannel,
   findVisibleChannel,
   insertChannel,
   type VisibleChannel,
 } from "./queries/channels";
+import { removeMember } from "./queries/members";
 import { directMembersRule, isValidDirectMemberCount } from "./rules";
 
 /** The channel as this user sees it; not found when it does not exist or is PRIVATE to others. */
@@ -51,4 +56,27 @@ export const createChannel = async (
     throw new ChatError("InvalidChannelMembersError", directMembersRule, { members: directMembersRule });
   }
   return findOrCreateDirectChannel(db, applicationId, name || undefined, memberIds, details);
+};
+
+/**
+ * Deletes a channel with its messages and memberships; undefined when there was none. Committed
+ * first: what follows is cleanup that never turns the answer into an error. R2 deletions that fail
+ * are retried by the scheduled sweep; a room that cannot be told holds only shard names and an
+ * OPEN channel's messages, which nothing can read without the channel.
+ */
+export const deleteChannelAndContents = async (scope: ChatScope, channelId: number) => {
+  const { deleted, app, fileDeletions } = await deleteChannel(scope.db, scope.applicationId, channelId);
+  if (!deleted || !app) return undefined;
+  await Promise.all([clearRoom(scope.env, scope.applicationId, channelId), drainFileDeletions(scope.env, fileDeletions)]);
+  return { deleted, app };
+};
+
+/**
+ * Removes a member (their moderator role goes with it) and tells their live sessions; the user
+ * (id and name), or undefined when they were not a member.
+ */
+export const removeMemberAndRevoke = async (scope: ChatScope, channel: Pick<ChannelRow, "id" | "type">, userId: number) => {
+  const removed = await removeMember(scope.db, scope.applicationId, channel.id, userId);
+  if (removed) await membershipEnded(scope.env, scope.applicationId, removed, channel);
+  return removed;
 };

@@ -13,6 +13,7 @@
 import { readConfig } from "../config";
 import type { JsonObject, MessageType, StoredFile } from "../db/schema";
 import type { MessageRow } from "./queries/messages";
+import type { UserRow } from "./queries/users";
 import { retryTransient } from "./retry";
 
 /** FNV-1a over the UTF-16 units: stable, fast, and spread well enough for a modulus. */
@@ -31,6 +32,14 @@ export const shardName = (env: Env, applicationId: number, userName: string) =>
  * accepted, before the user's id is known, and are at most 256 characters). Different names may
  * share a tag: callers check each socket's own user id.
  */
+/**
+ * A shard for a current-dialect connection, whose user is named only in CONNECT (after the
+ * upgrade went somewhere): any of the application's shards, at random, so they share the load.
+ * Events for the user reach it through the user's home shard (`shardName`), which it registers with.
+ */
+export const randomShardName = (env: Env, applicationId: number) =>
+  `${applicationId}:${crypto.getRandomValues(new Uint32Array(1))[0]! % readConfig(env).sessionShards}`;
+
 export const userTag = (userName: string) => `user:${fnv1a(userName).toString(36)}:${userName.length}`;
 
 export const sessionShardStub = (env: Env, name: string) => env.SESSION_SHARDS.get(env.SESSION_SHARDS.idFromName(name));
@@ -75,16 +84,31 @@ export interface NotifyMembers {
 /** What `postOnce` did: held a new message, found the key's earlier one, or found it used for another request. */
 export type KeyedPost = { outcome: "created" | "replayed"; message: EphemeralMessage } | { outcome: "conflict" | "deleted" };
 
+/**
+ * An event as one dialect's connections get it: the serialized envelope, and the channel topic
+ * it goes to ("" is the self topic, else a sub-topic: `messages`, `keystrokes`, … see
+ * realtime/destinations.ts). Rendered once per dialect, written to every socket of that dialect.
+ */
+interface Rendering {
+  topic: string;
+  event: string;
+}
+
 /** One event for a shard's subscribers of a channel, and the connection that caused it (if any). */
 export interface Delivery {
-  event: string;
+  /** What 2020-dialect connections get; absent when the event does not exist for them. */
+  old?: Rendering | undefined;
+  /** What current-dialect connections get; absent when the event does not exist for them. */
+  current?: Rendering | undefined;
   origin?: Origin | undefined;
   /** An OPEN channel's message: ephemeral, so a watcher that fell behind may miss it (outbox.ts). */
   ephemeral?: true;
-  /** A `Signal`'s: for the channel's self topic instead of its messages topic. */
+  /** Nothing to fetch back (a channel event, keystrokes, typing): dropped without notice when behind. */
   signal?: true;
   /** The user whose connections do not get it (keystrokes' typist). */
   exceptUserId?: number | undefined;
+  /** The connection that does not get it (a user's custom event: not echoed to its sender). */
+  exceptConn?: string | undefined;
 }
 
 /**
@@ -93,8 +117,8 @@ export interface Delivery {
  * without notice. Keystrokes are not echoed to the typing user's own connections.
  */
 export type Signal =
-  | { kind: "event"; type: string; properties: JsonObject }
-  | { kind: "keystrokes"; user: { id: number; name: string }; keys: string };
+  | { kind: "event"; type: string; properties: JsonObject; user?: UserRow | undefined; exceptConn?: string | undefined }
+  | { kind: "keystrokes"; user: UserRow; keys: string };
 
 /** Longest custom event `type`, in UTF-16 units as every length of the contract. */
 export const MAX_EVENT_TYPE_LENGTH = 100;
@@ -108,6 +132,20 @@ export const MAX_EVENT_PROPERTIES_BYTES = 16 * 1024;
 export interface Skipped {
   ephemeral: number;
   persisted: number;
+}
+
+/** An event on a user's own topic (`topic` is a user sub-topic: `channels`, `messages`, …), per dialect. */
+export interface UserEvent {
+  old?: Rendering | undefined;
+  current?: Rendering | undefined;
+}
+
+/** A notification resource, serialized for each dialect (the shard wraps it per connection). */
+export interface Notifications {
+  old: string;
+  current: string;
+  /** The current one for members who muted the channel (`muted: true`, stompx-current.md §12.1). */
+  currentMuted: string;
 }
 
 /** Where a published event came from: the sender's connection gets it with its receipt. */
@@ -164,3 +202,37 @@ export const clearRoom = async (env: Env, applicationId: number, channelId: numb
 
 const logLiveFailure = (event: string, channelId: number, e: unknown) =>
   console.error(JSON.stringify({ level: "error", event, channelId, error: e instanceof Error ? e.message : String(e) }));
+
+/**
+ * Events on users' own topics (a channel they were added to, say), through each user's home shard,
+ * which forwards to the shards their other connections live on. Best effort, like `publishSaved`:
+ * the change is committed, and the user sees it on their next fetch.
+ */
+export const deliverToUsers = async (env: Env, applicationId: number, users: { id: number; name: string }[], event: UserEvent) => {
+  const byShard = new Map<string, { id: number; name: string }[]>();
+  for (const user of users) {
+    const shard = shardName(env, applicationId, user.name);
+    byShard.set(shard, [...(byShard.get(shard) ?? []), { id: user.id, name: user.name }]);
+  }
+  await Promise.all(
+    [...byShard].map(async ([shard, inShard]) => {
+      try {
+        await retryTransient(() => sessionShardStub(env, shard).toUsers(inShard, event));
+      } catch (e) {
+        console.error(
+          JSON.stringify({ level: "error", event: "user_event_failed", shard, error: e instanceof Error ? e.message : String(e) }),
+        );
+      }
+    }),
+  );
+};
+
+/** An event rendered by the caller for a channel's live sessions, in order with its messages; best effort. */
+export const broadcastToChannel = async (env: Env, applicationId: number, channelId: number, delivery: Delivery) => {
+  try {
+    return await retryTransient(() => channelRoomStub(env, applicationId, channelId).broadcast(channelId, delivery));
+  } catch (e) {
+    logLiveFailure("broadcast_failed", channelId, e);
+    return false;
+  }
+};

@@ -15,7 +15,15 @@ import { deleteFiles, putFile } from "../files/storage";
 import { ChatError, channelNotFound } from "./errors";
 import { findIdempotencyKey } from "./queries/idempotency";
 import { markRead } from "./queries/members";
-import { findMessage, insertIntoPersistedChannel, listChannelMessages, type MessageContent, type MessageRow } from "./queries/messages";
+import {
+  findMessage,
+  insertIntoPersistedChannel,
+  listChannelMessages,
+  type MessageContent,
+  type MessageRow,
+  type Placement,
+} from "./queries/messages";
+import type { ThreadRow } from "./queries/threads";
 import type { ChannelRow } from "./queries/channels";
 import type { UserRow } from "./queries/users";
 import { keyReused, type IdempotencyClaim } from "./idempotency";
@@ -86,9 +94,10 @@ const insertOnce = async (
   content: MessageContent,
   sender: UserRow | null,
   claim: IdempotencyClaim | undefined,
+  placement: Placement = {},
 ): Promise<Awaited<ReturnType<typeof insertIntoPersistedChannel>> | { replayed: Posted }> => {
   try {
-    return await insertIntoPersistedChannel(scope.db, scope.applicationId, channelId, content, sender, claim);
+    return await insertIntoPersistedChannel(scope.db, scope.applicationId, channelId, content, sender, claim, placement);
   } catch (e) {
     const earlier = claim && isUniqueViolation(e) ? await findEarlierMessage(scope, claim) : undefined;
     if (!earlier) throw e;
@@ -96,25 +105,46 @@ const insertOnce = async (
   }
 };
 
+export interface UserPostOptions extends PostOptions {
+  /** The message this one replies to (chat/message-changes.ts `replyTarget`), which must be in the same channel. */
+  parent?: Pick<MessageRow, "id" | "channelId"> | undefined;
+  /**
+   * The standalone thread it goes to (chat/threads.ts `threadForMember`), of the same channel. Its
+   * messages stay out of the channel's live topics (stompx-current.md §10.3): the sender gets it back.
+   */
+  thread?: Pick<ThreadRow, "id" | "channelId"> | undefined;
+}
+
 /**
- * A user's message to a channel they may send to (the caller checked it against D1). Sending
- * marks the channel read up to that message for the sender.
+ * A user's message to a channel they may send to (the caller checked it against D1), or a reply
+ * to a message of that channel. Sending marks the channel read up to that message for the sender.
  */
 export const postUserMessage = async (
   scope: ChatScope,
   channel: ChannelRow,
   sender: UserRow,
   content: UserContent,
-  options: PostOptions = {},
+  options: UserPostOptions = {},
 ): Promise<Posted> => {
+  const { parent, thread } = options;
+  // OPEN channels' messages live in their rooms, never in D1: nothing there can be replied to.
+  if (parent && (parent.channelId !== channel.id || isEphemeral(channel.type))) {
+    throw new ChatError("InvalidMessageError", `A reply goes to the channel of message ${parent.id}`, { parent: "must be in the channel" });
+  }
+  if (thread && thread.channelId !== channel.id) {
+    throw new ChatError("InvalidMessageError", `A thread's message goes to the channel of thread ${thread.id}`, {
+      thread: "must be in the channel",
+    });
+  }
   if (isEphemeral(channel.type)) return holdInRoom(scope, channel, content, sender, options);
-  const inserted = await insertOnce(scope, channel.id, content, sender, options.claim);
+  const placement = { parentId: parent?.id ?? null, threadId: thread?.id ?? null };
+  const inserted = await insertOnce(scope, channel.id, content, sender, options.claim, placement);
   if ("replayed" in inserted) return inserted.replayed;
   const { message } = inserted;
   // The channel was seen a moment ago: a message not inserted now means it was deleted meanwhile.
   if (!message) throw channelNotFound(channel.id);
   const [published] = await Promise.all([
-    publish(scope, channel, message, options),
+    thread ? false : publish(scope, channel, message, options),
     markRead(scope.db, scope.applicationId, channel.id, sender.id, message.id),
   ]);
   return { saved: message, created: true, published };

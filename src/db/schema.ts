@@ -145,6 +145,14 @@ export const channelMembers = sqliteTable(
     /** A moderator is a member with this role; leaving the channel ends it. */
     isModerator: integer("is_moderator", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
+    /** When the read marker last moved: the time of the member's read receipts. */
+    lastReadAt: integer("last_read_at", { mode: "timestamp_ms" }),
+    /** The member muted the channel: their notifications of it say `muted: true`. */
+    muted: integer("muted", { mode: "boolean" }).notNull().default(false),
+    /** The member hid the channel: out of their channel list until a new message arrives. */
+    hidden: integer("hidden", { mode: "boolean" }).notNull().default(false),
+    /** The member cleared their history: messages with an id up to this one are gone for them. */
+    clearedThroughId: integer("cleared_through_id"),
   },
   (t) => [primaryKey({ columns: [t.channelId, t.userId] }), index("channel_members_user_idx").on(t.userId, t.channelId)],
 );
@@ -185,13 +193,44 @@ export const messages = sqliteTable(
     createdAt: createdAt(),
     /** When the Platform API last changed the body or properties; null: never edited. */
     lastEditedAt: integer("last_edited_at", { mode: "timestamp_ms" }),
+    /**
+     * A reply's parent message, in the same channel. No foreign key: replies stay when their
+     * parent is deleted (and SQLite adds one only by rebuilding the table).
+     */
+    parentId: integer("parent_id"),
+    /** The standalone thread (threads) the message was sent to; null: the channel's main thread. */
+    threadId: integer("thread_id"),
   },
   // Keyset pages walk (channel_id, id) backwards: O(page size) at any depth.
   (t) => [
     index("messages_channel_idx").on(t.channelId, t.id),
     index("messages_user_idx").on(t.userId),
     index("messages_application_idx").on(t.applicationId, t.id),
+    index("messages_parent_idx").on(t.parentId, t.id),
+    index("messages_thread_idx").on(t.threadId, t.id),
   ],
+);
+
+/**
+ * Standalone threads a channel's members start (stompx-current.md §10): side conversations whose
+ * messages stay out of the channel's main thread. They go with their channel.
+ */
+export const threads = sqliteTable(
+  "threads",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    channelId: integer("channel_id")
+      .notNull()
+      .references(() => channels.id, { onDelete: "cascade" }),
+    creatorId: integer("creator_id").references(() => users.id, { onDelete: "set null" }),
+    name: text("name").notNull(),
+    properties: text("properties", { mode: "json" }).$type<JsonObject>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [index("threads_channel_idx").on(t.channelId, t.id)],
 );
 
 /**
@@ -404,6 +443,8 @@ export const userSessions = sqliteTable(
     index("user_sessions_application_idx").on(t.applicationId, t.id),
     index("user_sessions_connection_idx").on(t.shard, t.conn),
     index("user_sessions_ended_idx").on(t.endedAt),
+    // Whether a user is online (presence): their sessions not ended.
+    index("user_sessions_user_idx").on(t.userId, t.endedAt),
   ],
 );
 
@@ -455,4 +496,59 @@ export const channelInvites = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.channelId, t.userId] }), index("channel_invites_user_idx").on(t.userId, t.channelId)],
+);
+
+/** Reactions: one row per (message, user, emoji); `emoji` is the Unicode character(s). */
+export const messageReactions = sqliteTable(
+  "message_reactions",
+  {
+    messageId: integer("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    emoji: text("emoji").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.userId, t.emoji] })],
+);
+
+/** Messages a user deleted for themselves only ("delete for me"). */
+export const messageHides = sqliteTable(
+  "message_hides",
+  {
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    messageId: integer("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.messageId] }), index("message_hides_message_idx").on(t.messageId)],
+);
+
+/** Users a user blocked: the blocker no longer sees their messages. */
+export const userBlocks = sqliteTable(
+  "user_blocks",
+  {
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    blockedUserId: integer("blocked_user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    applicationId: integer("application_id")
+      .notNull()
+      .references(() => applications.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.blockedUserId] }), index("user_blocks_blocked_idx").on(t.blockedUserId)],
 );

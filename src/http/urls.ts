@@ -5,7 +5,8 @@
  * no text a parser or a reader could take two ways.
  */
 import { z } from "@hono/zod-openapi";
-import { nonEmptyString } from "./fields";
+import { LIMITS } from "../config";
+import { nonBlankString, nonEmptyString } from "./fields";
 import { isWellFormedText } from "./text";
 
 const MAX_URL_LENGTH = 2048;
@@ -43,7 +44,7 @@ const isSafePublicUrl = (s: string): boolean => {
 const safeUrlRule = (field: string) => `${field} must be an absolute https URL (http only for localhost)`;
 
 /** A request field holding such a URL. @example safeUrl("file.url") */
-export const safeUrl = (field: string) =>
+const safeUrl = (field: string) =>
   nonEmptyString(field, MAX_URL_LENGTH)
     .refine(isSafePublicUrl, safeUrlRule(field))
     .openapi({ format: "uri", description: "https (http only for localhost), at most 2048 characters" });
@@ -55,3 +56,21 @@ export const clearableSafeUrl = (field: string) =>
     .refine((s) => s === "" || isSafePublicUrl(s), safeUrlRule(field))
     .nullable()
     .optional();
+
+/** RFC 6838 type/subtype names, optionally followed by parameters (`text/plain; charset=utf-8`). */
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[^\s;=]+=[^;]*)*$/;
+
+/** The fields of a file hosted elsewhere, each error naming its field as `<prefix><name>`. */
+export const externalFileFields = (prefix: string) => ({
+  url: safeUrl(`${prefix}url`).openapi({ example: "https://example.com/files/report.pdf" }),
+  name: nonBlankString(`${prefix}name`, LIMITS.nameLength).openapi({ example: "report.pdf" }),
+  contentType: nonEmptyString(`${prefix}contentType`, LIMITS.nameLength)
+    .refine((s) => MEDIA_TYPE.test(s), `${prefix}contentType must be a media type such as image/png`)
+    .openapi({ example: "application/pdf" }),
+  size: z
+    .number({ error: (issue) => (issue.input === undefined ? `${prefix}size is required` : `${prefix}size must be a number`) })
+    .int(`${prefix}size must be an integer`)
+    .min(0, `${prefix}size must not be negative`)
+    .refine(Number.isSafeInteger, `${prefix}size is too large`)
+    .openapi({ description: "Bytes", example: 1024 }),
+});

@@ -29,6 +29,6 @@ export const sendChannelEvent = async (c: Context<AppEnv>, appId: number, channe
  */
 export const sendKeystrokes = async (c: Context<AppEnv>, appId: number, channelId: number, { keys, user: ref }: CreateKeystrokesBody) => {
   const { user } = await writerIn(c, appId, channelId, ref, "user");
-  await deliver(c, appId, channelId, { kind: "keystrokes", user: { id: user.id, name: user.name }, keys });
+  await deliver(c, appId, channelId, { kind: "keystrokes", user, keys });
   return { user, keys };
 };

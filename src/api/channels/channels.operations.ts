@@ -6,16 +6,13 @@
  * result with the one presenter (channels.present.ts).
  */
 import type { Context } from "hono";
-import { createChannel as createChatChannel } from "../../chat/channels";
+import { createChannel as createChatChannel, deleteChannelAndContents, removeMemberAndRevoke } from "../../chat/channels";
 import { ChatError, channelNotFound } from "../../chat/errors";
-import { clearRoom } from "../../chat/live";
-import { membershipEnded } from "../../chat/live-access";
 import type { ApplicationRow } from "../../chat/queries/applications";
 import {
   type ChannelChanges,
   type ChannelFilter,
   type ChannelRow,
-  deleteChannel,
   findChannel,
   listChannelsPage,
   updateChannel,
@@ -28,13 +25,11 @@ import {
   listMembersPage,
   type MemberListOptions,
   membersOfChannels,
-  removeMember,
   removeModerator,
 } from "../../chat/queries/members";
 import { findUsersByIdOrName, type UserRow } from "../../chat/queries/users";
 import { hasFixedMembers, hasMembersList, isOpenToAll } from "../../chat/rules";
 import type { AppEnv } from "../../env";
-import { drainFileDeletions } from "../../files/deletions";
 import { requireMatch } from "../../http/conditional";
 import { ApiError } from "../../http/errors";
 import { userIdFromHref } from "../../http/links";
@@ -167,13 +162,9 @@ export const patchChannel = async (c: Context<AppEnv>, appId: number, channelId:
 /** Deletes a channel with its messages and memberships; answers the application (as both forms do). */
 export const removeChannel = async (c: Context<AppEnv>, appId: number, channelId: number): Promise<ApplicationRow> => {
   await requireChannelMatch(c, appId, await loadChannel(c, appId, channelId));
-  const { deleted, app, fileDeletions } = await deleteChannel(c.var.db, appId, channelId);
-  if (!deleted || !app) throw channelNotFound(channelId);
-  // Committed: what follows is cleanup that never turns the answer into an error. R2 deletions
-  // that fail are retried by the scheduled sweep; a room that cannot be told holds only shard
-  // names and an OPEN channel's messages, which nothing can read without the channel.
-  await Promise.all([clearRoom(c.env, appId, channelId), drainFileDeletions(c.env, fileDeletions)]);
-  return app;
+  const removed = await deleteChannelAndContents(chatScope(c, appId), channelId);
+  if (!removed) throw channelNotFound(channelId);
+  return removed.app;
 };
 
 /** A channel with a members list (PUBLIC, PRIVATE, DIRECT); OPEN channels have none (404). */
@@ -225,9 +216,8 @@ export const addMemberTo = async (c: Context<AppEnv>, appId: number, channelId: 
 export const removeMemberFrom = async (c: Context<AppEnv>, appId: number, channelId: number, userId: number) => {
   const channel = await groupChannel(c, appId, channelId);
   if (hasFixedMembers(channel.type)) throw fixedMembers(channelId);
-  const removed = await removeMember(c.var.db, appId, channelId, userId);
+  const removed = await removeMemberAndRevoke(chatScope(c, appId), channel, userId);
   if (!removed) throw new ApiError("ResourceNotFoundError", `User ${userId} is not a member of channel ${channelId}`);
-  await membershipEnded(c.env, appId, removed, channel);
   return viewChannel(c, appId, channel);
 };
 

@@ -6,7 +6,7 @@ import { jsonObject, jsonProperties, nonBlankString, nonEmptyString, uploadedFil
 import { halLinks } from "../../http/hal";
 import { ApplicationParams, idParam } from "../../http/params";
 import { CurrentPageQuery, numberedPage } from "../../http/pagination";
-import { safeUrl } from "../../http/urls";
+import { externalFileFields } from "../../http/urls";
 import { UserReferenceItem } from "../channels/channels.schemas";
 import { EmbeddedUser } from "../users/users.schemas";
 
@@ -49,9 +49,6 @@ export type MessageResource = z.infer<typeof MessageResource>;
 export const MessagePage = cursorPage("messages", MessageResource).openapi("MessagePage");
 export type MessagePage = z.infer<typeof MessagePage>;
 
-/** RFC 6838 type/subtype names, optionally followed by parameters (`text/plain; charset=utf-8`). */
-const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[^\s;=]+=[^;]*)*$/;
-
 const groupTag = nonBlankString("groupTag", LIMITS.nameLength).openapi({
   description: "Optional label that groups messages (a gallery, say)",
   example: "invoices",
@@ -63,21 +60,6 @@ const sender = UserReferenceItem.optional().openapi({
 });
 
 const messageProperties = jsonProperties.optional().openapi({ description: "Custom data; {} when left out" });
-
-/** The fields of a file hosted elsewhere, each error naming its field as `<prefix><name>`. */
-export const externalFileFields = (prefix: string) => ({
-  url: safeUrl(`${prefix}url`).openapi({ example: "https://example.com/files/report.pdf" }),
-  name: nonBlankString(`${prefix}name`, LIMITS.nameLength).openapi({ example: "report.pdf" }),
-  contentType: nonEmptyString(`${prefix}contentType`, LIMITS.nameLength)
-    .refine((s) => MEDIA_TYPE.test(s), `${prefix}contentType must be a media type such as image/png`)
-    .openapi({ example: "application/pdf" }),
-  size: z
-    .number({ error: (issue) => (issue.input === undefined ? `${prefix}size is required` : `${prefix}size must be a number`) })
-    .int(`${prefix}size must be an integer`)
-    .min(0, `${prefix}size must not be negative`)
-    .refine(Number.isSafeInteger, `${prefix}size is too large`)
-    .openapi({ description: "Bytes", example: 1024 }),
-});
 
 /** A file hosted elsewhere, linked by a system file message. */
 const ExternalFile = z

@@ -14,7 +14,7 @@ import { hal, halContent } from "../../http/hal";
 import { errorResponses } from "../../http/responses";
 import { createRouter } from "../../http/router";
 import { multipartOnly } from "../messages/messages.create";
-import { externalFileFields } from "../messages/messages.schemas";
+import { externalFileFields } from "../../http/urls";
 import { setDisplayPicture, uploadDisplayPicture } from "./display-picture.operations";
 import { toUserResource } from "./users.present";
 import { CurrentUserParams, UserResource } from "./users.schemas";

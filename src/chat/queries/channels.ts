@@ -6,7 +6,7 @@ import { and, asc, count, desc, eq, gte, inArray, lte, ne, or, sql } from "drizz
 import type { BatchItem } from "drizzle-orm/batch";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
-import { applications, channelMembers, channels, messages, users, type ChannelType, type JsonObject } from "../../db/schema";
+import { applications, CHANNEL_TYPES, channelMembers, channels, messages, users, type ChannelType, type JsonObject } from "../../db/schema";
 import { queueChannelFiles } from "../../files/deletions";
 import { LISTED_IN_CURRENT_FORM, OPEN_TO_ALL } from "../rules";
 import { findApplicationQuery } from "./applications";
@@ -83,6 +83,10 @@ const insertMembersOfKeyedChannel = (db: Db, applicationId: number, key: string,
             isModerator: sql<boolean>`0`.as("is_moderator"),
             // The column's own default (the SQLite clock), as a plain insert would use.
             createdAt: sql<Date>`${channelMembers.createdAt.default}`.as("created_at"),
+            lastReadAt: sql<null>`null`.as("last_read_at"),
+            muted: sql<boolean>`0`.as("muted"),
+            hidden: sql<boolean>`0`.as("hidden"),
+            clearedThroughId: sql<null>`null`.as("cleared_through_id"),
           })
           .from(channels)
           .innerJoin(users, and(eq(users.applicationId, channels.applicationId), inArray(users.id, chunk)))
@@ -387,10 +391,29 @@ export type ChannelListKind = "member" | "joinable" | "unread";
 
 const listFilter = (kind: ChannelListKind, userId: number) =>
   kind === "member"
-    ? isMemberSql(userId)
+    ? and(isMemberSql(userId), notHiddenBy(userId))
     : kind === "joinable"
       ? and(inArray(channels.type, [...OPEN_TO_ALL]), isNotMemberSql(userId))
       : and(isMemberSql(userId), hasUnread(userId));
+
+/** A channel the member hid is out of their channel list until a new message unhides it. */
+const notHiddenBy = (userId: number) =>
+  sql`not exists (select 1 from ${channelMembers} where ${channelMembers.channelId} = ${channels.id}
+    and ${channelMembers.userId} = ${userId} and ${channelMembers.hidden} = 1)`;
+
+/** Filters of the current dialect's channel lists. */
+export interface ChannelListOptions {
+  /** Channels whose name contains this, ignoring case. */
+  name?: string | undefined;
+  /** Channels of this type (other values are ignored). */
+  type?: string | undefined;
+}
+
+const optionsFilter = ({ name, type }: ChannelListOptions) =>
+  and(
+    name ? sql`instr(lower(${channels.name}), lower(${name})) > 0` : undefined,
+    type && (CHANNEL_TYPES as readonly string[]).includes(type) ? eq(channels.type, type as ChannelType) : undefined,
+  );
 
 /** A numbered page of the user's channels of one kind, with the total. */
 export const listChannelsOfUser = async (
@@ -400,8 +423,9 @@ export const listChannelsOfUser = async (
   kind: ChannelListKind,
   offset: number,
   limit: number,
+  options: ChannelListOptions = {},
 ) => {
-  const where = and(eq(channels.applicationId, applicationId), listFilter(kind, userId));
+  const where = and(eq(channels.applicationId, applicationId), listFilter(kind, userId), optionsFilter(options));
   const [rows, [total]] = await db.batch([
     db.select(viewedBy(userId)).from(channels).where(where).orderBy(channels.id).limit(limit).offset(offset),
     db.select({ n: count() }).from(channels).where(where),
@@ -409,12 +433,13 @@ export const listChannelsOfUser = async (
   return { rows: rows as VisibleChannel[], total: total?.n ?? 0 };
 };
 
-export const countUnreadChannels = async (db: Db, applicationId: number, userId: number) =>
+/** Member channels with an unread message (of one type, when `type` names one). */
+export const countUnreadChannels = async (db: Db, applicationId: number, userId: number, type?: string) =>
   (
     await db
       .select({ n: count() })
       .from(channels)
-      .where(and(eq(channels.applicationId, applicationId), listFilter("unread", userId)))
+      .where(and(eq(channels.applicationId, applicationId), listFilter("unread", userId), optionsFilter({ type })))
       .get()
   )?.n ?? 0;
 
@@ -445,6 +470,10 @@ export const joinChannel = async (db: Db, applicationId: number, userId: number,
             lastReadMessageId: sql<null>`null`.as("last_read_message_id"),
             isModerator: sql<boolean>`0`.as("is_moderator"),
             createdAt: sql<Date>`${channelMembers.createdAt.default}`.as("created_at"),
+            lastReadAt: sql<null>`null`.as("last_read_at"),
+            muted: sql<boolean>`0`.as("muted"),
+            hidden: sql<boolean>`0`.as("hidden"),
+            clearedThroughId: sql<null>`null`.as("cleared_through_id"),
           })
           .from(channels)
           .where(joinable),

@@ -151,10 +151,32 @@ export const markRead = (db: Db, applicationId: number, channelId: number, userI
     );
 };
 
-/** Members of a channel other than `exceptUserId` (ids and names: names pick shards), for notifications (bounded). */
+/** Up to `limit` ids of the channels the user is a member of. */
+export const memberChannelIds = async (db: Db, applicationId: number, userId: number, limit: number) =>
+  (
+    await db
+      .select({ id: channelMembers.channelId })
+      .from(channelMembers)
+      .where(and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.userId, userId)))
+      .limit(limit)
+  ).map((r) => r.id);
+
+/** The id of the newest message the member has read in the channel (their read marker); none: undefined. */
+export const readMarker = async (db: Db, applicationId: number, channelId: number, userId: number) =>
+  (
+    await db
+      .select({ id: channelMembers.lastReadMessageId })
+      .from(channelMembers)
+      .where(
+        and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId), eq(channelMembers.userId, userId)),
+      )
+      .get()
+  )?.id ?? undefined;
+
+/** Members of a channel other than `exceptUserId` (ids and names: names pick shards; muted), for notifications (bounded). */
 export const channelMembersToNotify = (db: Db, applicationId: number, channelId: number, exceptUserId: number | null, limit: number) =>
   db
-    .select({ id: users.id, name: users.name })
+    .select({ id: users.id, name: users.name, muted: channelMembers.muted })
     .from(channelMembers)
     .innerJoin(users, eq(users.id, channelMembers.userId))
     .where(
@@ -190,8 +212,8 @@ export const membersOfChannels = async (db: Db, applicationId: number, channelId
   return byChannel;
 };
 
-/** Parameters one row of `addMembersQueries` binds (channel, user, application, the moderator default). */
-const PARAMETERS_PER_MEMBER = 4;
+/** Parameters one row of `addMembersQueries` binds (channel, user, application, and the defaults of is_moderator, muted, hidden). */
+const PARAMETERS_PER_MEMBER = 6;
 
 /**
  * Statements that add many members, as `addMember` adds one (accepting their invites), for the
@@ -248,3 +270,19 @@ export const markReadToOwnNewest = (db: Db, applicationId: number, channelId: nu
     .where(
       and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId), eq(channelMembers.userId, userId)),
     );
+
+/** What the user is to each of these channels they belong to (moderator, muted), for presenting them; one round trip. */
+export const channelViewers = async (db: Db, applicationId: number, userId: number, channelIds: number[]) => {
+  const byChannel = new Map<number, { isModerator: boolean; muted: boolean }>();
+  const [first, ...rest] = chunked([...new Set(channelIds)], IDS_PER_LOOKUP - 1).map((chunk) =>
+    db
+      .select({ channelId: channelMembers.channelId, isModerator: channelMembers.isModerator, muted: channelMembers.muted })
+      .from(channelMembers)
+      .where(
+        and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.userId, userId), inArray(channelMembers.channelId, chunk)),
+      ),
+  );
+  if (!first) return byChannel;
+  for (const { channelId, ...viewer } of (await db.batch([first, ...rest])).flat()) byChannel.set(channelId, viewer);
+  return byChannel;
+};

@@ -22,7 +22,7 @@ import { channelColumns, type ChannelRow, findChannelQuery } from "./channels";
 import { forgetExpiredKeyQuery } from "./idempotency";
 import { userColumns, type UserRow } from "./users";
 
-const messageColumns = {
+export const messageColumns = {
   id: messages.id,
   channelId: messages.channelId,
   userId: messages.userId,
@@ -33,6 +33,8 @@ const messageColumns = {
   properties: messages.properties,
   createdAt: messages.createdAt,
   lastEditedAt: messages.lastEditedAt,
+  parentId: messages.parentId,
+  threadId: messages.threadId,
 };
 const withSender = { ...messageColumns, user: userColumns };
 
@@ -50,6 +52,10 @@ export interface MessageRow {
   createdAt: Date;
   /** Null or absent until the Platform API edits it (absent in rows not read from D1, as a room's). */
   lastEditedAt?: Date | null;
+  /** A reply's parent message (which may since be deleted); null or absent for other messages, absent in a room's rows. */
+  parentId?: number | null;
+  /** A standalone thread's message; null or absent for others. */
+  threadId?: number | null;
   user: UserRow | null;
 }
 
@@ -57,6 +63,12 @@ export interface MessageRow {
 interface MessageExtras {
   groupTag?: string | undefined;
   properties?: JsonObject | undefined;
+}
+
+/** Where in its channel a new message goes: a reply to a message, or into a standalone thread; neither: the main thread. */
+export interface Placement {
+  parentId?: number | null | undefined;
+  threadId?: number | null | undefined;
 }
 
 /** What a new message says; user messages also name their sender. */
@@ -83,8 +95,9 @@ export const insertIntoPersistedChannel = async (
   content: MessageContent,
   sender: UserRow | null,
   claim?: IdempotencyClaim,
+  placement: Placement = {},
 ) => {
-  const insert = insertMessageQuery(db, applicationId, channelId, content, sender?.id ?? null);
+  const insert = insertMessageQuery(db, applicationId, channelId, content, sender?.id ?? null, placement);
   const find = findChannelQuery(db, applicationId, channelId);
   const saved = (rows: Omit<MessageRow, "user">[]): MessageRow | undefined => (rows[0] ? { ...rows[0], user: sender } : undefined);
   if (!claim) {
@@ -100,7 +113,14 @@ export const insertIntoPersistedChannel = async (
   return { message: saved(inserted), channel };
 };
 
-const insertMessageQuery = (db: Db, applicationId: number, channelId: number, content: MessageContent, userId: number | null) => {
+const insertMessageQuery = (
+  db: Db,
+  applicationId: number,
+  channelId: number,
+  content: MessageContent,
+  userId: number | null,
+  { parentId = null, threadId = null }: Placement,
+) => {
   const text = "body" in content ? content.body : null;
   const file = "file" in content ? JSON.stringify(content.file) : null;
   const properties = JSON.stringify(content.properties ?? {});
@@ -108,6 +128,7 @@ const insertMessageQuery = (db: Db, applicationId: number, channelId: number, co
     .insert(messages)
     .select((qb) =>
       qb
+        // Drizzle names every column of the table, in the schema's order: this lists them all, in that order.
         .select({
           // NULL into an INTEGER PRIMARY KEY lets SQLite assign the next id.
           id: sql<number>`null`.as("id"),
@@ -121,6 +142,8 @@ const insertMessageQuery = (db: Db, applicationId: number, channelId: number, co
           properties: sql<string>`${properties}`.as("properties"),
           createdAt: sql<Date>`${messages.createdAt.default}`.as("created_at"),
           lastEditedAt: sql<Date | null>`null`.as("last_edited_at"),
+          parentId: sql<number | null>`${parentId}`.as("parent_id"),
+          threadId: sql<number | null>`${threadId}`.as("thread_id"),
         })
         .from(channels)
         .where(and(eq(channels.applicationId, applicationId), eq(channels.id, channelId), ne(channels.type, EPHEMERAL))),
@@ -190,7 +213,7 @@ export interface MessageFilter {
 }
 
 // The IN list lets SQLite walk messages_channel_idx of the user's channels only, not the application's messages.
-const unreadBySql = (userId: number) =>
+export const unreadBySql = (userId: number) =>
   sql`${messages.channelId} in (select ${channelMembers.channelId} from ${channelMembers} where ${channelMembers.userId} = ${userId})
     and ${messages.id} > (select coalesce(${channelMembers.lastReadMessageId}, 0) from ${channelMembers}
       where ${channelMembers.channelId} = ${messages.channelId} and ${channelMembers.userId} = ${userId})
@@ -241,6 +264,12 @@ const pageStatements = (db: Db, where: SQL | undefined, atMost: number | undefin
 const withSenders = (rows: Omit<MessageRow, "user">[], senders: UserRow[]): MessageRow[] => {
   const byId = new Map(senders.map((u) => [u.id, u]));
   return rows.map((m) => ({ ...m, user: m.userId === null ? null : (byId.get(m.userId) ?? null) }));
+};
+
+/** `limit` messages among `where` with `id <= atMost`, newest first, with their senders, in one round trip. */
+export const messagesPage = async (db: Db, where: SQL | undefined, atMost: number | undefined, limit: number) => {
+  const [rows, senders] = await db.batch(pageStatements(db, where, atMost, limit));
+  return withSenders(rows, senders);
 };
 
 /**

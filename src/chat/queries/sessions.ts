@@ -68,6 +68,16 @@ const sessionIdsOf = (db: Db, shard: string, conns: string[]) =>
     .from(userSessions)
     .where(and(eq(userSessions.shard, shard), inArray(userSessions.conn, conns)));
 
+/** How many live connections the user has (user sessions not ended): online while at least one. */
+export const countActiveSessions = async (db: Db, applicationId: number, userId: number) =>
+  (
+    await db
+      .select({ n: count() })
+      .from(userSessions)
+      .where(and(eq(userSessions.applicationId, applicationId), eq(userSessions.userId, userId), isNull(userSessions.endedAt)))
+      .get()
+  )?.n ?? 0;
+
 export const insertUserSession = (
   db: Db,
   session: ShardConnection & { applicationId: number; userId: number; userAgent?: string | undefined },
