@@ -20,20 +20,26 @@ import { DurableObject } from "cloudflare:workers";
 import { IDEMPOTENCY_KEY_TTL_MS, type IdempotencyClaim } from "../chat/idempotency";
 import {
   type Delivery,
+  deliverToUsers,
   sessionShardStub,
   shardName,
   type EphemeralMessage,
   type KeyedPost,
   type NewEphemeralMessage,
+  type Notifications,
   type NotifyMembers,
   type Origin,
   type Signal,
   type Skipped,
 } from "../chat/live";
-import { channelMembersToNotify } from "../chat/queries/members";
+import { blockersOf } from "../chat/blocks";
+import { unhideForNewMessage } from "../chat/member-settings";
+import { findChannel } from "../chat/queries/channels";
+import { channelMembersToNotify, membersOfChannels } from "../chat/queries/members";
 import type { MessageRow } from "../chat/queries/messages";
 import { readConfig } from "../config";
-import { createDb, openSession } from "../db/client";
+import { createDb, type Db, openSession } from "../db/client";
+import { envelope, toChannel, toEphemeralMessage, toEvent, toKeystrokes, toMessage, toNotification } from "../realtime/current-presenters";
 import {
   channelEventTriggered,
   keystrokesCreated,
@@ -42,6 +48,7 @@ import {
   toChatMessage,
   toEphemeralChatMessage,
 } from "../realtime/presenters";
+import { Typing } from "./typing";
 
 const NOTIFY_LIMIT = 1000;
 /**
@@ -77,6 +84,8 @@ export class ChannelRoom extends DurableObject<Env> {
   private readonly queues = new Map<string, ShardQueue>();
   /** Idempotency key → its message, oldest first; bounded by KEY_LIMIT and a day. */
   private readonly keys = new Map<string, { fingerprint: string; at: number; message: Promise<EphemeralMessage | undefined> }>();
+  /** Who is typing here (memory only: typing is ephemeral), and the events that say so. */
+  private readonly typing = new Typing((channelId, delivery) => this.fanOut(channelId, delivery));
   /** Whether `clear` ran (kept in storage: ids are never reused, so a deleted channel stays deleted). */
   private deleted: boolean | undefined;
 
@@ -91,7 +100,12 @@ export class ChannelRoom extends DurableObject<Env> {
     const stored: EphemeralMessage = { ...message, seq: ++this.lastSeq, createdTime: new Date(this.lastTime).toISOString() };
     this.messages.push(stored);
     if (this.messages.length > this.limit) this.messages.splice(0, this.messages.length - this.limit);
-    await this.fanOut(channelId, { event: messageCreatedEvent(toEphemeralChatMessage(channelId, stored)), origin, ephemeral: true });
+    await this.fanOut(channelId, {
+      ...messageCreated(toEphemeralChatMessage(channelId, stored), toEphemeralMessage(channelId, stored)),
+      origin,
+      ephemeral: true,
+    });
+    if (stored.user) await this.typing.stopped(channelId, stored.user.id);
     return stored;
   }
 
@@ -163,8 +177,26 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   async publish(message: MessageRow, notify: NotifyMembers, origin?: Origin): Promise<void> {
     const live = toChatMessage(message);
-    await this.fanOut(message.channelId, { event: messageCreatedEvent(live), origin });
-    void this.notifyMembers(message.channelId, notify, messageNotification({ id: message.channelId, name: notify.channelName }, live));
+    const current = toMessage(message);
+    await this.fanOut(message.channelId, { ...messageCreated(live, current), origin });
+    if (message.userId !== null) await this.typing.stopped(message.channelId, message.userId);
+    const currentNotification = toNotification({ id: message.channelId, name: notify.channelName }, current);
+    const notifications = {
+      old: messageNotification({ id: message.channelId, name: notify.channelName }, live),
+      current: JSON.stringify(currentNotification),
+      currentMuted: JSON.stringify({ ...currentNotification, muted: true }),
+    };
+    void this.notifyMembers(message.channelId, notify, notifications);
+  }
+
+  /**
+   * Sends an event rendered by the caller (an edit, a deletion, a reaction, a read receipt…) to the
+   * channel's live sessions, in order with its messages. False when the channel was deleted.
+   */
+  async broadcast(channelId: number, delivery: Delivery): Promise<boolean> {
+    if (this.isDeleted()) return false;
+    await this.fanOut(channelId, delivery);
+    return true;
   }
 
   /**
@@ -173,11 +205,24 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   async signal(channelId: number, signal: Signal): Promise<boolean> {
     if (this.isDeleted()) return false;
-    const delivery: Delivery =
-      signal.kind === "event"
-        ? { event: channelEventTriggered(channelId, signal), signal: true }
-        : { event: keystrokesCreated(signal.user, signal.keys), signal: true, exceptUserId: signal.user.id };
-    await this.fanOut(channelId, delivery);
+    if (signal.kind === "event") {
+      const event = { type: signal.type, properties: signal.properties };
+      await this.fanOut(channelId, {
+        old: { topic: "", event: channelEventTriggered(channelId, event) },
+        current: { topic: "events", event: envelope("channel.event.triggered", toEvent(channelId, event, signal.user)) },
+        signal: true,
+        exceptConn: signal.exceptConn,
+      });
+      return true;
+    }
+    const { user, keys } = signal;
+    await this.fanOut(channelId, {
+      old: { topic: "", event: keystrokesCreated(user, keys) },
+      current: { topic: "keystrokes", event: envelope("thread.keystrokes.created", toKeystrokes(user, keys)) },
+      signal: true,
+      exceptUserId: user.id,
+    });
+    await (keys === "" ? this.typing.stopped(channelId, user.id) : this.typing.typed(channelId, user));
     return true;
   }
 
@@ -223,15 +268,30 @@ export class ChannelRoom extends DurableObject<Env> {
    * notifications topic. Bounded to the first `NOTIFY_LIMIT` members: a huge channel is a
    * broadcast medium, and its members watch it live.
    */
-  private async notifyMembers(channelId: number, { applicationId, senderId }: NotifyMembers, notification: string) {
+  private async notifyMembers(channelId: number, { applicationId, senderId }: NotifyMembers, notification: Notifications) {
     try {
       const membersReadAt = Date.now();
       // From the primary: the message (and any member added before it) was just written there,
       // and a lagging replica could leave out someone who should hear of it.
       const db = createDb(openSession(this.env.DB, "first-primary"));
-      const members = await channelMembersToNotify(db, applicationId, channelId, senderId, NOTIFY_LIMIT);
+      const [members, unhidden] = await Promise.all([
+        channelMembersToNotify(db, applicationId, channelId, senderId, NOTIFY_LIMIT),
+        unhideForNewMessage(db, applicationId, channelId),
+      ]);
+      if (unhidden.length > 0) await tellUnhidden(this.env, db, applicationId, channelId, members, new Set(unhidden));
+      // Members who blocked the sender do not hear of their messages (stompx-current.md §12.6).
+      const blockers =
+        senderId === null
+          ? new Set<number>()
+          : await blockersOf(
+              db,
+              applicationId,
+              senderId,
+              members.map((m) => m.id),
+            );
       const byShard = new Map<string, { id: number; name: string }[]>();
       for (const user of members) {
+        if (blockers.has(user.id)) continue;
         const shard = shardName(this.env, applicationId, user.name);
         byShard.set(shard, [...(byShard.get(shard) ?? []), user]);
       }
@@ -281,6 +341,42 @@ export class ChannelRoom extends DurableObject<Env> {
 }
 
 const noneSkipped = (): Skipped => ({ ephemeral: 0, persisted: 0 });
+
+/** `user.channel.unhidden` for members whose hidden channel just got a message (stompx-current.md §12.4). */
+const tellUnhidden = async (
+  env: Env,
+  db: Db,
+  applicationId: number,
+  channelId: number,
+  members: { id: number; name: string }[],
+  unhidden: Set<number>,
+) => {
+  const [channel, direct] = await Promise.all([
+    findChannel(db, applicationId, channelId),
+    membersOfChannels(db, applicationId, [channelId]).then((m) => m.get(channelId) ?? []),
+  ]);
+  if (!channel) return;
+  const users = members.filter((m) => unhidden.has(m.id));
+  await Promise.all(
+    users.map((user) =>
+      deliverToUsers(env, applicationId, [user], {
+        current: {
+          topic: "channels",
+          event: envelope(
+            "user.channel.unhidden",
+            toChannel({ ...channel, isMember: true }, { userId: user.id }, channel.type === "DIRECT" ? direct : []),
+          ),
+        },
+      }),
+    ),
+  );
+};
+
+/** A new message, as each dialect's watchers of the channel's messages topic get it. */
+const messageCreated = (old: unknown, current: unknown): Pick<Delivery, "old" | "current"> => ({
+  old: { topic: "messages", event: messageCreatedEvent(old) },
+  current: { topic: "messages", event: envelope("channel.message.created", current) },
+});
 
 /**
  * Drops the oldest delivery that no sender waits on (one with an origin carries its sender's

@@ -9,10 +9,20 @@
  * user session is also kept in the shard's storage (subscription-store.ts), so that after a
  * restart the sessions of sockets that are gone are ended without reading D1.
  */
-import { endChatSession, endUserSessions, insertUserSession, type ShardConnection, startChatSession } from "../chat/queries/sessions";
+import {
+  countActiveSessions,
+  endChatSession,
+  endUserSessions,
+  insertUserSession,
+  type ShardConnection,
+  startChatSession,
+} from "../chat/queries/sessions";
 import type { Db } from "../db/client";
 import type { Connection } from "./session-sockets";
 import type { SubscriptionStore } from "./subscription-store";
+
+/** How long a dropped connection's user stays online, waiting for the SDK to reconnect (stompx-current.md §11.1). */
+const PRESENCE_GRACE_MS = 10_000;
 
 const logFailure = (event: string, conn: string, e: unknown) =>
   console.error(JSON.stringify({ level: "error", event, conn, error: e instanceof Error ? e.message : String(e) }));
@@ -26,6 +36,8 @@ export class SessionRecords {
     /** A D1 session for one write; writes go to the primary, so no replica can hide a start from its end. */
     private readonly db: () => Db,
     private readonly store: SubscriptionStore,
+    /** The user's first connection opened (online) or their last one closed (offline). */
+    private readonly onPresence: (applicationId: number, userId: number, online: boolean) => Promise<void>,
   ) {}
 
   /** CONNECT settled the user: their session starts. */
@@ -33,7 +45,10 @@ export class SessionRecords {
     const { conn, shard, applicationId, userAgent } = connection;
     // Remembered before the write: a close while it runs must still end the row it makes.
     this.store.rememberSession(conn, shard);
-    return this.chain(conn, "user_session_start_failed", (db) => insertUserSession(db, { applicationId, userId, shard, conn, userAgent }));
+    return this.chain(conn, "user_session_start_failed", async (db) => {
+      await insertUserSession(db, { applicationId, userId, shard, conn, userAgent });
+      if ((await countActiveSessions(db, applicationId, userId)) === 1) await this.onPresence(applicationId, userId, true);
+    });
   }
 
   /** The connection subscribed to a channel's messages (access already checked). */
@@ -47,11 +62,20 @@ export class SessionRecords {
     return this.chain(connection.conn, "chat_session_end_failed", (db) => endChatSession(db, connection, channelId, at));
   }
 
-  /** The socket is gone: its session ends, with its chat sessions (no write if it never had one). */
-  ended(conn: string) {
+  /**
+   * The socket is gone: its session ends, with its chat sessions (no write if it never had one).
+   * The user goes offline when it was their last connection: at once after a DISCONNECT, else only
+   * if they did not reconnect within `PRESENCE_GRACE_MS` (the SDK retries after 5 s).
+   */
+  ended({ conn, applicationId, userId }: Connection, deliberate: boolean) {
     const shard = this.store.sessionShard(conn);
     const at = Date.now();
-    if (shard !== undefined) void this.chain(conn, "user_session_end_failed", (db) => endUserSessions(db, shard, [conn], at));
+    if (shard === undefined) return;
+    void this.chain(conn, "user_session_end_failed", async (db) => {
+      await endUserSessions(db, shard, [conn], at);
+      if (!deliberate) await scheduler.wait(PRESENCE_GRACE_MS);
+      if ((await countActiveSessions(db, applicationId, userId)) === 0) await this.onPresence(applicationId, userId, false);
+    });
   }
 
   /** After a restart: the sessions of sockets that did not survive it end. */

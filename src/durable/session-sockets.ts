@@ -7,6 +7,7 @@ import { ChatError } from "../chat/errors";
 import { userTag } from "../chat/live";
 import { isForeignKeyViolation, isTransientError } from "../db/errors";
 import { ERRORS_QUEUE } from "../realtime/destinations";
+import { dialectOf } from "../realtime/dialect";
 import { FrameError, serializeFrame } from "../realtime/stomp";
 import { type Droppable, Outbox } from "./outbox";
 import type { Subscription, SubscriptionStore } from "./subscription-store";
@@ -20,6 +21,12 @@ export interface Connection {
   userId: number;
   /** The challenge token that admitted an authenticated session: revoking it ends the session. */
   tokenId?: number;
+  /** Current dialect, before CONNECT: the application requires a challenge token in CONNECT. */
+  requireAuth?: boolean;
+  /** Current dialect: the SDK session's id (CONNECTED `session`), kept across its reconnects. */
+  sessionId?: string;
+  /** Current dialect: the user's home shard, when not this one (it forwards the user's events here). */
+  home?: string;
   shard: string;
   /** The upgrade request's `User-Agent`, shortened (realtime/upgrade.ts), for the user session. */
   userAgent?: string;
@@ -30,6 +37,11 @@ export interface Connection {
    */
   bookmark?: string;
 }
+
+/** The tag of every current-dialect socket of a shard (its user is unknown when it is accepted). */
+const CURRENT_TAG = "current";
+
+const withoutUndefined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 /** Headers that tie an answer to what the client asked (`receipt-id`, `subscription-id`). */
 export type Correlation = Record<string, string>;
@@ -64,8 +76,8 @@ export class SessionSockets {
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly store: SubscriptionStore,
-    /** Called once a connection is closed, to drop what memory holds for it. */
-    private readonly onForget: (conn: string) => void,
+    /** Called once a connection is closed, to drop what is kept for it. */
+    private readonly onForget: (connection: Connection, deliberate: boolean) => void,
   ) {
     this.outbox = new Outbox({
       socketOf: (conn) => this.socketOf(conn),
@@ -81,15 +93,30 @@ export class SessionSockets {
     });
   }
 
-  /** Accepts a socket for this connection (tagged by its id and its user's name). */
+  /**
+   * Accepts a socket for this connection, tagged by its id and its user's name; a current-dialect
+   * socket, whose user is named only later (tags are fixed now), by `CURRENT_TAG` instead.
+   */
   accept(server: WebSocket, connection: Connection) {
-    this.ctx.acceptWebSocket(server, [connection.conn, userTag(connection.userName)]);
+    const byUser = connection.userName === "" ? CURRENT_TAG : userTag(connection.userName);
+    this.ctx.acceptWebSocket(server, [connection.conn, byUser]);
     server.serializeAttachment(connection);
   }
 
-  /** The connection now has a session: its user is settled. */
-  connected(ws: WebSocket, connection: Connection, userId: number, bookmark: string | null) {
-    ws.serializeAttachment({ ...connection, userId, connected: true, ...(bookmark ? { bookmark } : {}) } satisfies Connection);
+  /** The connection now has a session: its user (and, current dialect, its name and session id) is settled. */
+  connected(
+    ws: WebSocket,
+    connection: Connection,
+    settled: Pick<Connection, "userId"> & Partial<Pick<Connection, "userName" | "tokenId" | "sessionId" | "home">>,
+    bookmark: string | null,
+  ) {
+    const { requireAuth: _settled, ...rest } = connection;
+    ws.serializeAttachment({
+      ...rest,
+      ...withoutUndefined(settled),
+      connected: true,
+      ...(bookmark ? { bookmark } : {}),
+    } satisfies Connection);
   }
 
   /** Keeps the bookmark a frame's D1 session ended at, when it moved. */
@@ -121,9 +148,13 @@ export class SessionSockets {
     return ws;
   }
 
-  /** The live sockets of this user here (sockets of other names sharing the tag are skipped). */
+  /**
+   * The live sockets of this user here (sockets of other names sharing the tag are skipped).
+   * Current-dialect sockets share one tag per shard: finding a user among them is a scan of the
+   * shard's current-dialect sockets.
+   */
   connectionsOf(user: { id: number; name: string }): [WebSocket, Connection][] {
-    return this.ctx.getWebSockets(userTag(user.name)).flatMap((ws) => {
+    return [...this.ctx.getWebSockets(userTag(user.name)), ...this.ctx.getWebSockets(CURRENT_TAG)].flatMap((ws) => {
       const c = this.connectionOf(ws);
       return c && c.userId === user.id && !this.closed.has(c.conn) ? [[ws, c] as [WebSocket, Connection]] : [];
     });
@@ -151,7 +182,10 @@ export class SessionSockets {
    * event's, both built once for all the sockets they go to.
    */
   sendEvent(ws: WebSocket, conn: string, head: string, tail: string, droppable?: Droppable) {
-    this.outbox.write(conn, ws, `${head}message-id:${conn}-${++this.messageSeq}\n${tail}`, droppable);
+    const id = `${conn}-${++this.messageSeq}`;
+    // Current clients ACK every topic MESSAGE by its `ack` header (stompx-current.md §3.3).
+    const ack = dialectOf(conn) === "current" ? `ack:${id}\n` : "";
+    this.outbox.write(conn, ws, `${head}message-id:${id}\n${ack}${tail}`, droppable);
   }
 
   /** Any other frame (a RECEIPT), in order with the connection's messages. */
@@ -160,10 +194,12 @@ export class SessionSockets {
   }
 
   private messageFrame(conn: string, { sid, destination }: Subscription, body: string, extra: Correlation = {}) {
+    const id = `${conn}-${++this.messageSeq}`;
     const headers = {
       subscription: sid,
       destination,
-      "message-id": `${conn}-${++this.messageSeq}`,
+      "message-id": id,
+      ...(dialectOf(conn) === "current" && destination.startsWith("/topic/") ? { ack: id } : {}),
       "content-type": "application/json",
       ...extra,
     };
@@ -207,14 +243,17 @@ export class SessionSockets {
     this.forget(ws);
   }
 
-  /** The connection ended: nothing more is sent to it, and its subscriptions go. */
-  forget(ws: WebSocket) {
+  /**
+   * The connection ended: nothing more is sent to it, and its subscriptions go. `deliberate`: the
+   * client said goodbye (DISCONNECT), so it is not expected back.
+   */
+  forget(ws: WebSocket, deliberate = false) {
     const connection = this.connectionOf(ws);
     if (!connection) return;
     this.closed.add(connection.conn);
     this.sockets.delete(connection.conn);
     this.outbox.forget(connection.conn);
-    this.onForget(connection.conn);
+    this.onForget(connection, deliberate);
     // Bounded: only frames already in flight can still name a closed connection.
     if (this.closed.size > 10_000) this.closed.delete(this.closed.values().next().value!);
     this.store.forgetConnection(connection.conn, Date.now());

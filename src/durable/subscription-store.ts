@@ -107,6 +107,19 @@ export class SubscriptionStore {
       .map(({ sid }) => ({ sid, destination }))[0];
   }
 
+  /** The distinct destinations the connection subscribes to under `prefix`. */
+  destinationsOf(conn: string, prefix: string): string[] {
+    return this.sql
+      .exec<{ destination: string }>(
+        "SELECT DISTINCT destination FROM subscriptions WHERE conn = ? AND substr(destination, 1, ?) = ?",
+        conn,
+        prefix.length,
+        prefix,
+      )
+      .toArray()
+      .map((r) => r.destination);
+  }
+
   /** Any topic subscription of the connection (a carrier of last resort for its results). */
   anyTopic(conn: string): Subscription | undefined {
     return this.sql
@@ -125,6 +138,22 @@ export class SubscriptionStore {
         destination,
       )
       .toArray();
+  }
+
+  /** Whether any connection here subscribes to a topic of the channel (its self topic or a sub-topic). */
+  watchesChannel(channelId: number): boolean {
+    const self = `/topic/v1/channels/${channelId}`;
+    // A range on the indexed column: "/" sorts right before "0", so (self/, self0) holds exactly self/<sub>.
+    return (
+      this.sql
+        .exec(
+          "SELECT 1 FROM subscriptions WHERE destination = ? OR (destination > ? AND destination < ?) LIMIT 1",
+          self,
+          `${self}/`,
+          `${self}0`,
+        )
+        .toArray().length > 0
+    );
   }
 
   /**

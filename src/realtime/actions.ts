@@ -13,7 +13,7 @@ import { findMessage } from "../chat/queries/messages";
 import { existingUserIds, findUser, updateUser, type UserChanges } from "../chat/queries/users";
 import type { JsonObject } from "../db/schema";
 import { parseActionBody } from "./action-bodies";
-import { dest, type Route } from "./destinations";
+import { type ActionRoute, dest } from "./destinations";
 import { toChatMessage, toCurrentUser } from "./presenters";
 import { presentChannels } from "./relays";
 import type { SessionContext } from "./session-context";
@@ -24,8 +24,6 @@ export interface ActionResult {
   resource: unknown;
   carriers: string[];
 }
-
-type ActionRoute = Extract<Route, { kind: "action" }>;
 
 const sender = async (ctx: SessionContext) => {
   const user = await findUser(ctx.db, ctx.applicationId, ctx.userId);
@@ -89,6 +87,9 @@ export const performAction = async (
       await markRead(ctx.db, ctx.applicationId, message.channelId, ctx.userId, message.id);
       return undefined;
     }
+    default:
+      // The current dialect's actions (current-actions.ts): the 2020 SDK has no links to them.
+      throw new ChatError("UnknownDestinationError", `No action ${route.name} in this dialect`);
   }
 };
 

@@ -5,7 +5,7 @@
  */
 import { currentSigningKey, signGrant } from "../auth/tokens";
 import { channelForUser } from "../chat/channels";
-import { sessionUserDeleted, userNotFound } from "../chat/errors";
+import { ChatError, sessionUserDeleted, userNotFound } from "../chat/errors";
 import { listMessages } from "../chat/messages";
 import {
   channelHasUnread,
@@ -17,7 +17,7 @@ import {
 import { listMembersPage, membersOfChannels } from "../chat/queries/members";
 import { findUser } from "../chat/queries/users";
 import { LIMITS, readConfig } from "../config";
-import { dest, type RelayQuery, type Route } from "./destinations";
+import { dest, type RelayQuery, type RelayRoute } from "./destinations";
 import {
   cursorRelayPage,
   numberedRelayPage,
@@ -28,8 +28,6 @@ import {
   toEphemeralChatMessage,
 } from "./presenters";
 import type { SessionContext } from "./session-context";
-
-type RelayRoute = Extract<Route, { kind: "relay" }>;
 
 /** A relay's numbered page; out-of-range values fall back to the defaults rather than fail. */
 const pageQuery = (q: RelayQuery) => {
@@ -54,7 +52,7 @@ const CHANNEL_LISTS: Record<string, [ChannelListKind, string]> = {
   meUnreadChannels: ["unread", dest.meUnreadChannels],
 };
 
-const fileGrant = async (ctx: SessionContext, purpose: "file:read" | "file:write") => {
+export const fileGrant = async (ctx: SessionContext, purpose: "file:read" | "file:write") => {
   const config = readConfig(ctx.env);
   const claims = {
     applicationId: ctx.applicationId,
@@ -132,5 +130,8 @@ export const answerRelay = async (ctx: SessionContext, route: RelayRoute): Promi
     }
     case "channelMessages":
       return messagesPage(ctx, route.id, route.query);
+    default:
+      // The current dialect's relays (current-relays.ts): the 2020 SDK has no links to them.
+      throw new ChatError("UnknownDestinationError", `No relay ${route.name} in this dialect`);
   }
 };

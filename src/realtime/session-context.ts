@@ -8,4 +8,6 @@ export interface SessionContext extends ChatScope {
   tokenId?: number | undefined;
   /** This connection, for routing the result of a message it sends. */
   origin: Origin;
+  /** The connection's user, as the live side addresses users (id, and name for its home shard). */
+  user: { id: number; name: string };
 }

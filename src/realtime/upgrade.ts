@@ -1,12 +1,18 @@
+import type { Dialect } from "./dialect";
+
 /**
  * What the Worker tells a session shard about a WebSocket upgrade it forwards: facts it checked
  * (application, user name, authentication), never anything taken from the client as it is.
  */
 export interface ShardUpgrade {
+  dialect: Dialect;
   applicationId: number;
+  /** The 2020 dialect's user name (from the query); "" for the current dialect (named at CONNECT). */
   userName: string;
   shard: string;
   authenticated?: { id: number; tokenId: number } | undefined;
+  /** The current dialect: CONNECT must carry a valid challenge token (the application requires it). */
+  requireAuth?: boolean;
   /** The client's `User-Agent`, at most `MAX_USER_AGENT_CHARS`: shown, never acted on. */
   userAgent?: string | undefined;
 }

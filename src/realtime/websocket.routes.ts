@@ -11,15 +11,15 @@
  * address and then per application (`SESSION_*_RATE_LIMITER`).
  */
 import { Hono, type Context } from "hono";
-import { LIMITS } from "../config";
-import { createDb, openSession } from "../db/client";
+import { createDb, type Db, openSession } from "../db/client";
 import type { AppEnv } from "../env";
 import { allowed, RETRY_AFTER_SECONDS } from "../http/rate-limit";
-import { sessionShardStub, shardName } from "../chat/live";
+import { randomShardName, sessionShardStub, shardName } from "../chat/live";
 import { findApplicationByKey } from "../chat/queries/applications";
 import { findUserByNameAndToken } from "../chat/queries/user-tokens";
+import { challengeToken, isUsableName } from "./auth-params";
 import { serializeFrame } from "./stomp";
-import { encodeShardHeaders, MAX_USER_AGENT_CHARS } from "./upgrade";
+import { encodeShardHeaders, MAX_USER_AGENT_CHARS, type ShardUpgrade } from "./upgrade";
 
 const SUBPROTOCOL = { "Sec-WebSocket-Protocol": "v12.stomp" };
 
@@ -37,7 +37,8 @@ const refuse = (reason: string): Response => {
   const deny = () => {
     if (!open) return;
     open = false;
-    const body = JSON.stringify({ error: "AccessDeniedError", message: reason, time: new Date().toISOString() });
+    const now = new Date().toISOString();
+    const body = JSON.stringify({ error: "AccessDeniedError", message: reason, time: now, timestamp: now });
     try {
       server.send(serializeFrame("ERROR", { message: "AccessDeniedError", "content-type": "application/json" }, body));
       server.close(1008, "access denied");
@@ -62,27 +63,13 @@ const tooManyUpgrades = (c: Context<AppEnv>, what: string) =>
     { "Retry-After": String(RETRY_AFTER_SECONDS) },
   );
 
-/**
- * The challenge token in the SDK's `stompx_auth_params` (`encodeURIComponent(JSON.stringify(authParams))`),
- * when it is a JSON object with a plausible `token` string; undefined for anything else, never a throw.
- * @example challengeToken('{"token":"abc"}') // "abc"
- */
-const challengeToken = (authParams: string | undefined): string | undefined => {
-  if (!authParams || authParams.length > 4096) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(authParams);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
-  const token: unknown = (parsed as Record<string, unknown>).token;
-  return typeof token === "string" && token.length > 0 && token.length <= 128 ? token : undefined;
-};
-
 export const websocketRoutes = new Hono<AppEnv>();
 
-websocketRoutes.get("/stompx/websocket", async (c) => {
+/**
+ * The checks every upgrade shares: a WebSocket upgrade, within the flood limits, for a known
+ * application. Returns the application, or the response that ends the request.
+ */
+const admitUpgrade = async (c: Context<AppEnv>, apiKey: string, db: Db) => {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     return c.json({ error: "UpgradeRequiredError", message: "Open this URL as a WebSocket", timestamp: new Date().toISOString() }, 426, {
       Upgrade: "websocket",
@@ -90,19 +77,29 @@ websocketRoutes.get("/stompx/websocket", async (c) => {
   }
   const address = c.req.header("CF-Connecting-IP") ?? "unknown";
   if (!(await allowed(c.env.SESSION_ADDRESS_RATE_LIMITER, `address:${address}`, c))) return tooManyUpgrades(c, "from this address");
-
-  const apiKey = c.req.query("api_key") ?? "";
-  const username = c.req.query("stompx_user") ?? "";
-  // The SDK sends the literal "undefined" when the app passed no username.
-  if (!username || username === "undefined" || username.trim() === "" || username.length > LIMITS.nameLength) {
-    return refuse("A user name is required to start a session");
-  }
-  // From the primary: a challenge token revoked a moment ago must not admit a session.
-  const db = createDb(openSession(c.env.DB, "first-primary"));
   const application = apiKey.length <= 64 ? await findApplicationByKey(db, apiKey) : undefined;
   if (!application) return refuse("Invalid API key");
   if (!(await allowed(c.env.SESSION_APP_RATE_LIMITER, `app:${application.id}`, c))) return tooManyUpgrades(c, "for this application");
+  return application;
+};
 
+const toShard = (c: Context<AppEnv>, upgrade: Omit<ShardUpgrade, "userAgent">) =>
+  sessionShardStub(c.env, upgrade.shard).fetch("https://session-shard/connect", {
+    // A fresh request: nothing the client sent besides the upgrade reaches the shard.
+    headers: {
+      Upgrade: "websocket",
+      ...encodeShardHeaders({ ...upgrade, userAgent: c.req.header("User-Agent")?.slice(0, MAX_USER_AGENT_CHARS) || undefined }),
+    },
+  });
+
+/** The 2020 dialect: the user is named in the query, so the upgrade goes to that user's shard. */
+const upgrade2020 = async (c: Context<AppEnv>) => {
+  // From the primary: a challenge token revoked a moment ago must not admit a session.
+  const db = createDb(openSession(c.env.DB, "first-primary"));
+  const username = c.req.query("stompx_user") ?? "";
+  const application = await admitUpgrade(c, c.req.query("api_key") ?? "", db);
+  if (application instanceof Response) return application;
+  if (!isUsableName(username)) return refuse("A user name is required to start a session");
   let authenticated: { id: number; tokenId: number } | undefined;
   if (application.requireAuthenticatedSessions) {
     // One answer for every failure (no token, wrong token, someone else's, unknown name), so a
@@ -112,17 +109,27 @@ websocketRoutes.get("/stompx/websocket", async (c) => {
     if (!authenticated) return refuse("This application requires a valid user challenge token (authParams.token)");
   }
   const shard = shardName(c.env, application.id, username);
-  // A fresh request: nothing the client sent besides the upgrade reaches the shard.
-  return sessionShardStub(c.env, shard).fetch("https://session-shard/connect", {
-    headers: {
-      Upgrade: "websocket",
-      ...encodeShardHeaders({
-        applicationId: application.id,
-        userName: username,
-        shard,
-        authenticated,
-        userAgent: c.req.header("User-Agent")?.slice(0, MAX_USER_AGENT_CHARS) || undefined,
-      }),
-    },
+  return toShard(c, { dialect: "2020", applicationId: application.id, userName: username, shard, authenticated });
+};
+
+/**
+ * The current dialect: only the key is in the URL (`api-key`; `api_key` for 1.53 and earlier); the
+ * user arrives in CONNECT, so the upgrade goes to a shard picked at random and the shard settles
+ * (and authenticates) the user then (stompx-current.md §2, §23).
+ */
+const upgradeCurrent = async (c: Context<AppEnv>) => {
+  const db = createDb(openSession(c.env.DB, "first-unconstrained"));
+  const application = await admitUpgrade(c, c.req.query("api-key") ?? c.req.query("api_key") ?? "", db);
+  if (application instanceof Response) return application;
+  const shard = randomShardName(c.env, application.id);
+  return toShard(c, {
+    dialect: "current",
+    applicationId: application.id,
+    userName: "",
+    shard,
+    requireAuth: application.requireAuthenticatedSessions,
   });
-});
+};
+
+websocketRoutes.get("/stompx/websocket", (c) => (c.req.query("stompx_user") === undefined ? upgradeCurrent(c) : upgrade2020(c)));
+websocketRoutes.get("/rtm/websocket", upgradeCurrent);

@@ -5,7 +5,7 @@
  * refused.
  */
 import { describe, it } from "vitest";
-import { dest, ERRORS_QUEUE, parseDestination, withRelayQuery, type Route } from "../../src/realtime/destinations";
+import { currentDest, dest, ERRORS_QUEUE, parseDestination, withRelayQuery, type Route } from "../../src/realtime/destinations";
 
 describe("parseDestination", () => {
   const routes: [string, Route][] = [
@@ -22,10 +22,10 @@ describe("parseDestination", () => {
     [dest.channelMessages(7), { kind: "relay", name: "channelMessages", id: 7, query: {} }],
     [dest.channelUnread(7), { kind: "relay", name: "channelUnread", id: 7, query: {} }],
     [dest.channelMembers(7), { kind: "relay", name: "channelMembers", id: 7, query: {} }],
-    [dest.userChannelsTopic(42), { kind: "topic", name: "userChannels", id: 42 }],
-    [dest.userNotificationsTopic(42), { kind: "topic", name: "userNotifications", id: 42 }],
-    [dest.channelTopic(7), { kind: "topic", name: "channel", id: 7 }],
-    [dest.channelMessagesTopic(7), { kind: "topic", name: "channelMessages", id: 7 }],
+    [dest.userChannelsTopic(42), { kind: "topic", scope: "user", id: 42, sub: "channels" }],
+    [dest.userNotificationsTopic(42), { kind: "topic", scope: "user", id: 42, sub: "notifications" }],
+    [dest.channelTopic(7), { kind: "topic", scope: "channel", id: 7, sub: "" }],
+    [dest.channelMessagesTopic(7), { kind: "topic", scope: "channel", id: 7, sub: "messages" }],
     [dest.meUpdate, { kind: "action", name: "meUpdate" }],
     [dest.meCreateChannel, { kind: "action", name: "meCreateChannel" }],
     [dest.channelMessage(7), { kind: "action", name: "channelMessage", id: 7 }],
@@ -44,7 +44,43 @@ describe("parseDestination", () => {
       if (d === dest.channelStream(7)) continue; // an HTTP stream, never a STOMP destination
       expect(parseDestination(d), d).toBeDefined();
     }
-    expect(new Set(routes.map(([, r]) => ("name" in r ? `${r.kind}:${r.name}` : r.kind))).size).toBe(routes.length);
+    const key = (r: Route) => ("name" in r ? `${r.kind}:${r.name}` : "scope" in r ? `${r.kind}:${r.scope}:${r.sub}` : r.kind);
+    expect(new Set(routes.map(([, r]) => key(r))).size).toBe(routes.length);
+  });
+
+  it("parses every destination the current dialect's links and fixed strings use (stompx-current.md §15–16)", ({ expect }) => {
+    const cd = currentDest;
+    const cases: [string, Route][] = [
+      [cd.me, { kind: "relay", name: "me", query: {} }],
+      [cd.meReadGrant, { kind: "relay", name: "meReadGrant", query: {} }],
+      [cd.meWriteGrant, { kind: "relay", name: "meWriteGrant", query: {} }],
+      [cd.meChannelsCount, { kind: "relay", name: "meChannelsCount", query: {} }],
+      [cd.meUnreadMessagesCount, { kind: "relay", name: "meUnreadMessagesCount", query: {} }],
+      [cd.meContacts, { kind: "relay", name: "meContacts", query: {} }],
+      [cd.meContactsCount, { kind: "relay", name: "meContactsCount", query: {} }],
+      [cd.meBlockList, { kind: "relay", name: "meBlockList", query: {} }],
+      [cd.meUpdateDisplayPicture, { kind: "action", name: "meUpdateDisplayPicture" }],
+      [cd.userTopic(4, ""), { kind: "topic", scope: "user", id: 4, sub: "" }],
+      [cd.userTopic(4, "read-receipts"), { kind: "topic", scope: "user", id: 4, sub: "read-receipts" }],
+      [cd.userChannelMember(4), { kind: "relay", name: "userChannelMember", id: 4, query: {} }],
+      [cd.userBlock(4), { kind: "action", name: "userBlock", id: 4 }],
+      [cd.blockListItemDelete(4), { kind: "action", name: "blockListItemDelete", id: 4 }],
+      [cd.channelTopic(7, "typing"), { kind: "topic", scope: "channel", id: 7, sub: "typing" }],
+      [cd.channelRelay(7, "messages.count"), { kind: "relay", name: "channelMessagesCount", id: 7, query: {} }],
+      [cd.channelRelay(7, "last-read-message"), { kind: "relay", name: "channelLastReadMessage", id: 7, query: {} }],
+      [cd.channelAction(7, "trigger-event"), { kind: "action", name: "channelTriggerEvent", id: 7 }],
+      [cd.channelAction(7, "add-moderator"), { kind: "action", name: "channelAddModerator", id: 7 }],
+      [cd.message(9), { kind: "relay", name: "message", id: 9, query: {} }],
+      [cd.messageRelay(9, "replies.count"), { kind: "relay", name: "messageRepliesCount", id: 9, query: {} }],
+      [cd.messageAction(9, "delete-for-me"), { kind: "action", name: "messageDeleteForMe", id: 9 }],
+      [cd.messageAction(9, "remove-reaction"), { kind: "action", name: "messageRemoveReaction", id: 9 }],
+      [cd.threadTopic(3, "messages"), { kind: "topic", scope: "thread", id: 3, sub: "messages" }],
+      [cd.threadRelay(3, "channel"), { kind: "relay", name: "threadChannel", id: 3, query: {} }],
+      [cd.threadAction(3, "keystrokes"), { kind: "action", name: "threadKeystrokes", id: 3 }],
+    ];
+    for (const [destination, route] of cases) expect(parseDestination(destination), destination).toEqual(route);
+    // The old dialect's strings are a subset: the 2020 me relay and the current one reach the same handler.
+    expect(parseDestination(dest.me)).toEqual(parseDestination(cd.me));
   });
 
   it("the SDK's hard-coded relays parse (me, channel by id, user by id)", ({ expect }) => {
@@ -116,9 +152,12 @@ describe("parseDestination", () => {
       "/application/v1/channels/1e3.relay",
       "/application/v1/channels/ 1.relay",
       "/application/v1/channels/1/typing.relay",
-      "/application/v1/channels/1.delete",
-      "/application/v1/messages/1.relay",
-      "/topic/v1/channels/1/typing",
+      "/application/v1/channels/1.explode",
+      "/application/v1/channels/1.__proto__",
+      "/application/v1/messages/1/nothing.relay",
+      "/application/v1/users/me/constructor.relay",
+      "/topic/v1/channels/1/nothing",
+      "/topic/v1/threads/1/events",
       "/topic/v1/channels/1/",
       "/topic/v1/users/me/channels",
       "/topic/v1/users/1/notifications/x",

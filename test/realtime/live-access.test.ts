@@ -86,7 +86,8 @@ describe("a member removed from a PRIVATE channel", () => {
     const readBefore = Date.now() - 10;
     const shard = sessionShardStub(env, shardName(env, w.app.id, w.jane.name));
     await shard.revokeChannel({ id: w.jane.id, name: w.jane.name }, w.priv.id);
-    const notification = JSON.stringify({ title: "t", body: "b", data: { channelId: w.priv.id } });
+    const resource = JSON.stringify({ title: "t", body: "b", data: { channelId: w.priv.id } });
+    const notification = { old: resource, current: resource, currentMuted: resource };
     await shard.notify(w.priv.id, [{ id: w.jane.id, name: w.jane.name }], notification, readBefore);
     expect(await jane.client.within(QUIET_MS, (f) => f.headers.subscription === notifications)).toEqual([]);
     // Control: a notification about another channel still arrives.
