@@ -1,5 +1,5 @@
 /**
- * The clients of `bench/realtime.mjs`: chat sessions that speak StompX directly (over `ws`,
+ * The clients of `bench/realtime.mjs`: chat sessions that speak StompX directly, in either dialect (over `ws`,
  * frame for frame as the SDK does, so the numbers are the server's and not 2,000 SDK instances'
  * overhead), and sockets on the real-time floor (`GET /ping/websocket`, src/durable/fan-out-floor.ts).
  * Both hand each MESSAGE body to the same callback, so the clients cost the same in both runs.
@@ -37,9 +37,14 @@ const wsUrl = (baseUrl, path) => `${baseUrl.replace("http", "ws")}${path}`;
  * A chat session: connect, then subscribe (resolving on each RECEIPT), answer relays, send actions.
  * `onMessage(body, frame)` gets every topic MESSAGE; `onError(frame)` an ERROR frame after CONNECTED.
  */
-export const connectChat = (baseUrl, key, username, { onMessage, onError } = {}) =>
+export const connectChat = (baseUrl, key, username, { onMessage, onError } = {}, dialect = "2020") =>
   new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl(baseUrl, `/stompx/websocket?api_key=${key}&stompx_user=${encodeURIComponent(username)}`), ["v12.stomp"]);
+    // The current dialect (chatkitty@1.58.2) names the user at CONNECT, not in the URL.
+    const url =
+      dialect === "current"
+        ? `/rtm/websocket?api-key=${key}`
+        : `/stompx/websocket?api_key=${key}&stompx_user=${encodeURIComponent(username)}`;
+    const ws = new WebSocket(wsUrl(baseUrl, url), ["v12.stomp"]);
     const waiting = new Map();
     let n = 0;
     let connected = false;
@@ -62,7 +67,8 @@ export const connectChat = (baseUrl, key, username, { onMessage, onError } = {})
       },
       close: () => ws.close(),
     };
-    ws.on("open", () => ws.send(frame("CONNECT", { "accept-version": "1.2", "heart-beat": "5000,5000" })));
+    const user = dialect === "current" ? { "StompX-User": username } : {};
+    ws.on("open", () => ws.send(frame("CONNECT", { "accept-version": "1.2", "heart-beat": "5000,5000", ...user })));
     ws.on("error", (e) => (connected ? onError?.({ body: String(e) }) : reject(e)));
     ws.on("message", (data) => {
       const f = parse(data);

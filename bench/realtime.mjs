@@ -202,6 +202,66 @@ const floorRun = async (server, sessions, eventBytes) => {
   }
 };
 
+/**
+ * Events of the current dialect (chatkitty@1.58.2) on one PUBLIC channel, to N sessions that
+ * subscribe to its topics: a typist's keystrokes (`thread.keystrokes.created`, keys = send time),
+ * edits of one message (`channel.message.updated`, body = send time) and reactions added and taken
+ * back in turn (`message.reaction.created`/`removed`: the k-th event answers the k-th action, as
+ * a room delivers in order). Latency is send → receive at RATE actions/s, MESSAGES of each.
+ */
+const currentRun = async (server, sessions) => {
+  const { app, call } = await platform(server.baseUrl);
+  const channel = (await call("POST", `/v1/applications/${app.id}/channels`, { type: "PUBLIC", name: "bench-current" })).body;
+  const kinds = { typing: [], edit: [], reaction: [] };
+  const reactionSent = [];
+  const perViewer = [];
+  const onMessage = (i) => (body) => {
+    const at = now();
+    const { type, resource } = JSON.parse(body);
+    if (type === "thread.keystrokes.created") kinds.typing.push(at - Number(resource.keys));
+    else if (type === "channel.message.updated") kinds.edit.push(at - Number(resource.body));
+    else if (type.startsWith("message.reaction.")) kinds.reaction.push(at - reactionSent[perViewer[i]++]);
+  };
+  const topics = ["keystrokes", "messages", "reactions"].map((t) => `/topic/v1/channels/${channel.id}/${t}`);
+  const viewers = await openMany(sessions, (i) => {
+    perViewer[i] = 0;
+    return connectChat(server.baseUrl, app.key, `current-viewer-${i}`, { onMessage: onMessage(i) }, "current");
+  });
+  await Promise.all(viewers.flatMap((c) => topics.map((t) => c.subscribe(t))));
+  const actor = await connectChat(server.baseUrl, app.key, "current-actor", {}, "current");
+  const act = (verb, id, body) => actor.send(`/application/v1/${verb === "keystrokes" ? "channels" : "messages"}/${id}.${verb}`, body);
+  actor.send(`/application/v1/channels/${channel.id}.join`, {});
+  await sleep(300);
+  const message = (
+    await call("POST", `/v1/applications/${app.id}/channels/${channel.id}/messages`, {
+      type: "TEXT",
+      body: "0",
+      user: { username: "current-actor" },
+    })
+  ).body;
+  const measure = async (kind, send) => {
+    const cpu = await cpuNow(server);
+    const sent = await drive(send, RATE, MESSAGES / RATE);
+    const rec = { count: 0 };
+    const counter = setInterval(() => (rec.count = kinds[kind].length), 50);
+    await settle(rec);
+    clearInterval(counter);
+    const sorted = [...kinds[kind]].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), delivered: sorted.length, expected: sent * sessions, cpu: await cpuSince(server, cpu) };
+  };
+  try {
+    const typing = await measure("typing", (t) => act("keystrokes", channel.id, { keys: t }));
+    const edit = await measure("edit", (t) => act("edit", message.id, { body: t }));
+    const reaction = await measure("reaction", () => {
+      reactionSent.push(now());
+      act(reactionSent.length % 2 ? "react" : "remove-reaction", message.id, { emoji: "👍" });
+    });
+    return { typing, edit, reaction };
+  } finally {
+    for (const c of [...viewers, actor]) c.close();
+  }
+};
+
 const results = [];
 for (const sessions of SESSIONS) {
   const vars = { REALTIME_FLOOR: "on", ...(process.env.SHARDS ? { SESSION_SHARD_COUNT: process.env.SHARDS } : {}) };
@@ -209,8 +269,9 @@ for (const sessions of SESSIONS) {
   try {
     const chat = await chatRun(server, sessions);
     const floor = await floorRun(server, sessions, chat.eventBytes);
-    results.push({ sessions, chat, floor });
-    console.error(JSON.stringify({ sessions, chat, floor }));
+    const current = await currentRun(server, sessions);
+    results.push({ sessions, chat, floor, current });
+    console.error(JSON.stringify({ sessions, chat, floor, current }));
   } finally {
     await server.stop();
   }
@@ -244,6 +305,16 @@ const lines = [
     const { start, max, end, lastHalf } = o.rssMiB;
     return `| ${sessions} | ${o.offered.toFixed(0)} | ${o.delivered}/${o.asked} | ${o.dropped} (${o.notices}) | ${o.disconnected} | ${start.toFixed(0)} → ${max.toFixed(0)} → ${end.toFixed(0)} MiB | ${lastHalf.toFixed(0)} MiB |`;
   }),
+  "",
+  `Current dialect (chatkitty@1.58.2), 1 PUBLIC channel, ${MESSAGES} actions of each kind at ${RATE}/s, every session subscribed to its keystrokes, messages and reactions topics:`,
+  "",
+  "| sessions | event | p50 ms | p99 ms | delivered | workerd CPU |",
+  "| --- | --- | --- | --- | --- | --- |",
+  ...results.flatMap(({ sessions, current }) =>
+    Object.entries(current).map(
+      ([kind, r]) => `| ${sessions} | ${kind} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.delivered}/${r.expected} | ${pct(r.cpu.server)} |`,
+    ),
+  ),
   "",
   `${new Date().toISOString()} · ${await machine()} · local wrangler dev (workerd)`,
 ];

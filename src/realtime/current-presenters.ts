@@ -5,7 +5,7 @@
  */
 import type { Emoji } from "../chat/emoji";
 import { notificationText } from "../chat/notifications";
-import type { ReactionSummary } from "../chat/reactions";
+import type { MessageExtras } from "../chat/message-extras";
 import type { EphemeralMessage } from "../chat/live";
 import type { VisibleChannel } from "../chat/queries/channels";
 import type { MessageRow } from "../chat/queries/messages";
@@ -132,12 +132,6 @@ export const toReadReceipt = (messageId: number, r: { user: UserRow; createdAt: 
   _relays: { message: cd.message(messageId) },
 });
 
-/** What a message resource shows besides its row: reactions and live replies (§15.5). */
-export interface MessageExtras {
-  reactions?: ReactionSummary[] | undefined;
-  repliesCount?: number | undefined;
-}
-
 const publicFile = ({ key: _key, ...file }: { key?: string; type: string; url: string; name: string; contentType: string; size: number }) =>
   file;
 
@@ -151,7 +145,7 @@ export const toMessage = (
     parentId?: number | null;
     threadId?: number | null;
   },
-  extras: MessageExtras = {},
+  extras: Partial<MessageExtras> = {},
 ) => {
   const id = m.id;
   const relay = (name: string) => cd.messageRelay(id, name);

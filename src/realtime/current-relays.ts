@@ -20,7 +20,8 @@ import {
 import { listThreadsPage } from "../chat/queries/threads";
 import { threadForUser } from "../chat/threads";
 import type { MessageRow } from "../chat/queries/messages";
-import { listReactions, reactionSummaries } from "../chat/reactions";
+import { messageExtras } from "../chat/message-extras";
+import { listReactions } from "../chat/reactions";
 import { listReadReceipts } from "../chat/read-receipts";
 import { isEphemeral } from "../chat/rules";
 import {
@@ -77,12 +78,12 @@ const CHANNEL_LISTS: Record<string, [ChannelListKind, string]> = {
 
 /** Messages as the session's user sees them: with their reactions and how many replies each has. */
 const presentMessages = async (ctx: SessionContext, rows: MessageRow[]) => {
-  const ids = rows.map((m) => m.id);
-  const [reactions, replies] = await Promise.all([
-    reactionSummaries(ctx.db, ctx.applicationId, ids),
-    countReplies(ctx.db, ctx.applicationId, ids),
-  ]);
-  return rows.map((m) => toMessage(m, { reactions: reactions.get(m.id), repliesCount: replies.get(m.id) }));
+  const extrasOf = await messageExtras(
+    ctx.db,
+    ctx.applicationId,
+    rows.map((m) => m.id),
+  );
+  return rows.map((m) => toMessage(m, extrasOf(m.id)));
 };
 
 /** One message the session's user sees, presented. */

@@ -8,12 +8,18 @@
  * patches, and deletes that answer the message's thread. Every JSON body of a current-form path
  * validates against ChatKitty's schema for its operation.
  */
+import { env } from "cloudflare:workers";
 import { describe, type ExpectStatic, it } from "vitest";
+import { channelForMember } from "../../src/chat/channels";
+import { postUserMessage } from "../../src/chat/messages";
+import { findUser } from "../../src/chat/queries/users";
+import { react } from "../../src/chat/reactions";
 import type { ApiResponse } from "../helpers/api";
 import { expectError, expectHal, expectInvalidField, isIsoUtc, queryOf } from "../helpers/checks";
 import { chatKittyClient, expectChatKitty } from "../helpers/chatkitty-schema";
 import { connectChat, sid } from "../helpers/chat";
 import { binary, expectStoredFile, fileSetup, keyOf, MAX_FILE_BYTES, objectsUnder } from "../helpers/files";
+import { db } from "../helpers/rows";
 
 /** A fresh application whose `api` checks every current-form JSON answer against ChatKitty's schema; `raw` does not. */
 const checkedSetup = async (expect: ExpectStatic) => {
@@ -463,6 +469,61 @@ describe("GET, PATCH and DELETE /v1/messages/{id}", () => {
 });
 
 describe("GET /v1/messages/{id}/read-receipts", () => {
+  it("shows the reactions and replies chat sessions made: reactions per emoji, repliesCount, a reply's nestedLevel 1", async ({
+    expect,
+  }) => {
+    const s = await checkedSetup(expect);
+    const [jane, john] = [await user(s, "jane"), await user(s, "john")];
+    const ch = await channel(s, { type: "PRIVATE", members: [{ id: jane.id }, { id: john.id }] });
+    const parent = await send(s, ch.id, { body: "parent", user: { id: jane.id } });
+    const scope = { db: db(), env, applicationId: s.app.id };
+    await react(scope, jane.id, parent.id, "👍");
+    await react(scope, john.id, parent.id, ":+1:");
+    await react(scope, john.id, parent.id, "😂");
+    const channelRow = await channelForMember(scope, john.id, ch.id);
+    const johnRow = (await findUser(scope.db, s.app.id, john.id))!;
+    const posted = await postUserMessage(
+      scope,
+      channelRow,
+      johnRow,
+      { type: "TEXT", body: "a reply" },
+      { parent: { id: parent.id, channelId: ch.id } },
+    );
+    const replyId = "saved" in posted ? posted.saved.id : 0;
+
+    const got = await s.api.get(`/v1/messages/${parent.id}`);
+    expect(got.body).toMatchObject({ nestedLevel: 0, repliesCount: 1 });
+    expect(got.body.reactions.map((r: any) => [r.emoji.character, r.count, r.users.map((u: any) => u.id)])).toEqual([
+      ["👍", 2, [jane.id, john.id]],
+      ["😂", 1, [john.id]],
+    ]);
+    expect(got.body.reactions[0].emoji).toMatchObject({ description: "thumbs up", aliases: expect.arrayContaining(["+1"]) });
+    expect((await s.api.get(`/v1/messages/${replyId}`)).body).toMatchObject({ nestedLevel: 1, repliesCount: 0, reactions: [] });
+    // Pages show the same, and so does the 2020 form.
+    const page = (await s.api.get(`/v1/channels/${ch.id}/messages`)).body._embedded.messages;
+    expect(page.find((m: any) => m.id === parent.id)).toEqual(got.body);
+    expect((await s.raw.get(`${s.urls.app}/messages/${parent.id}`)).body).toMatchObject({ repliesCount: 1, reactions: got.body.reactions });
+    // The ETag covers them: If-Match with the read one is current; a reaction since makes it stale.
+    const etag = (await s.raw.get(`/v1/messages/${parent.id}`)).headers.get("ETag")!;
+    await react(scope, jane.id, parent.id, "❤️");
+    const patch = await s.api.call(
+      "PATCH",
+      `/v1/messages/${parent.id}`,
+      { body: "x" },
+      { "Content-Type": "application/json", "If-Match": etag },
+    );
+    expectError(expect, patch, 412);
+    const fresh = (await s.raw.get(`/v1/messages/${parent.id}`)).headers.get("ETag")!;
+    const ok = await s.api.call(
+      "PATCH",
+      `/v1/messages/${parent.id}`,
+      { body: "edited" },
+      { "Content-Type": "application/json", "If-Match": fresh },
+    );
+    expect(ok.body).toMatchObject({ body: "edited", repliesCount: 1 });
+    expect(ok.body.reactions).toHaveLength(3);
+  });
+
   it("lists the members whose read marker reached the message", async ({ expect }) => {
     const s = await checkedSetup(expect);
     const [jane, john, joe] = [await user(s, "jane"), await user(s, "john"), await user(s, "joe")];

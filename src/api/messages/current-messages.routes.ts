@@ -25,13 +25,14 @@ import {
   applicationMessagesPage,
   channelMessagesPage,
   loadMessage,
+  presentMessage,
   patchMessage,
   readReceiptsPage,
   removeAllMessages,
   removeMessage,
   sendMessage,
 } from "./messages.operations";
-import { toMainThreadResource, toMessageResource, toReadReceiptPage } from "./messages.present";
+import { toMainThreadResource, toReadReceiptPage } from "./messages.present";
 import {
   type CreateMessageBody,
   CurrentMessageListQuery,
@@ -155,12 +156,12 @@ export const currentMessageRoutes = createRouter()
   )
   .openapi(getMessageRoute, async (c) => {
     const appId = c.var.auth.applicationId;
-    return hal(c, toMessageResource(appId, await loadMessage(c, appId, c.req.valid("param").messageId), c.var.links));
+    return hal(c, await presentMessage(c, appId, await loadMessage(c, appId, c.req.valid("param").messageId)));
   })
   .openapi(patchMessageRoute, async (c) => {
     const appId = c.var.auth.applicationId;
     const message = await patchMessage(c, appId, c.req.valid("param").messageId, c.req.valid("json"));
-    return hal(c, toMessageResource(appId, message, c.var.links));
+    return hal(c, await presentMessage(c, appId, message));
   })
   .openapi(deleteMessageRoute, async (c) => {
     const appId = c.var.auth.applicationId;

@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import { channelNotFound, messageNotFound } from "../../chat/errors";
 import { fileDigest, requestFingerprint } from "../../chat/idempotency";
 import type { EphemeralMessage } from "../../chat/live";
+import { messageExtras } from "../../chat/message-extras";
 import {
   findEarlierMessage,
   listMessages,
@@ -112,15 +113,27 @@ export const channelMessagesPage = async (
     const present = (m: EphemeralMessage) => toEphemeralMessageResource(appId, channelId, m, links);
     return toMessagePage(held, query, href, (m) => m.seq, present, keptOf(query));
   }
+  const extrasOf = await extrasOfRows(c, appId, list.saved);
   return toMessagePage(
     list.saved,
     query,
     href,
     (m) => m.id,
-    (m) => toMessageResource(appId, m, links),
+    (m) => toMessageResource(appId, m, links, extrasOf(m.id)),
     keptOf(query),
   );
 };
+
+const extrasOfRows = (c: Context<AppEnv>, appId: number, rows: MessageRow[]) =>
+  messageExtras(
+    c.var.db,
+    appId,
+    rows.map((m) => m.id),
+  );
+
+/** A persisted message with its reactions and replies count, as reads show it. */
+export const presentMessage = async (c: Context<AppEnv>, appId: number, message: MessageRow) =>
+  toMessageResource(appId, message, c.var.links, (await extrasOfRows(c, appId, [message]))(message.id));
 
 /** A cursor page of every persisted message of the application, newest first. */
 export const applicationMessagesPage = (c: Context<AppEnv>, appId: number, query: MessageListQuery, href: string) =>
@@ -142,12 +155,13 @@ export const filteredMessagesPage = async (
   href: string,
 ) => {
   const rows = await filteredMessageRows(c, appId, query, filter);
+  const extrasOf = await extrasOfRows(c, appId, rows);
   return toMessagePage(
     rows,
     query,
     href,
     (m) => m.id,
-    (m) => toMessageResource(appId, m, c.var.links),
+    (m) => toMessageResource(appId, m, c.var.links, extrasOf(m.id)),
     kept,
   );
 };
@@ -173,7 +187,7 @@ export const readReceiptsPage = async (c: Context<AppEnv>, appId: number, messag
 
 /** With If-Match, the write is refused (412) unless the client saw the message as it is now. */
 const requireMessageMatch = (c: Context<AppEnv>, appId: number, message: MessageRow) =>
-  requireMatch(c, () => toMessageResource(appId, message, c.var.links));
+  requireMatch(c, () => presentMessage(c, appId, message));
 
 const TEXT_TYPES: ReadonlySet<string> = new Set(["TEXT", "SYSTEM_TEXT"]);
 
@@ -315,7 +329,7 @@ export const sendMessage = async (
       ? undefined
       : { key: idempotencyKey, fingerprint: await requestFingerprint(appId, channelId, await requestedContent(draft)) };
   const earlier = claim && (await findEarlierMessage(scope, claim));
-  if (earlier) return toMessageResource(appId, earlier, c.var.links);
+  if (earlier) return presentMessage(c, appId, earlier);
   const options: PostOptions = { claim, defer: (delivery) => c.executionCtx.waitUntil(delivery) };
   const as = draft.sender ? await writerIn(c, appId, channelId, draft.sender, draft.senderField ?? "user") : undefined;
   const { content } = draft;

@@ -1,4 +1,5 @@
 import type { EphemeralMessage, EphemeralSender } from "../../chat/live";
+import type { MessageExtras } from "../../chat/message-extras";
 import type { ChannelRow } from "../../chat/queries/channels";
 import type { MessageRow } from "../../chat/queries/messages";
 import type { UserRow } from "../../chat/queries/users";
@@ -13,8 +14,9 @@ import type { MessageFile, MessagePage, MessageResource, ReadReceiptPage, ReplyT
 const TEXT_TYPES: ReadonlySet<string> = new Set(["TEXT", "SYSTEM_TEXT"]);
 const FILE_TYPES: ReadonlySet<string> = new Set(["FILE", "SYSTEM_FILE"]);
 
-/** Channel messages are top-level: replies in threads (nested level 1) are not offered. */
+/** A channel's message, and a reply to one (sent by the current SDK). */
 const TOP_LEVEL = 0;
+const REPLY = 1;
 
 /** A stored file as clients see it: the R2 key never leaves the server. */
 const publicFile = ({ type, url, name, contentType, size }: StoredFile): MessageFile => ({ type, url, name, contentType, size });
@@ -38,13 +40,24 @@ const commonLinks = (appId: number, channelId: number, userId: number | null | u
   application: link(links.application(appId)),
 });
 
-export const toMessageResource = (appId: number, m: MessageRow, links: Links): MessageResource => ({
+/**
+ * A persisted message; `extras` (chat/message-extras.ts) when the caller looked them up, else none:
+ * a message just sent has no reactions or replies yet.
+ */
+export const toMessageResource = (
+  appId: number,
+  m: MessageRow,
+  links: Links,
+  { reactions, repliesCount }: MessageExtras = { reactions: [], repliesCount: 0 },
+): MessageResource => ({
   id: m.id,
   type: m.type,
   channelId: m.channelId,
   ...content(m.type, m.body, m.file, m.groupTag),
   ...(m.user ? { user: toEmbeddedUser(appId, m.user, links) } : {}),
-  nestedLevel: TOP_LEVEL,
+  nestedLevel: m.parentId ? REPLY : TOP_LEVEL,
+  reactions: reactions.map((r) => ({ emoji: r.emoji, users: r.users.map((u) => toEmbeddedUser(appId, u, links)), count: r.count })),
+  repliesCount,
   properties: m.properties,
   createdTime: m.createdAt.toISOString(),
   ...(m.lastEditedAt ? { lastEditedTime: m.lastEditedAt.toISOString() } : {}),

@@ -11,8 +11,7 @@ import { viewChannel } from "../channels/channels.operations";
 import { toChannelResource } from "../channels/channels.present";
 import { ChannelParams, ChannelResource } from "../channels/channels.schemas";
 import { createMessageRoutes } from "./messages.create";
-import { applicationMessagesPage, channelMessagesPage, loadMessage, removeMessage } from "./messages.operations";
-import { toMessageResource } from "./messages.present";
+import { applicationMessagesPage, channelMessagesPage, loadMessage, presentMessage, removeMessage } from "./messages.operations";
 import { MessageListQuery, MessagePage, MessageParams, MessageResource } from "./messages.schemas";
 
 const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
@@ -63,7 +62,7 @@ export const messageRoutes = createRouter()
   .openapi(getMessageRoute, async (c) => {
     const { applicationId, messageId } = c.req.valid("param");
     const appId = requireOwnApplication(applicationId, c.var.auth);
-    return hal(c, toMessageResource(appId, await loadMessage(c, appId, messageId), c.var.links));
+    return hal(c, await presentMessage(c, appId, await loadMessage(c, appId, messageId)));
   })
   .openapi(deleteMessageRoute, async (c) => {
     const { applicationId, messageId } = c.req.valid("param");

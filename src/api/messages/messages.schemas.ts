@@ -22,6 +22,23 @@ export const MessageFile = z
   .openapi("MessageFile");
 export type MessageFile = z.infer<typeof MessageFile>;
 
+const Emoji = z
+  .object({
+    character: z.string().openapi({ example: "👍" }),
+    description: z.string().openapi({ example: "thumbs up" }),
+    aliases: z.array(z.string()).openapi({ example: ["+1", "thumbsup"] }),
+    tags: z.array(z.string()),
+  })
+  .openapi("EmojiProperties");
+
+const MessageReactionsSummary = z
+  .object({
+    emoji: Emoji,
+    users: z.array(EmbeddedUser).openapi({ description: "Users who reacted with it (the first ten)" }),
+    count: z.number().int().openapi({ description: "How many users reacted with it", example: 1 }),
+  })
+  .openapi("MessageReactionsSummaryProperties");
+
 /**
  * A message as both forms show it: ChatKitty's `MessageResource` (`channelId`, `nestedLevel`,
  * `properties`, the sender as `user`) with the 2020 form's fields and links. An OPEN channel's
@@ -37,7 +54,12 @@ export const MessageResource = z
     file: MessageFile.optional().openapi({ description: "File messages (FILE, SYSTEM_FILE)" }),
     user: EmbeddedUser.optional().openapi({ description: "The sender of a TEXT or FILE message" }),
     groupTag: z.string().optional().openapi({ description: "The label a back end gave the message" }),
-    nestedLevel: z.number().int().openapi({ description: "0: a channel's message (replies in threads would be 1)", example: 0 }),
+    nestedLevel: z.number().int().openapi({ description: "0: a channel's message; 1: a reply to one", example: 0 }),
+    reactions: z
+      .array(MessageReactionsSummary)
+      .optional()
+      .openapi({ description: "One entry per emoji users reacted with (persisted messages)" }),
+    repliesCount: z.number().int().optional().openapi({ description: "How many replies the message has (persisted messages)", example: 0 }),
     properties: jsonProperties.openapi({ description: "Custom data" }),
     createdTime: z.string().openapi({ format: "date-time" }),
     lastEditedTime: z.string().optional().openapi({ format: "date-time", description: "When the body or properties last changed" }),
