@@ -7,8 +7,9 @@
 import { and, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
 import type { ChatScope } from "../../src/chat/messages";
-import { insertChannel } from "../../src/chat/queries/channels";
+import { insertChannel, joinChannel } from "../../src/chat/queries/channels";
 import { addMember } from "../../src/chat/queries/members";
+import { insertUser } from "../../src/chat/queries/users";
 import {
   countReplies,
   countUnreadMessages,
@@ -395,9 +396,15 @@ describe("countUnreadMessages", () => {
     expect(await countUnreadMessages(w.d, w.app.id, other.bob.id, other.channel.id)).toBe(0);
     expect(await countUnreadMessages(w.d, w.app.id, other.bob.id)).toBe(0);
     expect(await countUnreadMessages(other.d, other.app.id, other.bob.id)).toBe(1);
-    // A member who just joined sees the history as unread until they read it.
+    // A member who just joined starts with the history read (stompx-current.md §8.1); what comes next is unread.
     await addMember(w.d, w.app.id, w.channel.id, w.outsider.id);
+    expect(await countUnreadMessages(w.d, w.app.id, w.outsider.id, w.channel.id)).toBe(0);
+    await send(w.scope, w.channel.id, w.alice.id, "after joining");
     expect(await countUnreadMessages(w.d, w.app.id, w.outsider.id, w.channel.id)).toBe(1);
+    // Joining a PUBLIC channel by oneself starts the same way.
+    const late = await insertUser(w.d, w.app.id, { name: `late-${crypto.randomUUID()}` });
+    expect(await joinChannel(w.d, w.app.id, late.id, w.channel.id)).toBe(true);
+    expect(await countUnreadMessages(w.d, w.app.id, late.id, w.channel.id)).toBe(0);
   });
 
   it("leaves out messages the viewer deleted for themselves, cleared, or got from users they blocked", async ({ expect }) => {

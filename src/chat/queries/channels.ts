@@ -11,7 +11,7 @@ import { queueChannelFiles } from "../../files/deletions";
 import { LISTED_IN_CURRENT_FORM, OPEN_TO_ALL } from "../rules";
 import { findApplicationQuery } from "./applications";
 import { propertiesContain } from "./properties";
-import { isMemberSql, isNotMemberSql } from "./members";
+import { isMemberSql, isNotMemberSql, newestMessageIdSql } from "./members";
 
 export const channelColumns = {
   id: channels.id,
@@ -467,7 +467,7 @@ export const joinChannel = async (db: Db, applicationId: number, userId: number,
             channelId: sql<number>`${channels.id}`.as("channel_id"),
             userId: sql<number>`${userId}`.as("user_id"),
             applicationId: sql<number>`${channels.applicationId}`.as("application_id"),
-            lastReadMessageId: sql<null>`null`.as("last_read_message_id"),
+            lastReadMessageId: sql<number | null>`${newestMessageIdSql(channels.id)}`.as("last_read_message_id"),
             isModerator: sql<boolean>`0`.as("is_moderator"),
             createdAt: sql<Date>`${channelMembers.createdAt.default}`.as("created_at"),
             lastReadAt: sql<null>`null`.as("last_read_at"),

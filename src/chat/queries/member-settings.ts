@@ -7,6 +7,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { channelMembers, messages } from "../../db/schema";
 import { withdrawInvitesQuery } from "./invites";
+import { newestMessageIdSql } from "./members";
 
 const membership = (applicationId: number, channelId: number, userId: number) =>
   and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId), eq(channelMembers.userId, userId));
@@ -82,7 +83,7 @@ export const addMemberIfAbsent = async (db: Db, applicationId: number, channelId
   const [inserted] = await db.batch([
     db
       .insert(channelMembers)
-      .values({ applicationId, channelId, userId })
+      .values({ applicationId, channelId, userId, lastReadMessageId: newestMessageIdSql(channelId) })
       .onConflictDoNothing()
       .returning({ userId: channelMembers.userId }),
     withdrawInvitesQuery(db, applicationId, channelId, [userId]),

@@ -2,7 +2,7 @@
  * Channel memberships: who belongs to a channel, and how far each member has read. Memberships are
  * scoped by the application like every row.
  */
-import { and, asc, count, desc, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
 import { channelMembers, channels, messages, users } from "../../db/schema";
@@ -87,9 +87,19 @@ export const isChannelMember = async (db: Db, applicationId: number, channelId: 
   );
 
 /** Adds a member (already one: nothing changes); joining accepts their invite. */
+/**
+ * A new member's read marker: the channel's newest message (stompx-current.md §8.1), so joining a
+ * channel with a history does not make all of it unread.
+ */
+export const newestMessageIdSql = (channelId: number | SQL | typeof channels.id) =>
+  sql<number | null>`(select max(${messages.id}) from ${messages} where ${messages.channelId} = ${channelId})`;
+
 export const addMember = (db: Db, applicationId: number, channelId: number, userId: number) =>
   db.batch([
-    db.insert(channelMembers).values({ applicationId, channelId, userId }).onConflictDoNothing(),
+    db
+      .insert(channelMembers)
+      .values({ applicationId, channelId, userId, lastReadMessageId: newestMessageIdSql(channelId) })
+      .onConflictDoNothing(),
     withdrawInvitesQuery(db, applicationId, channelId, [userId]),
   ]);
 
@@ -98,7 +108,7 @@ export const addModerator = (db: Db, applicationId: number, channelId: number, u
   db.batch([
     db
       .insert(channelMembers)
-      .values({ applicationId, channelId, userId, isModerator: true })
+      .values({ applicationId, channelId, userId, isModerator: true, lastReadMessageId: newestMessageIdSql(channelId) })
       .onConflictDoUpdate({ target: [channelMembers.channelId, channelMembers.userId], set: { isModerator: true } }),
     withdrawInvitesQuery(db, applicationId, channelId, [userId]),
   ]);
@@ -212,8 +222,11 @@ export const membersOfChannels = async (db: Db, applicationId: number, channelId
   return byChannel;
 };
 
-/** Parameters one row of `addMembersQueries` binds (channel, user, application, and the defaults of is_moderator, muted, hidden). */
-const PARAMETERS_PER_MEMBER = 6;
+/**
+ * Parameters one row of `addMembersQueries` binds: channel, user, application, the read marker's
+ * channel, and the defaults of is_moderator, muted, hidden.
+ */
+const PARAMETERS_PER_MEMBER = 7;
 
 /**
  * Statements that add many members, as `addMember` adds one (accepting their invites), for the
@@ -225,7 +238,7 @@ export const addMembersQueries = (db: Db, applicationId: number, channelId: numb
     ...chunks.map((chunk) =>
       db
         .insert(channelMembers)
-        .values(chunk.map((userId) => ({ applicationId, channelId, userId })))
+        .values(chunk.map((userId) => ({ applicationId, channelId, userId, lastReadMessageId: newestMessageIdSql(channelId) })))
         .onConflictDoNothing(),
     ),
     ...chunks.map((chunk) => withdrawInvitesQuery(db, applicationId, channelId, chunk)),
