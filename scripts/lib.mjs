@@ -134,6 +134,9 @@ export const applyLocalMigrations = ({ persistTo } = {}) => {
   return result;
 };
 
+const LOCKED_RETRIES = 5;
+const isLocked = (result) => /database is locked|SQLITE_BUSY/.test(`${result.stdout}${result.stderr}`);
+
 /**
  * Executes SQL (one or more `;`-separated statements, run as one batch) with
  * `wrangler d1 execute --json` and returns one `{results, success, meta}` per statement. `env`
@@ -141,7 +144,7 @@ export const applyLocalMigrations = ({ persistTo } = {}) => {
  * @example const [{ results }] = d1Execute("SELECT 1 AS one") // results: [{ one: 1 }]
  */
 export const d1Execute = (sql, { remote = false, persistTo, env } = {}) => {
-  const result = runWrangler([
+  const args = [
     "d1",
     "execute",
     DB_BINDING,
@@ -151,7 +154,14 @@ export const d1Execute = (sql, { remote = false, persistTo, env } = {}) => {
     "--yes",
     "--command",
     sql,
-  ]);
+  ];
+  let result = runWrangler(args);
+  // A running `npm run dev` may hold the local database's write lock for a moment: the batch ran
+  // nothing (it is one transaction), so it is safe to try again.
+  for (let attempt = 1; !remote && result.status !== 0 && isLocked(result) && attempt <= LOCKED_RETRIES; attempt++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200 * attempt);
+    result = runWrangler(args);
+  }
   let parsed;
   try {
     parsed = JSON.parse(result.stdout);

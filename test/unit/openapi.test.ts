@@ -12,10 +12,10 @@ const BASE = "https://chat.example.com";
 
 /**
  * Routes that are not part of the Platform API: the chat-session transport of the ChatKitty SDK
- * (WebSocket and its HTTP stream fallback, a protocol of its own), and `/`, which sends browsers
- * to the API Explorer.
+ * (its WebSockets, `/stompx/websocket` and today's SDK's `/rtm/websocket`, and the HTTP streams:
+ * a protocol of its own), and `/`, which sends browsers to the API Explorer.
  */
-const UNDOCUMENTED = [/^\/stompx\//, /^\/$/];
+const UNDOCUMENTED = [/^\/stompx\//, /^\/rtm\/websocket$/, /^\/$/];
 
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
 
