@@ -204,61 +204,87 @@ const floorRun = async (server, sessions, eventBytes) => {
 
 /**
  * Events of the current dialect (chatkitty@1.58.2) on one PUBLIC channel, to N sessions that
- * subscribe to its topics: a typist's keystrokes (`thread.keystrokes.created`, keys = send time),
- * edits of one message (`channel.message.updated`, body = send time) and reactions added and taken
- * back in turn (`message.reaction.created`/`removed`: the k-th event answers the k-th action, as
- * a room delivers in order). Latency is send → receive at RATE actions/s, MESSAGES of each.
+ * subscribe to its topics: keystrokes (`thread.keystrokes.created`, keys = send time), edits of a
+ * message (`channel.message.updated`, body = send time) and reactions added and taken back in turn
+ * (`message.reaction.created`/`removed`: a viewer's k-th event from an actor answers that actor's
+ * k-th action, as a room delivers in order). ACTORS users share RATE actions/s, so the figure is
+ * delivery, not one connection's queue (a session's frames run one after another). Latency is
+ * send → receive, MESSAGES actions of each kind.
  */
+const ACTORS = Number(process.env.ACTORS ?? 4);
+
 const currentRun = async (server, sessions) => {
   const { app, call } = await platform(server.baseUrl);
   const channel = (await call("POST", `/v1/applications/${app.id}/channels`, { type: "PUBLIC", name: "bench-current" })).body;
   const kinds = { typing: [], edit: [], reaction: [] };
-  const reactionSent = [];
-  const perViewer = [];
+  /** Per actor name: when each of its reaction actions was sent; per viewer and actor: events seen. */
+  const reactionSent = new Map();
+  const seen = [];
   const onMessage = (i) => (body) => {
     const at = now();
     const { type, resource } = JSON.parse(body);
     if (type === "thread.keystrokes.created") kinds.typing.push(at - Number(resource.keys));
     else if (type === "channel.message.updated") kinds.edit.push(at - Number(resource.body));
-    else if (type.startsWith("message.reaction.")) kinds.reaction.push(at - reactionSent[perViewer[i]++]);
+    else if (type.startsWith("message.reaction.")) {
+      const actor = resource.user.name;
+      const k = seen[i].get(actor) ?? 0;
+      seen[i].set(actor, k + 1);
+      kinds.reaction.push(at - reactionSent.get(actor)[k]);
+    }
   };
   const topics = ["keystrokes", "messages", "reactions"].map((t) => `/topic/v1/channels/${channel.id}/${t}`);
   const viewers = await openMany(sessions, (i) => {
-    perViewer[i] = 0;
+    seen[i] = new Map();
     return connectChat(server.baseUrl, app.key, `current-viewer-${i}`, { onMessage: onMessage(i) }, "current");
   });
   await Promise.all(viewers.flatMap((c) => topics.map((t) => c.subscribe(t))));
-  const actor = await connectChat(server.baseUrl, app.key, "current-actor", {}, "current");
-  const act = (verb, id, body) => actor.send(`/application/v1/${verb === "keystrokes" ? "channels" : "messages"}/${id}.${verb}`, body);
-  actor.send(`/application/v1/channels/${channel.id}.join`, {});
+  const actors = await Promise.all(
+    Array.from({ length: ACTORS }, async (_, i) => {
+      const name = `current-actor-${i}`;
+      const client = await connectChat(server.baseUrl, app.key, name, {}, "current");
+      client.send(`/application/v1/channels/${channel.id}.join`, {});
+      reactionSent.set(name, []);
+      return { name, client };
+    }),
+  );
   await sleep(300);
-  const message = (
-    await call("POST", `/v1/applications/${app.id}/channels/${channel.id}/messages`, {
+  for (const actor of actors) {
+    const sent = await call("POST", `/v1/applications/${app.id}/channels/${channel.id}/messages`, {
       type: "TEXT",
       body: "0",
-      user: { username: "current-actor" },
-    })
-  ).body;
+      user: { username: actor.name },
+    });
+    actor.messageId = sent.body.id;
+  }
+  let next = 0;
+  const actor = () => actors[next++ % actors.length];
   const measure = async (kind, send) => {
     const cpu = await cpuNow(server);
-    const sent = await drive(send, RATE, MESSAGES / RATE);
+    const sent = await drive(() => send(actor()), RATE, MESSAGES / RATE);
     const rec = { count: 0 };
     const counter = setInterval(() => (rec.count = kinds[kind].length), 50);
     await settle(rec);
     clearInterval(counter);
     const sorted = [...kinds[kind]].sort((a, b) => a - b);
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), delivered: sorted.length, expected: sent * sessions, cpu: await cpuSince(server, cpu) };
+    return {
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      delivered: sorted.length,
+      expected: sent * sessions,
+      cpu: await cpuSince(server, cpu),
+    };
   };
   try {
-    const typing = await measure("typing", (t) => act("keystrokes", channel.id, { keys: t }));
-    const edit = await measure("edit", (t) => act("edit", message.id, { body: t }));
-    const reaction = await measure("reaction", () => {
-      reactionSent.push(now());
-      act(reactionSent.length % 2 ? "react" : "remove-reaction", message.id, { emoji: "👍" });
+    const typing = await measure("typing", (a) => a.client.send(`/application/v1/channels/${channel.id}.keystrokes`, { keys: String(now()) }));
+    const edit = await measure("edit", (a) => a.client.send(`/application/v1/messages/${a.messageId}.edit`, { body: String(now()) }));
+    const reaction = await measure("reaction", (a) => {
+      const times = reactionSent.get(a.name);
+      times.push(now());
+      a.client.send(`/application/v1/messages/${actors[0].messageId}.${times.length % 2 ? "react" : "remove-reaction"}`, { emoji: "👍" });
     });
     return { typing, edit, reaction };
   } finally {
-    for (const c of [...viewers, actor]) c.close();
+    for (const c of [...viewers, ...actors.map((a) => a.client)]) c.close();
   }
 };
 
@@ -306,7 +332,7 @@ const lines = [
     return `| ${sessions} | ${o.offered.toFixed(0)} | ${o.delivered}/${o.asked} | ${o.dropped} (${o.notices}) | ${o.disconnected} | ${start.toFixed(0)} → ${max.toFixed(0)} → ${end.toFixed(0)} MiB | ${lastHalf.toFixed(0)} MiB |`;
   }),
   "",
-  `Current dialect (chatkitty@1.58.2), 1 PUBLIC channel, ${MESSAGES} actions of each kind at ${RATE}/s, every session subscribed to its keystrokes, messages and reactions topics:`,
+  `Current dialect (chatkitty@1.58.2), 1 PUBLIC channel, ${MESSAGES} actions of each kind at ${RATE}/s by ${ACTORS} users, every session subscribed to its keystrokes, messages and reactions topics:`,
   "",
   "| sessions | event | p50 ms | p99 ms | delivered | workerd CPU |",
   "| --- | --- | --- | --- | --- | --- |",
