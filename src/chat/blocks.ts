@@ -6,7 +6,7 @@
 import type { Db } from "../db/client";
 import { ChatError, userNotFound } from "./errors";
 import type { ChatScope } from "./messages";
-import { deleteBlock, findBlockersOf, insertBlock, listBlocksPage } from "./queries/blocks";
+import { deleteBlock, findAllBlockersOf, findBlockersOf, insertBlock, listBlocksPage } from "./queries/blocks";
 import { findUser, type UserRow } from "./queries/users";
 
 /** Blocks a user of the application; blocking them again changes nothing and answers the same. */
@@ -36,3 +36,12 @@ export const listBlocks = (
 /** Which of these users blocked the sender: live deliveries and notifications of the sender's messages skip them. */
 export const blockersOf = (db: Db, applicationId: number, senderId: number, userIds: number[]): Promise<Set<number>> =>
   findBlockersOf(db, applicationId, senderId, userIds);
+
+const MAX_LIVE_BLOCKERS = 1000;
+
+/**
+ * Users who blocked the sender (at most `MAX_LIVE_BLOCKERS`): a room leaves them out of the live
+ * deliveries of the sender's messages.
+ */
+export const allBlockersOf = (db: Db, applicationId: number, senderId: number): Promise<number[]> =>
+  findAllBlockersOf(db, applicationId, senderId, MAX_LIVE_BLOCKERS);

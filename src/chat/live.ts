@@ -109,6 +109,8 @@ export interface Delivery {
   exceptUserId?: number | undefined;
   /** The connection that does not get it (a user's custom event: not echoed to its sender). */
   exceptConn?: string | undefined;
+  /** Users who blocked the message's sender: their connections do not get it (stompx-current.md §12.6). */
+  blockedBy?: number[] | undefined;
 }
 
 /**

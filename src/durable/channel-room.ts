@@ -32,7 +32,7 @@ import {
   type Signal,
   type Skipped,
 } from "../chat/live";
-import { blockersOf } from "../chat/blocks";
+import { allBlockersOf, blockersOf } from "../chat/blocks";
 import { unhideForNewMessage } from "../chat/member-settings";
 import { findChannel } from "../chat/queries/channels";
 import { channelMembersToNotify, membersOfChannels } from "../chat/queries/members";
@@ -51,6 +51,8 @@ import {
 import { Typing } from "./typing";
 
 const NOTIFY_LIMIT = 1000;
+const BLOCKERS_TTL_MS = 5000;
+const MAX_CACHED_SENDERS = 1000;
 /**
  * Deliveries that may wait for one shard while its previous call runs. Past it the oldest are
  * dropped and the shard is told (its watchers fell behind: session-shard.ts `deliver`), so a shard
@@ -82,6 +84,8 @@ export class ChannelRoom extends DurableObject<Env> {
    * busy channel costs one call per shard per round trip, not one per message.
    */
   private readonly queues = new Map<string, ShardQueue>();
+  /** Per sender: who blocked them, and when that was read (`blockersOf`). */
+  private readonly blockers = new Map<number, { ids: number[]; at: number }>();
   /** Idempotency key → its message, oldest first; bounded by KEY_LIMIT and a day. */
   private readonly keys = new Map<string, { fingerprint: string; at: number; message: Promise<EphemeralMessage | undefined> }>();
   /** Who is typing here (memory only: typing is ephemeral), and the events that say so. */
@@ -178,7 +182,8 @@ export class ChannelRoom extends DurableObject<Env> {
   async publish(message: MessageRow, notify: NotifyMembers, origin?: Origin): Promise<void> {
     const live = toChatMessage(message);
     const current = toMessage(message);
-    await this.fanOut(message.channelId, { ...messageCreated(live, current), origin });
+    const blockedBy = message.userId === null ? [] : await this.blockersOf(notify.applicationId, message.userId);
+    await this.fanOut(message.channelId, { ...messageCreated(live, current), origin, ...(blockedBy.length > 0 ? { blockedBy } : {}) });
     if (message.userId !== null) await this.typing.stopped(message.channelId, message.userId);
     const currentNotification = toNotification({ id: message.channelId, name: notify.channelName }, current);
     const notifications = {
@@ -187,6 +192,25 @@ export class ChannelRoom extends DurableObject<Env> {
       currentMuted: JSON.stringify({ ...currentNotification, muted: true }),
     };
     void this.notifyMembers(message.channelId, notify, notifications);
+  }
+
+  /**
+   * Who blocked the sender, read at most once per `BLOCKERS_TTL_MS` per sender: a block reaches
+   * live sessions within that time (history, counts and notifications apply it at once).
+   */
+  private async blockersOf(applicationId: number, senderId: number): Promise<number[]> {
+    const known = this.blockers.get(senderId);
+    if (known && Date.now() - known.at < BLOCKERS_TTL_MS) return known.ids;
+    try {
+      const ids = await allBlockersOf(createDb(openSession(this.env.DB)), applicationId, senderId);
+      if (this.blockers.size >= MAX_CACHED_SENDERS) this.blockers.delete(this.blockers.keys().next().value!);
+      this.blockers.set(senderId, { ids, at: Date.now() });
+      return ids;
+    } catch (e) {
+      // The message is saved: deliver it rather than fail its fan-out; the history still hides it.
+      console.error(JSON.stringify({ level: "error", event: "blockers_read_failed", error: String(e) }));
+      return known?.ids ?? [];
+    }
   }
 
   /**

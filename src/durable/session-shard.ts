@@ -152,7 +152,7 @@ export class SessionShard extends DurableObject<Env> implements Shard {
     };
     if (skipped) this.fellBehind(channelId, watchersOf(dest.channelMessagesTopic(channelId)), skipped);
     for (const delivery of events) {
-      const { origin, ephemeral, signal, exceptUserId, exceptConn } = delivery;
+      const { origin, ephemeral, signal, exceptUserId, exceptConn, blockedBy } = delivery;
       for (const dialect of DIALECTS) {
         const rendering = dialect === "2020" ? delivery.old : delivery.current;
         if (!rendering) continue;
@@ -160,7 +160,10 @@ export class SessionShard extends DurableObject<Env> implements Shard {
         const tail = messageTail(rendering.event);
         for (const { conn, ws, to, head } of watchersOf(topic)) {
           if (conn === origin?.conn || conn === exceptConn || dialectOf(conn) !== dialect) continue;
-          if (exceptUserId !== undefined && this.sockets.connectionOf(ws)?.userId === exceptUserId) continue;
+          if (exceptUserId !== undefined || blockedBy) {
+            const userId = this.sockets.connectionOf(ws)?.userId;
+            if (userId === exceptUserId || (userId !== undefined && blockedBy?.includes(userId))) continue;
+          }
           const droppable = signal ? { channelId, ...to, unannounced: true as const } : ephemeral && { channelId, ...to };
           this.sockets.sendEvent(ws, conn, head, tail, droppable);
         }

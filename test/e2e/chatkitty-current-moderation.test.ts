@@ -34,8 +34,13 @@ describe("moderation", () => {
     expect((await ok("blockUser", a.kitty.blockUser({ user: bob }))).user.id).toBe(b.user.id);
     const items = await listAll("getUserBlockList", a.kitty.getUserBlockList());
     expect(items.map((i) => i.user.id)).toEqual([b.user.id]);
+    const chatA = await openChat(a, channel);
     await send(b, as(b), "you will not see this");
-    expect(await listAll("alice's history", a.kitty.getMessages({ channel }))).toEqual([]);
+    // Live too: her own later message arrives, bob's never did.
+    await send(a, channel, "sync");
+    await received(chatA, "alice", "sync");
+    expect(chatA.bodies()).not.toContain("you will not see this");
+    expect((await listAll("alice's history", a.kitty.getMessages({ channel }))).map((m) => m.body)).toEqual(["sync"]);
     expect((await ok("deleteUserBlockListItem", a.kitty.deleteUserBlockListItem({ item: items[0] }))).user.id).toBe(b.user.id);
     expect(await listAll("block list after", a.kitty.getUserBlockList())).toEqual([]);
     const me = (await ok("getUser(me)", a.kitty.getUser(a.user.id))).user;

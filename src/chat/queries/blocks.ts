@@ -61,3 +61,13 @@ export const findBlockersOf = async (db: Db, applicationId: number, senderId: nu
   if (!first) return new Set();
   return new Set((await db.batch([first, ...rest])).flat().map((b) => b.userId));
 };
+
+/** Up to `limit` users who blocked the sender (user_blocks_blocked_idx). */
+export const findAllBlockersOf = async (db: Db, applicationId: number, senderId: number, limit: number): Promise<number[]> =>
+  (
+    await db
+      .select({ userId: userBlocks.userId })
+      .from(userBlocks)
+      .where(and(eq(userBlocks.applicationId, applicationId), eq(userBlocks.blockedUserId, senderId)))
+      .limit(limit)
+  ).map((b) => b.userId);
