@@ -14,44 +14,13 @@
 import { createRequire } from "node:module";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { demoPlatform, host, type Platform } from "./platform-api";
-import { sleep, step, unique, until } from "./wait";
+import { closeAllSockets, sockets, type TrackedSocket, WS } from "./tracked-sockets";
+import { step, unique, until } from "./wait";
+
+export { sockets, WS } from "./tracked-sockets";
 
 const require = createRequire(import.meta.url);
-export const WS = require("ws");
 
-// ── every socket the SDK opens, with the raw frames sent and received on it ───────────────────
-export interface TrackedSocket {
-  url: string;
-  ws: any;
-  received: string[];
-  sent: string[];
-}
-export const sockets: TrackedSocket[] = [];
-
-const asText = (data: unknown) =>
-  typeof data === "string"
-    ? data
-    : Buffer.isBuffer(data)
-      ? data.toString("utf8")
-      : Array.isArray(data)
-        ? Buffer.concat(data).toString("utf8")
-        : Buffer.from(data as ArrayBuffer).toString("utf8");
-
-class TrackedWebSocket extends WS {
-  constructor(url: string, protocols?: string | string[]) {
-    super(url, protocols);
-    const entry: TrackedSocket = { url, ws: this, received: [], sent: [] };
-    sockets.push(entry);
-    const send = (this as any).send.bind(this);
-    (this as any).send = (data: unknown, ...rest: unknown[]) => {
-      entry.sent.push(asText(data));
-      return send(data, ...rest);
-    };
-    (this as any).on("message", (data: unknown) => entry.received.push(asText(data)));
-  }
-}
-// Before the SDK loads: with a global `WebSocket` it takes the raw /rtm/websocket path, not SockJS.
-(globalThis as any).WebSocket = TrackedWebSocket;
 const sdk = require("chatkitty-current");
 const ChatKitty = sdk.default;
 /** The SDK's own result guards. */
@@ -295,9 +264,8 @@ export const useCurrentSdk = () => {
         /* never started */
       }
     }
-    const deadline = Date.now() + 1000;
-    while (sockets.some((s) => s.ws.readyState !== WS.CLOSED) && Date.now() < deadline) await sleep(20);
-    for (const s of sockets) if (s.ws.readyState !== WS.CLOSED) s.ws.terminate();
+    // endSession closes the socket when the server's RECEIPT arrives; give it a moment, then make sure.
+    await closeAllSockets(1000);
   });
 
   afterAll(() => {

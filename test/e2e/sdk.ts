@@ -12,41 +12,13 @@
  */
 import { createRequire } from "node:module";
 import { afterAll, afterEach, beforeAll, inject, type ExpectStatic } from "vitest";
-import { sleep, step, unique, until } from "./wait";
+import { closeAllSockets, sockets, type TrackedSocket } from "./tracked-sockets";
+import { step, unique, until } from "./wait";
+
+export { sockets, WS } from "./tracked-sockets";
 
 const require = createRequire(import.meta.url);
-export const WS = require("ws");
 
-// ── every socket the SDK opens, with the raw frames sent and received on it ───────────────────
-export interface TrackedSocket {
-  url: string;
-  ws: any;
-  received: string[];
-  sent: string[];
-}
-export const sockets: TrackedSocket[] = [];
-class TrackedWebSocket extends WS {
-  constructor(url: string, protocols?: string | string[]) {
-    super(url, protocols);
-    const entry: TrackedSocket = { url, ws: this, received: [], sent: [] };
-    sockets.push(entry);
-    const send = (this as any).send.bind(this);
-    (this as any).send = (data: string | ArrayBuffer | Uint8Array, ...rest: unknown[]) => {
-      entry.sent.push(typeof data === "string" ? data : Buffer.from(data as ArrayBuffer).toString("utf8"));
-      return send(data, ...rest);
-    };
-    (this as any).on("message", (data: ArrayBuffer | Buffer | Buffer[]) => {
-      entry.received.push(
-        Buffer.isBuffer(data)
-          ? data.toString("utf8")
-          : Array.isArray(data)
-            ? Buffer.concat(data).toString("utf8")
-            : Buffer.from(data).toString("utf8"),
-      );
-    });
-  }
-}
-(globalThis as any).WebSocket = TrackedWebSocket;
 const ChatKitty = require("chatkitty").default;
 
 const baseUrl = inject("baseUrl");
@@ -218,9 +190,7 @@ export const useSdk = () => {
       }
     }
     // endSession closes the socket when the server's RECEIPT arrives; give it a moment, then make sure.
-    const deadline = Date.now() + 2000;
-    while (sockets.some((s) => s.ws.readyState !== WS.CLOSED) && Date.now() < deadline) await sleep(20);
-    for (const s of sockets) if (s.ws.readyState !== WS.CLOSED) s.ws.terminate();
+    await closeAllSockets(2000);
   });
 
   afterAll(() => {
