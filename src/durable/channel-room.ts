@@ -372,7 +372,7 @@ const tellUnhidden = async (
   db: Db,
   applicationId: number,
   channelId: number,
-  members: { id: number; name: string }[],
+  members: { id: number; name: string; muted: boolean; isModerator: boolean }[],
   unhidden: Set<number>,
 ) => {
   const [channel, direct] = await Promise.all([
@@ -388,7 +388,11 @@ const tellUnhidden = async (
           topic: "channels",
           event: envelope(
             "user.channel.unhidden",
-            toChannel({ ...channel, isMember: true }, { userId: user.id }, channel.type === "DIRECT" ? direct : []),
+            toChannel(
+              { ...channel, isMember: true },
+              { userId: user.id, muted: user.muted, isModerator: user.isModerator },
+              channel.type === "DIRECT" ? direct : [],
+            ),
           ),
         },
       }),

@@ -27,6 +27,29 @@ describe("moderation", () => {
     await until("carol's onChannelJoined", () => joinedC.some((ch) => ch.id === priv.id));
   });
 
+  it("a muted channel's notifications arrive with muted: true, and without it once unmuted", async ({ expect }) => {
+    const [a, b] = await startUsers("alice", "bob");
+    const { channel, as } = await sharedChannel(a, b);
+    const notes: any[] = [];
+    b.kitty.onNotificationReceived((n: any) => notes.push(n));
+    await ok("muteChannel", b.kitty.muteChannel({ channel: as(b) }));
+    await send(a, channel, "while muted");
+    await until(
+      "bob's notification while muted",
+      () => notes.length === 1,
+      () => notes,
+    );
+    expect(notes[0]).toMatchObject({ muted: true, channel: { id: channel.id } });
+    await ok("unmuteChannel", b.kitty.unmuteChannel({ channel: as(b) }));
+    await send(a, channel, "after unmuting");
+    await until(
+      "bob's notification after unmuting",
+      () => notes.length === 2,
+      () => notes,
+    );
+    expect(notes[1]).toMatchObject({ muted: false });
+  });
+
   it("blockUser hides the blocked user's messages; getUserBlockList; deleteUserBlockListItem unblocks", async ({ expect }) => {
     const [a, b] = await startUsers("alice", "bob");
     const { channel, as } = await sharedChannel(a, b);

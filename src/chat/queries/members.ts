@@ -183,10 +183,10 @@ export const readMarker = async (db: Db, applicationId: number, channelId: numbe
       .get()
   )?.id ?? undefined;
 
-/** Members of a channel other than `exceptUserId` (ids and names: names pick shards; muted), for notifications (bounded). */
+/** Members of a channel other than `exceptUserId` (ids and names: names pick shards; how they see it), for notifications (bounded). */
 export const channelMembersToNotify = (db: Db, applicationId: number, channelId: number, exceptUserId: number | null, limit: number) =>
   db
-    .select({ id: users.id, name: users.name, muted: channelMembers.muted })
+    .select({ id: users.id, name: users.name, muted: channelMembers.muted, isModerator: channelMembers.isModerator })
     .from(channelMembers)
     .innerJoin(users, eq(users.id, channelMembers.userId))
     .where(
