@@ -275,7 +275,9 @@ const currentRun = async (server, sessions) => {
     };
   };
   try {
-    const typing = await measure("typing", (a) => a.client.send(`/application/v1/channels/${channel.id}.keystrokes`, { keys: String(now()) }));
+    const typing = await measure("typing", (a) =>
+      a.client.send(`/application/v1/channels/${channel.id}.keystrokes`, { keys: String(now()) }),
+    );
     const edit = await measure("edit", (a) => a.client.send(`/application/v1/messages/${a.messageId}.edit`, { body: String(now()) }));
     const reaction = await measure("reaction", (a) => {
       const times = reactionSent.get(a.name);
