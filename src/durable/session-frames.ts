@@ -79,7 +79,13 @@ const handleFrame = async (shard: Shard, ws: WebSocket, connection: Connection, 
   // ACK needs nothing, and does not count against the frame budget (it follows our own sends).
   if (current && frame.command === "ACK") return;
   const refusal = shard.frameRate.check(connection.conn, frame);
-  if (refusal) return shard.sockets.reportError(ws, connection, refusal.error, refusal.correlation);
+  if (refusal) {
+    shard.sockets.reportError(ws, connection, refusal.error, refusal.correlation);
+    // Current clients settle a SEND on its RECEIPT (stompx-current.md §3.4), refused or not.
+    const receipt = current && frame.command === "SEND" ? frame.headers.receipt : undefined;
+    if (receipt) shard.sockets.write(ws, connection.conn, serializeFrame("RECEIPT", { "receipt-id": receipt }));
+    return;
+  }
   switch (frame.command) {
     case "SUBSCRIBE":
       return subscribe(shard, ws, connection, frame);
