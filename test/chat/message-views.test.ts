@@ -7,7 +7,7 @@
 import { and, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
 import type { ChatScope } from "../../src/chat/messages";
-import { insertChannel, joinChannel } from "../../src/chat/queries/channels";
+import { channelHasUnread, countUnreadChannels, insertChannel, joinChannel, listChannelsOfUser } from "../../src/chat/queries/channels";
 import { addMember } from "../../src/chat/queries/members";
 import { insertUser } from "../../src/chat/queries/users";
 import {
@@ -423,6 +423,27 @@ describe("countUnreadMessages", () => {
     expect(await countUnreadMessages(w.d, w.app.id, w.alice.id)).toBe(1);
     // Others are unaffected.
     expect(await countUnreadMessages(w.d, w.app.id, w.creator.id, w.channel.id)).toBe(3);
+  });
+
+  it("unread channels agree with the counts: a channel whose only unread messages are hidden or from a blocked user is not unread", async ({
+    expect,
+  }) => {
+    const w = await world();
+    const unreadChannel = () => channelHasUnread(w.d, w.app.id, w.alice.id, w.channel.id);
+    const b = await send(w.scope, w.channel.id, w.bob.id, "hidden");
+    expect(await unreadChannel()).toBe(true);
+    await hide(w, w.alice.id, b.id);
+    expect(await unreadChannel()).toBe(false);
+    await send(w.scope, w.channel.id, w.creator.id, "blocked");
+    expect(await countUnreadChannels(w.d, w.app.id, w.alice.id)).toBe(1);
+    await block(w, w.alice.id, w.creator.id);
+    expect(await unreadChannel()).toBe(false);
+    expect(await countUnreadChannels(w.d, w.app.id, w.alice.id)).toBe(0);
+    expect((await listChannelsOfUser(w.d, w.app.id, w.alice.id, "unread", 0, 10)).total).toBe(0);
+    await send(w.scope, w.channel.id, w.moderator.id, "seen");
+    expect(await unreadChannel()).toBe(true);
+    // Bob blocked nobody: the creator's message is unread for him.
+    expect(await channelHasUnread(w.d, w.app.id, w.bob.id, w.channel.id)).toBe(true);
   });
 
   it("counts more than 100 unread messages", async ({ expect }) => {

@@ -6,7 +6,18 @@ import { and, asc, count, desc, eq, gte, inArray, lte, ne, or, sql } from "drizz
 import type { BatchItem } from "drizzle-orm/batch";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
-import { applications, CHANNEL_TYPES, channelMembers, channels, messages, users, type ChannelType, type JsonObject } from "../../db/schema";
+import {
+  applications,
+  CHANNEL_TYPES,
+  channelMembers,
+  channels,
+  messageHides,
+  messages,
+  userBlocks,
+  users,
+  type ChannelType,
+  type JsonObject,
+} from "../../db/schema";
 import { queueChannelFiles } from "../../files/deletions";
 import { LISTED_IN_CURRENT_FORM, OPEN_TO_ALL } from "../rules";
 import { findApplicationQuery } from "./applications";
@@ -379,12 +390,18 @@ export const deleteChannel = async (db: Db, applicationId: number, channelId: nu
   return { deleted: deleted[0], app, fileDeletions: queued };
 };
 
-/** A message newer than the member's read marker, not sent by the member themself. */
+/**
+ * A message newer than the member's read marker, not sent by the member themself, that they see:
+ * not deleted for them, not from a user they blocked (as message-views.ts counts messages; a
+ * cleared history moved the marker past what it cleared).
+ */
 const hasUnread = (userId: number) =>
   sql`exists (select 1 from ${messages} where ${messages.channelId} = ${channels.id}
     and ${messages.id} > coalesce((select ${channelMembers.lastReadMessageId} from ${channelMembers}
       where ${channelMembers.channelId} = ${channels.id} and ${channelMembers.userId} = ${userId}), 0)
-    and (${messages.userId} is null or ${messages.userId} != ${userId}))`;
+    and (${messages.userId} is null or (${messages.userId} != ${userId} and not exists (select 1 from ${userBlocks}
+      where ${userBlocks.userId} = ${userId} and ${userBlocks.blockedUserId} = ${messages.userId})))
+    and not exists (select 1 from ${messageHides} where ${messageHides.userId} = ${userId} and ${messageHides.messageId} = ${messages.id}))`;
 
 /** The lists a chat session pages through: channels joined, channels to join, channels with unread messages. */
 export type ChannelListKind = "member" | "joinable" | "unread";
