@@ -6,7 +6,7 @@
 import type { Db } from "../db/client";
 import { ChatError, userNotFound } from "./errors";
 import type { ChatScope } from "./messages";
-import { deleteBlock, findAllBlockersOf, findBlockersOf, insertBlock, listBlocksPage } from "./queries/blocks";
+import { deleteBlock, findAllBlockersOf, insertBlock, listBlocksPage } from "./queries/blocks";
 import { findUser, type UserRow } from "./queries/users";
 
 /** Blocks a user of the application; blocking them again changes nothing and answers the same. */
@@ -32,10 +32,6 @@ export const listBlocks = (
   offset: number,
   limit: number,
 ): Promise<{ rows: { user: UserRow; createdAt: Date }[]; total: number }> => listBlocksPage(db, applicationId, userId, offset, limit);
-
-/** Which of these users blocked the sender: live deliveries and notifications of the sender's messages skip them. */
-export const blockersOf = (db: Db, applicationId: number, senderId: number, userIds: number[]): Promise<Set<number>> =>
-  findBlockersOf(db, applicationId, senderId, userIds);
 
 const MAX_LIVE_BLOCKERS = 1000;
 

@@ -32,7 +32,7 @@ import {
   type Signal,
   type Skipped,
 } from "../chat/live";
-import { allBlockersOf, blockersOf } from "../chat/blocks";
+import { allBlockersOf } from "../chat/blocks";
 import { unhideForNewMessage } from "../chat/member-settings";
 import { findChannel } from "../chat/queries/channels";
 import { channelMembersToNotify, membersOfChannels } from "../chat/queries/members";
@@ -303,19 +303,8 @@ export class ChannelRoom extends DurableObject<Env> {
         unhideForNewMessage(db, applicationId, channelId),
       ]);
       if (unhidden.length > 0) await tellUnhidden(this.env, db, applicationId, channelId, members, new Set(unhidden));
-      // Members who blocked the sender do not hear of their messages (stompx-current.md §12.6).
-      const blockers =
-        senderId === null
-          ? new Set<number>()
-          : await blockersOf(
-              db,
-              applicationId,
-              senderId,
-              members.map((m) => m.id),
-            );
       const byShard = new Map<string, { id: number; name: string }[]>();
       for (const user of members) {
-        if (blockers.has(user.id)) continue;
         const shard = shardName(this.env, applicationId, user.name);
         byShard.set(shard, [...(byShard.get(shard) ?? []), user]);
       }

@@ -1,11 +1,12 @@
 /**
  * Blocking (src/chat/blocks.ts) against the real D1: the blocker stops seeing the blocked user's
- * messages until unblocking; refusals; the block list; and `blockersOf` over more ids than one
+ * messages until unblocking; refusals; the block list; and notifications that skip blockers, over more ids than one
  * statement may bind.
  */
 import { and, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
-import { blockersOf, blockUser, listBlocks, unblockUser } from "../../src/chat/blocks";
+import { blockUser, listBlocks, unblockUser } from "../../src/chat/blocks";
+import { addMember, channelMembersToNotify } from "../../src/chat/queries/members";
 import { countUnreadMessages, listVisibleMessages } from "../../src/chat/queries/message-views";
 import { userColumns, type UserRow } from "../../src/chat/queries/users";
 import { userBlocks, users } from "../../src/db/schema";
@@ -107,26 +108,33 @@ describe("listBlocks", () => {
   });
 });
 
-describe("blockersOf", () => {
-  it("finds which of more than 100 users blocked the sender, ignoring duplicates and other senders' blocks", async ({ expect }) => {
+describe("notifications of a blocked user's messages", () => {
+  it("leave out the members who blocked the sender, among more than 100 members, and only for that sender", async ({ expect }) => {
     const w = await world();
     const crowd = await manyUsers(w, 150);
+    for (const u of crowd) await addMember(w.d, w.app.id, w.channel.id, u.id);
     const blockers = [crowd[0], crowd[97], crowd[98], crowd[99], crowd[100], crowd[149]].map((u) => u?.id ?? 0);
     for (const id of blockers) await blockUser(w.scope, id, w.bob.id);
-    // Blocked someone else: not a blocker of bob.
+    // Blocked someone else: still notified of bob's messages.
     await blockUser(w.scope, crowd[50]?.id ?? 0, w.creator.id);
-    const ids = [...crowd.map((u) => u.id), ...blockers];
-    expect([...(await blockersOf(w.d, w.app.id, w.bob.id, ids))].sort((a, b) => a - b)).toEqual(blockers);
-    expect(await blockersOf(w.d, w.app.id, w.creator.id, ids)).toEqual(new Set([crowd[50]?.id]));
-    expect(await blockersOf(w.d, w.app.id, w.alice.id, ids)).toEqual(new Set());
-    expect(await blockersOf(w.d, w.app.id, w.bob.id, [])).toEqual(new Set());
+    const notified = async (senderId: number | null) =>
+      new Set((await channelMembersToNotify(w.d, w.app.id, w.channel.id, senderId, 1000)).map((m) => m.id));
+    const ofBob = await notified(w.bob.id);
+    expect(blockers.filter((id) => ofBob.has(id))).toEqual([]);
+    expect(ofBob.has(crowd[50]?.id ?? 0)).toBe(true);
+    expect(ofBob.has(w.bob.id)).toBe(false);
+    expect(ofBob.size).toBe(crowd.length - blockers.length + 3); // + creator, moderator, alice
+    expect((await notified(w.creator.id)).has(crowd[50]?.id ?? 0)).toBe(false);
+    // System messages have no sender to block.
+    expect((await notified(null)).size).toBe(crowd.length + 4);
   });
 
-  it("never answers another application's blocks", async ({ expect }) => {
+  it("never apply another application's blocks", async ({ expect }) => {
     const w = await world();
     const other = await world("PRIVATE", "h1-other");
     await blockUser(other.scope, other.alice.id, other.bob.id);
-    expect(await blockersOf(w.d, w.app.id, other.bob.id, [other.alice.id])).toEqual(new Set());
-    expect(await blockersOf(other.d, other.app.id, other.bob.id, [other.alice.id])).toEqual(new Set([other.alice.id]));
+    const ids = async (d: typeof w) => (await channelMembersToNotify(d.d, d.app.id, d.channel.id, d.bob.id, 1000)).map((m) => m.id);
+    expect(await ids(w)).toContain(w.alice.id);
+    expect(await ids(other)).not.toContain(other.alice.id);
   });
 });

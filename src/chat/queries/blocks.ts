@@ -1,9 +1,8 @@
 /**
  * Users a user blocked (spec §12.6). The blocker stops seeing the blocked user's messages: history
- * and counts through `message-views.ts`, live deliveries and notifications through `blockersOf`.
+ * and counts through `message-views.ts`, live deliveries through `findAllBlockersOf` (channel rooms), notifications in `channelMembersToNotify`.
  */
-import { and, count, desc, eq, inArray } from "drizzle-orm";
-import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
+import { and, count, desc, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { userBlocks, users } from "../../db/schema";
 import { userColumns, type UserRow } from "./users";
@@ -45,21 +44,6 @@ export const listBlocksPage = async (db: Db, applicationId: number, userId: numb
     db.select({ n: count() }).from(userBlocks).where(where),
   ]);
   return { rows: rows.map(({ blockedAt, ...user }) => ({ user: user as UserRow, createdAt: blockedAt })), total: total?.n ?? 0 };
-};
-
-/** User ids per lookup: the statement also binds the application and the sender. */
-const IDS_PER_LOOKUP = MAX_BOUND_PARAMETERS - 2;
-
-/** Which of these users blocked the sender, in one round trip. */
-export const findBlockersOf = async (db: Db, applicationId: number, senderId: number, userIds: number[]): Promise<Set<number>> => {
-  const [first, ...rest] = chunked([...new Set(userIds)], IDS_PER_LOOKUP).map((chunk) =>
-    db
-      .select({ userId: userBlocks.userId })
-      .from(userBlocks)
-      .where(and(eq(userBlocks.applicationId, applicationId), eq(userBlocks.blockedUserId, senderId), inArray(userBlocks.userId, chunk))),
-  );
-  if (!first) return new Set();
-  return new Set((await db.batch([first, ...rest])).flat().map((b) => b.userId));
 };
 
 /** Up to `limit` users who blocked the sender (user_blocks_blocked_idx). */

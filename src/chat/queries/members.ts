@@ -5,7 +5,7 @@
 import { and, asc, count, desc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import { chunked, MAX_BOUND_PARAMETERS } from "../../db/chunks";
 import type { Db } from "../../db/client";
-import { channelMembers, channels, messages, users } from "../../db/schema";
+import { channelMembers, channels, messages, userBlocks, users } from "../../db/schema";
 import { withdrawInvitesQuery } from "./invites";
 import { userColumns, userOrder, type UserRow, type UserSort } from "./users";
 
@@ -183,8 +183,12 @@ export const readMarker = async (db: Db, applicationId: number, channelId: numbe
       .get()
   )?.id ?? undefined;
 
-/** Members of a channel other than `exceptUserId` (ids and names: names pick shards; how they see it), for notifications (bounded). */
-export const channelMembersToNotify = (db: Db, applicationId: number, channelId: number, exceptUserId: number | null, limit: number) =>
+/**
+ * Members of a channel to notify of a message from `senderId` (ids and names: names pick shards;
+ * how they see the channel), bounded: not the sender, nor members who blocked the sender
+ * (stompx-current.md §12.6).
+ */
+export const channelMembersToNotify = (db: Db, applicationId: number, channelId: number, senderId: number | null, limit: number) =>
   db
     .select({ id: users.id, name: users.name, muted: channelMembers.muted, isModerator: channelMembers.isModerator })
     .from(channelMembers)
@@ -193,7 +197,11 @@ export const channelMembersToNotify = (db: Db, applicationId: number, channelId:
       and(
         eq(channelMembers.applicationId, applicationId),
         eq(channelMembers.channelId, channelId),
-        exceptUserId === null ? undefined : ne(channelMembers.userId, exceptUserId),
+        senderId === null ? undefined : ne(channelMembers.userId, senderId),
+        senderId === null
+          ? undefined
+          : sql`not exists (select 1 from ${userBlocks} where ${userBlocks.userId} = ${channelMembers.userId}
+              and ${userBlocks.blockedUserId} = ${senderId})`,
       ),
     )
     .limit(limit);
