@@ -181,7 +181,10 @@ const subscribe = async (shard: Shard, ws: WebSocket, connection: Connection, fr
     return refuse(new ChatError("UnknownDestinationError", `No destination ${destination.slice(0, 200)}`));
   }
   if (route.kind === "action") return refuse(new ChatError("UnknownDestinationError", `${destination} is an action: SEND to it`));
-  if (route.kind === "relay") return relay(shard, ws, connection, sid, destination, { ...route, query: relayQuery(route, frame) });
+  if (route.kind === "relay") {
+    const query = dialectOf(connection.conn) === "current" ? relayQuery(route, frame) : route.query;
+    return relay(shard, ws, connection, sid, destination, { ...route, query });
+  }
   if (!isTopic) return;
 
   // Re-subscribing an id replaces that subscription, so it does not count against the bound.
@@ -204,7 +207,7 @@ const subscribe = async (shard: Shard, ws: WebSocket, connection: Connection, fr
   receiptOnly();
 };
 
-/** A relay's parameters: its destination's query, and (current dialect) every other SUBSCRIBE header, which wins. */
+/** A current-dialect relay's parameters: its destination's query, and every other SUBSCRIBE header, which wins (§3.2). */
 const relayQuery = (route: Extract<Route, { kind: "relay" }>, frame: Frame): RelayQuery => {
   const query = { ...route.query };
   for (const [name, value] of Object.entries(frame.headers)) {
