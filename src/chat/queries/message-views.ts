@@ -10,7 +10,7 @@ import { channelMembers, channels, messageHides, messages, userBlocks, users } f
 import { OPEN_TO_ALL } from "../rules";
 import { channelColumns, type ChannelRow } from "./channels";
 import { isMemberSql } from "./members";
-import { type MessageRow, messageColumns, messagesPage, unreadBySql } from "./messages";
+import { inApplicationSql, type MessageRow, messageColumns, messagesPage, unreadBySql } from "./messages";
 import { userColumns } from "./users";
 
 // Each condition is a correlated lookup by primary key or index, so a page stays O(page size).
@@ -29,10 +29,10 @@ const notFromBlockedSql = (viewerId: number) =>
   sql`(${messages.userId} is null or not exists (select 1 from ${userBlocks}
     where ${userBlocks.userId} = ${viewerId} and ${userBlocks.blockedUserId} = ${messages.userId}))`;
 
-/** SQL: the application's message at hand is one the viewer sees. */
+/** SQL: the application's message at hand (picked by a narrower key: `inApplicationSql`) is one the viewer sees. */
 export const visibleToSql = (applicationId: number, viewerId: number, { includeHidden = false } = {}) =>
   and(
-    eq(messages.applicationId, applicationId),
+    inApplicationSql(applicationId),
     inVisibleChannelSql(viewerId),
     includeHidden ? undefined : notHiddenSql(viewerId),
     afterClearedHistorySql(viewerId),
@@ -130,7 +130,7 @@ export const countReplies = async (db: Db, applicationId: number, parentIds: num
     db
       .select({ parentId: messages.parentId, n: count() })
       .from(messages)
-      .where(and(eq(messages.applicationId, applicationId), inArray(messages.parentId, chunk)))
+      .where(and(inApplicationSql(applicationId), inArray(messages.parentId, chunk)))
       .groupBy(messages.parentId),
   );
   if (!first) return counts;
@@ -152,7 +152,8 @@ export const countUnreadMessages = (db: Db, applicationId: number, viewerId: num
   countWhere(
     db,
     and(
-      channelId === undefined ? undefined : eq(messages.channelId, channelId),
+      // Over every channel, the application's messages are what is walked.
+      channelId === undefined ? eq(messages.applicationId, applicationId) : eq(messages.channelId, channelId),
       unreadBySql(viewerId),
       visibleToSql(applicationId, viewerId),
     ),

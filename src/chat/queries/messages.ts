@@ -293,8 +293,16 @@ const ofApplication = (applicationId: number, filter?: MessageFilter) =>
 export const countApplicationMessages = async (db: Db, applicationId: number, filter: MessageFilter) =>
   (await db.select({ n: count() }).from(messages).where(ofApplication(applicationId, filter)).get())?.n ?? 0;
 
+/**
+ * SQL: the message is the application's, as a filter beside a narrower key (a channel, a parent, a
+ * thread, an id). The unary `+` keeps it off SQLite's index choice: without ANALYZE statistics
+ * the planner would prefer this equality and walk every message of the application
+ * (test/db/query-plans.test.ts). Lists of a whole application use `eq` and its index instead.
+ */
+export const inApplicationSql = (applicationId: number) => sql`+${messages.applicationId} = ${applicationId}`;
+
 const ofChannel = (applicationId: number, channelId: number, filter?: MessageFilter) =>
-  and(eq(messages.channelId, channelId), eq(messages.applicationId, applicationId), filterSql(applicationId, filter));
+  and(eq(messages.channelId, channelId), inApplicationSql(applicationId), filterSql(applicationId, filter));
 
 /**
  * The upper key of a PREVIOUS page: the largest of the `size` ids just above `above` among the
