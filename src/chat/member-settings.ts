@@ -8,7 +8,8 @@ import { channelForMember } from "./channels";
 import { ChatError } from "./errors";
 import type { ChatScope } from "./messages";
 import type { VisibleChannel } from "./queries/channels";
-import { clearMemberHistory, unhideMembers, updateMemberFlags } from "./queries/member-settings";
+import { channelMembersToNotify } from "./queries/members";
+import { clearMemberHistory, unhideMembersQuery, updateMemberFlags } from "./queries/member-settings";
 
 const MUTE_STATES = { ON: true, OFF: false } as const;
 
@@ -28,7 +29,7 @@ export const setMuted = async (scope: ChatScope, userId: number, channelId: numb
   return channel;
 };
 
-/** Hides the channel from the member's channel list until a new message arrives in it (`unhideForNewMessage`). */
+/** Hides the channel from the member's channel list until a new message arrives in it (`noticeNewMessage`). */
 export const hideChannel = async (scope: ChatScope, userId: number, channelId: number): Promise<VisibleChannel> => {
   const channel = await channelForMember(scope, userId, channelId);
   if (!(await updateMemberFlags(scope.db, scope.applicationId, channelId, userId, { hidden: true }))) throw leftMeanwhile(channel);
@@ -43,8 +44,15 @@ export const clearHistory = async (scope: ChatScope, userId: number, channelId: 
 };
 
 /**
- * A new message shows the channel again to the members who hid it: the ids of those members, who
- * are to be sent `user.channel.unhidden`.
+ * What a new message in a channel changes for its members, in one round trip: the channel shows
+ * again to the members who hid it (`unhidden`, who are to be sent `user.channel.unhidden`), and
+ * the members to notify (`channelMembersToNotify`: not the sender, nobody who blocked them), at
+ * most `limit`.
  */
-export const unhideForNewMessage = (db: Db, applicationId: number, channelId: number): Promise<number[]> =>
-  unhideMembers(db, applicationId, channelId);
+export const noticeNewMessage = async (db: Db, applicationId: number, channelId: number, senderId: number | null, limit: number) => {
+  const [unhidden, members] = await db.batch([
+    unhideMembersQuery(db, applicationId, channelId),
+    channelMembersToNotify(db, applicationId, channelId, senderId, limit),
+  ]);
+  return { unhidden: unhidden.map((m) => m.userId), members };
+};

@@ -33,9 +33,9 @@ import {
   type Skipped,
 } from "../chat/live";
 import { allBlockersOf } from "../chat/blocks";
-import { unhideForNewMessage } from "../chat/member-settings";
+import { noticeNewMessage } from "../chat/member-settings";
 import { findChannel } from "../chat/queries/channels";
-import { channelMembersToNotify, membersOfChannels } from "../chat/queries/members";
+import { membersOfChannels } from "../chat/queries/members";
 import type { MessageRow } from "../chat/queries/messages";
 import { readConfig } from "../config";
 import { createDb, type Db, openSession } from "../db/client";
@@ -298,10 +298,7 @@ export class ChannelRoom extends DurableObject<Env> {
       // From the primary: the message (and any member added before it) was just written there,
       // and a lagging replica could leave out someone who should hear of it.
       const db = createDb(openSession(this.env.DB, "first-primary"));
-      const [members, unhidden] = await Promise.all([
-        channelMembersToNotify(db, applicationId, channelId, senderId, NOTIFY_LIMIT),
-        unhideForNewMessage(db, applicationId, channelId),
-      ]);
+      const { members, unhidden } = await noticeNewMessage(db, applicationId, channelId, senderId, NOTIFY_LIMIT);
       if (unhidden.length > 0) await tellUnhidden(this.env, db, applicationId, channelId, members, new Set(unhidden));
       const byShard = new Map<string, { id: number; name: string }[]>();
       for (const user of members) {

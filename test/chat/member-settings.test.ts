@@ -5,7 +5,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import { describe, it } from "vitest";
-import { clearHistory, hideChannel, setMuted, unhideForNewMessage } from "../../src/chat/member-settings";
+import { clearHistory, hideChannel, noticeNewMessage, setMuted } from "../../src/chat/member-settings";
 import { channelViewers } from "../../src/chat/queries/members";
 import { countUnreadMessages, listVisibleMessages } from "../../src/chat/queries/message-views";
 import { channelMembers, messages } from "../../src/db/schema";
@@ -60,27 +60,30 @@ describe("setMuted", () => {
   });
 });
 
-describe("hideChannel and unhideForNewMessage", () => {
+describe("hideChannel and noticeNewMessage", () => {
   it("hides for the member until a new message unhides it, reporting each member who had hidden it once", async ({ expect }) => {
     const w = await world();
     expect(await hideChannel(w.scope, w.alice.id, w.channel.id)).toMatchObject({ id: w.channel.id, isMember: true });
     await hideChannel(w.scope, w.bob.id, w.channel.id);
     expect((await membershipOf(w, w.alice.id))?.hidden).toBe(true);
     expect((await membershipOf(w, w.creator.id))?.hidden).toBe(false);
-    const unhidden = await unhideForNewMessage(w.d, w.app.id, w.channel.id);
+    const { unhidden, members } = await noticeNewMessage(w.d, w.app.id, w.channel.id, w.creator.id, 1000);
     expect(unhidden.sort((a, b) => a - b)).toEqual([w.alice.id, w.bob.id]);
+    // The same round trip names who to notify: every member but the sender, hidden ones included.
+    const notified = members.map((m) => m.id).sort((a, b) => a - b);
+    expect(notified).toEqual([w.moderator.id, w.alice.id, w.bob.id].sort((a, b) => a - b));
     expect((await membershipOf(w, w.alice.id))?.hidden).toBe(false);
-    expect(await unhideForNewMessage(w.d, w.app.id, w.channel.id)).toEqual([]);
+    expect((await noticeNewMessage(w.d, w.app.id, w.channel.id, null, 1000)).unhidden).toEqual([]);
     // Hidden again after being shown: the round trip repeats.
     await hideChannel(w.scope, w.alice.id, w.channel.id);
-    expect(await unhideForNewMessage(w.d, w.app.id, w.channel.id)).toEqual([w.alice.id]);
+    expect((await noticeNewMessage(w.d, w.app.id, w.channel.id, null, 1000)).unhidden).toEqual([w.alice.id]);
   });
 
   it("never unhides another application's channel", async ({ expect }) => {
     const w = await world();
     const other = await world("PRIVATE", "h1-other");
     await hideChannel(other.scope, other.alice.id, other.channel.id);
-    expect(await unhideForNewMessage(w.d, w.app.id, other.channel.id)).toEqual([]);
+    expect(await noticeNewMessage(w.d, w.app.id, other.channel.id, null, 1000)).toEqual({ unhidden: [], members: [] });
     expect((await membershipOf(other, other.alice.id))?.hidden).toBe(true);
   });
 

@@ -56,14 +56,12 @@ export const clearMemberHistory = async (db: Db, applicationId: number, channelI
 };
 
 /** Shows the channel again to every member who hid it; their ids (one statement). */
-export const unhideMembers = async (db: Db, applicationId: number, channelId: number) =>
-  (
-    await db
-      .update(channelMembers)
-      .set({ hidden: false })
-      .where(and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId), eq(channelMembers.hidden, true)))
-      .returning({ userId: channelMembers.userId })
-  ).map((m) => m.userId);
+export const unhideMembersQuery = (db: Db, applicationId: number, channelId: number) =>
+  db
+    .update(channelMembers)
+    .set({ hidden: false })
+    .where(and(eq(channelMembers.applicationId, applicationId), eq(channelMembers.channelId, channelId), eq(channelMembers.hidden, true)))
+    .returning({ userId: channelMembers.userId });
 
 /** Makes a member a moderator; false when they are not a member (unlike `addModerator`, never adds one). */
 export const promoteMember = async (db: Db, applicationId: number, channelId: number, userId: number) =>
