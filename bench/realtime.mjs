@@ -292,7 +292,7 @@ const currentRun = async (server, sessions) => {
 
 const results = [];
 for (const sessions of SESSIONS) {
-  const vars = { REALTIME_FLOOR: "on", ...(process.env.SHARDS ? { SESSION_SHARD_COUNT: process.env.SHARDS } : {}) };
+  const vars = { BENCH_FLOORS: "on", ...(process.env.SHARDS ? { SESSION_SHARD_COUNT: process.env.SHARDS } : {}) };
   const server = await startServer({ vars });
   try {
     const chat = await chatRun(server, sessions);

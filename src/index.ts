@@ -5,36 +5,20 @@ import { createDb, openSession } from "./db/client";
 import { drainFileDeletions } from "./files/deletions";
 import { sweepIdempotencyKeys } from "./chat/queries/idempotency";
 import { sweepEndedSessions } from "./chat/queries/sessions";
-import { sessionShardStub } from "./chat/live";
 import { consumeJobs } from "./jobs/consumer";
 import type { JobMessage } from "./jobs/messages";
-import { FLOOR_HEADER, FLOOR_PATH, FLOOR_SHARD, floorEnabled } from "./durable/fan-out-floor";
+import { floorFor } from "./floors";
 
 export { ChannelRoom } from "./durable/channel-room";
 export { SessionShard } from "./durable/session-shard";
 
 const app = createApp();
 
-/**
- * `GET /ping` is answered here, before the app and all its middleware: the floor that
- * `npm run bench` divides every case by (what the Worker costs when it does nothing).
- */
-const PING = "/ping";
-
-/** Whether the URL's path is exactly `path` (a string test: the floors cost as little as a route can). */
-const isPath = (url: string, path: string) => url.endsWith(path) && url.indexOf("/", url.indexOf("//") + 2) === url.length - path.length;
-
 export default {
   // Typed as a plain Request: tests call it with one (no incoming `cf` properties).
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
-    const { url } = request;
-    if (request.method === "GET" && isPath(url, PING)) return new Response("pong", { headers: { "Content-Type": "text/plain" } });
-    if (floorEnabled(env) && isPath(url, FLOOR_PATH) && request.headers.get("Upgrade") === "websocket") {
-      return sessionShardStub(env, FLOOR_SHARD).fetch("https://session-shard/floor", {
-        headers: { Upgrade: "websocket", [FLOOR_HEADER]: "1" },
-      });
-    }
-    return app.fetch(request, env, ctx);
+    // The benchmark floors (src/floors.ts) are answered before the app and all its middleware.
+    return floorFor(request, env) ?? app.fetch(request, env, ctx);
   },
   /**
    * The cron in wrangler.toml: retries file deletions that failed after their commit, forgets

@@ -19,7 +19,7 @@ interface __BaseEnv_Env {
 	TOKEN_ISSUER: string;
 	TOKEN_EPOCH_TTL_SECONDS: string;
 	RATE_LIMIT_SESSION_FRAMES_PER_10S: string;
-	REALTIME_FLOOR: string;
+	BENCH_FLOORS: string;
 	JWT_PRIVATE_KEY: string;
 	CHANNEL_ROOMS: DurableObjectNamespace<import("./index").ChannelRoom>;
 	SESSION_SHARDS: DurableObjectNamespace<import("./index").SessionShard>;
@@ -47,7 +47,7 @@ declare namespace Cloudflare {
 		TOKEN_ISSUER: string;
 		TOKEN_EPOCH_TTL_SECONDS: string;
 		RATE_LIMIT_SESSION_FRAMES_PER_10S: string;
-		REALTIME_FLOOR: string;
+		BENCH_FLOORS: string;
 		JWT_PRIVATE_KEY: string;
 		CHANNEL_ROOMS: DurableObjectNamespace<import("./index").ChannelRoom>;
 		SESSION_SHARDS: DurableObjectNamespace<import("./index").SessionShard>;
@@ -70,7 +70,7 @@ declare namespace Cloudflare {
 		TOKEN_ISSUER: string;
 		TOKEN_EPOCH_TTL_SECONDS: string;
 		RATE_LIMIT_SESSION_FRAMES_PER_10S: string;
-		REALTIME_FLOOR: string;
+		BENCH_FLOORS: string;
 		JWT_PRIVATE_KEY: string;
 		CHANNEL_ROOMS: DurableObjectNamespace<import("./index").ChannelRoom>;
 		SESSION_SHARDS: DurableObjectNamespace<import("./index").SessionShard>;
@@ -82,7 +82,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "TOKEN_TTL_SECONDS" | "MAX_BODY_BYTES" | "OPEN_CHANNEL_MESSAGE_LIMIT" | "PUBLIC_BASE_URL" | "MAX_FILE_BYTES" | "SESSION_SHARD_COUNT" | "ACCESS_LOG" | "TOKEN_ISSUER" | "TOKEN_EPOCH_TTL_SECONDS" | "RATE_LIMIT_SESSION_FRAMES_PER_10S" | "REALTIME_FLOOR" | "JWT_PRIVATE_KEY">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "TOKEN_TTL_SECONDS" | "MAX_BODY_BYTES" | "OPEN_CHANNEL_MESSAGE_LIMIT" | "PUBLIC_BASE_URL" | "MAX_FILE_BYTES" | "SESSION_SHARD_COUNT" | "ACCESS_LOG" | "TOKEN_ISSUER" | "TOKEN_EPOCH_TTL_SECONDS" | "RATE_LIMIT_SESSION_FRAMES_PER_10S" | "BENCH_FLOORS" | "JWT_PRIVATE_KEY">> {}
 }
 declare module "*.txt" {
 	const value: string;

@@ -2,17 +2,14 @@
  * The real-time floor: what live fan-out costs when it does nothing but write. Its sockets speak
  * no STOMP; whatever one of them sends is written, as one MESSAGE frame serialized once, to all
  * the others. `npm run bench:realtime` runs the same clients against it and against a real
- * channel and divides one by the other. Served only with `REALTIME_FLOOR = "on"` (an open relay).
+ * channel and divides one by the other. Served at `GET /ping/websocket` only with `BENCH_FLOORS = "on"` (src/floors.ts; an open relay).
  */
 import { serializeFrame } from "../realtime/stomp";
 
-export const FLOOR_PATH = "/ping/websocket";
 /** The session shard that plays the floor (real shard names are `<appId>:<n>`). */
 export const FLOOR_SHARD = "floor";
 export const FLOOR_HEADER = "X-Kitty-Floor";
 const FLOOR_TAG = "floor";
-
-export const floorEnabled = (env: Env) => env.REALTIME_FLOOR === "on";
 
 /** Accepts a floor socket (no attachment: it is no chat session). */
 export const acceptFloorSocket = (ctx: DurableObjectState): Response => {

@@ -2,7 +2,9 @@
  * `GET /ping`, the benchmark's floor: answered by the Worker's fetch handler before the app, so
  * none of the middleware runs (no request id, no security headers, no D1 session).
  */
+import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
+import { floorFor } from "../../src/floors";
 import { fetchWorker } from "../helpers/api";
 
 describe("GET /ping", () => {
@@ -25,5 +27,32 @@ describe("GET /ping", () => {
       expect(res.headers.get("X-Request-Id"), `${method} ${path}`).not.toBeNull();
       expect(await res.text(), `${method} ${path}`).not.toBe("pong");
     }
+  });
+});
+
+describe("the platform floors (BENCH_FLOORS)", () => {
+  const on = { ...env, BENCH_FLOORS: "on" };
+  const floor = async (path: string, e: Env = on, method = "GET") => floorFor(new Request(`https://floors.test${path}`, { method }), e);
+
+  it("are not served unless BENCH_FLOORS is on (wrangler.toml has it off)", async ({ expect }) => {
+    expect(env.BENCH_FLOORS).toBe("off");
+    for (const path of ["/ping/d1", "/ping/limit", "/ping/room", "/ping/websocket"]) {
+      expect(await floor(path, env), path).toBeUndefined();
+      expect((await fetchWorker(path)).headers.get("X-Request-Id"), path).not.toBeNull();
+    }
+  });
+
+  it("each call one facility the way the app does and say what it answered", async ({ expect }) => {
+    expect(await (await floor("/ping/d1"))?.text()).toBe("1");
+    expect(await (await floor("/ping/limit"))?.text()).toBe("true");
+    expect(await (await floor("/ping/room"))?.text()).toBe("0");
+    expect((await floor("/ping/websocket"))?.status).toBe(426);
+  });
+
+  it("are only their exact paths, for GET", async ({ expect }) => {
+    for (const path of ["/ping/d1x", "/ping/d1?x=1", "/v1/ping/d1", "/ping/", "/ping/unknown"]) {
+      expect(await floor(path), path).toBeUndefined();
+    }
+    expect(await floor("/ping/d1", on, "POST")).toBeUndefined();
   });
 });
