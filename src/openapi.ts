@@ -131,6 +131,7 @@ const CONDITIONAL_WRITES = new Set([
   "delete /v1/channels/{channelId}",
   "patch /v1/messages/{messageId}",
   "delete /v1/messages/{messageId}",
+  "put /v1/application/settings",
 ]);
 
 export const registerOpenApi = (app: OpenAPIHono<AppEnv>) => {

@@ -353,3 +353,38 @@ describe("two writes from the same copy", () => {
     }
   }, 30_000);
 });
+
+describe("If-Match on PUT /v1/application/settings", () => {
+  const SETTINGS = "/v1/application/settings";
+
+  it("with the current tag (or *) → 200 with the change; with a stale or unknown one → 412 and nothing changed", async ({ expect }) => {
+    const { s } = await fixture();
+    const tag = etagOf(expect, await s.api.get(SETTINGS));
+    const changed = await s.api.call("PUT", SETTINGS, { guestUsers: "DISABLED", userCreatedChannels: "ENABLED" }, { "If-Match": tag });
+    expectHal(expect, changed);
+    expect(changed.body).toMatchObject({ guestUsers: "DISABLED", userCreatedChannels: "ENABLED" });
+    const current = await s.api.get(SETTINGS);
+    const now = etagOf(expect, current);
+    for (const ifMatch of [tag, UNKNOWN_TAG, `W/${now}`]) {
+      const res = await s.api.call("PUT", SETTINGS, { guestUsers: "ENABLED", userCreatedChannels: "DISABLED" }, { "If-Match": ifMatch });
+      const body = expectError(expect, res, 412, "PreconditionFailedError");
+      expect(body.properties?.["If-Match"], ifMatch).toContain(now);
+      expect((await s.api.get(SETTINGS)).body).toEqual(current.body);
+    }
+    const any = await s.api.call("PUT", SETTINGS, { guestUsers: "ENABLED", userCreatedChannels: "DISABLED" }, { "If-Match": "*" });
+    expect(any.body).toMatchObject({ guestUsers: "ENABLED", userCreatedChannels: "DISABLED" });
+  });
+
+  it("two writers holding the same tag: exactly one wins, the other gets 412 (no lost update)", async ({ expect }) => {
+    const { s } = await fixture();
+    const tag = etagOf(expect, await s.api.get(SETTINGS));
+    const bodies = [
+      { guestUsers: "DISABLED", userCreatedChannels: "ENABLED" },
+      { guestUsers: "ENABLED", userCreatedChannels: "DISABLED" },
+    ];
+    const results = await Promise.all(bodies.map((body) => s.api.call("PUT", SETTINGS, body, { "If-Match": tag })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 412]);
+    const winner = results.find((r) => r.status === 200)!;
+    expect((await s.api.get(SETTINGS)).body).toEqual(winner.body);
+  });
+});

@@ -125,6 +125,7 @@ describe("the OpenAPI document built from createApp()", () => {
       "patch /v1/messages/{messageId}",
       "patch /v1/users/{userId}",
       "post /v1/users/{userId}/display-picture",
+      "put /v1/application/settings",
       "put /v1/applications/{applicationId}/users/{userId}",
     ]);
     for (const { op } of conditional) expect(op.responses["412"]).toBeDefined();

@@ -6,6 +6,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { updateApplicationSettings } from "../../chat/queries/applications";
+import { namesVersion, preconditionFailed, requireMatch } from "../../http/conditional";
 import { hal, halContent } from "../../http/hal";
 import { currentJsonBody, errorResponses } from "../../http/responses";
 import { createRouter } from "../../http/router";
@@ -52,10 +53,15 @@ export const currentApplicationRoutes = createRouter()
   .openapi(putSettingsRoute, async (c) => {
     const appId = c.var.auth.applicationId;
     const { guestUsers, userCreatedChannels } = c.req.valid("json");
-    const app = await updateApplicationSettings(c.var.db, appId, {
-      requireAuthenticatedSessions: guestUsers === "DISABLED",
-      userCreatedChannels: userCreatedChannels === "ENABLED",
-    });
-    if (!app) throw applicationNotFound(appId);
+    // With If-Match naming a version, the update only applies to the settings that version shows.
+    const expected = namesVersion(c.req.header("If-Match")) ? await loadApplication(c, appId) : undefined;
+    await requireMatch(c, async () => toApplicationSettingsResource(expected ?? (await loadApplication(c, appId)), c.var.links));
+    const app = await updateApplicationSettings(
+      c.var.db,
+      appId,
+      { requireAuthenticatedSessions: guestUsers === "DISABLED", userCreatedChannels: userCreatedChannels === "ENABLED" },
+      expected,
+    );
+    if (!app) throw expected ? preconditionFailed() : applicationNotFound(appId);
     return hal(c, toApplicationSettingsResource(app, c.var.links));
   });

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { applications, type JsonObject } from "../../db/schema";
 
@@ -30,11 +30,23 @@ export const findApplication = (db: Db, applicationId: number): Promise<Applicat
 /** What the application's settings switch: guest sessions, and channels created by chat sessions. */
 export type ApplicationSettings = Pick<ApplicationRow, "requireAuthenticatedSessions" | "userCreatedChannels">;
 
-/** Applies the settings; undefined when the application is gone. */
-export const updateApplicationSettings = (db: Db, applicationId: number, settings: ApplicationSettings) =>
-  db.update(applications).set(settings).where(eq(applications.id, applicationId)).returning(applicationColumns).get() as Promise<
-    ApplicationRow | undefined
-  >;
+/**
+ * Applies the settings; undefined when the application is gone, or, given `expected`, when its
+ * settings are no longer those (a write in between: the caller's If-Match lost).
+ */
+export const updateApplicationSettings = (db: Db, applicationId: number, settings: ApplicationSettings, expected?: ApplicationSettings) =>
+  db
+    .update(applications)
+    .set(settings)
+    .where(
+      and(
+        eq(applications.id, applicationId),
+        expected && eq(applications.requireAuthenticatedSessions, expected.requireAuthenticatedSessions),
+        expected && eq(applications.userCreatedChannels, expected.userCreatedChannels),
+      ),
+    )
+    .returning(applicationColumns)
+    .get() as Promise<ApplicationRow | undefined>;
 
 /** The application a chat session names by its client-side API key. */
 export const findApplicationByKey = (db: Db, key: string) =>
