@@ -1,9 +1,16 @@
 /**
  * What a session shard holds for connections that read slower than events arrive. A socket
  * takes frames while the runtime's own send buffer for it (`bufferedAmount`) is under
- * `SOCKET_HIGH_WATER_BYTES`; past that, frames wait here, at most `BACKLOG_BYTES` per
- * connection, and a timer hands them over as the buffer drains. Memory stays bounded whatever
- * the clients do. When a backlog is full (docs/scaling.md, "Slow consumers"):
+ * `SOCKET_HIGH_WATER_BYTES` and, for a connection that acknowledges its events, while fewer than
+ * `ACK_WINDOW` of them wait for their ACK; past either, frames wait here, at most `BACKLOG_BYTES`
+ * per connection, and a timer (or the next ACK) hands them over. Memory stays bounded whatever
+ * the clients do.
+ *
+ * The ACK window is the signal that works: the runtime moves written frames out of
+ * `bufferedAmount` into buffers of its own, so a reader that stopped is invisible there, while
+ * current SDK clients (`ack:client-individual`, stompx-current.md §3.3) ACK each event once their
+ * handler ran. A subscription counts once it sent its first ACK, so a client that subscribed with
+ * `ack:auto` is never held back. When a backlog is full (docs/scaling.md, "Slow consumers"):
  *
  * - an OPEN channel's message (ephemeral by contract) is dropped, oldest first, and the client is
  *   told how many with a `channel.messages.dropped` event before what follows; a channel event or
@@ -18,6 +25,10 @@ const SOCKET_HIGH_WATER_BYTES = 64 * 1024;
 /** Bytes of frames one connection's backlog holds before the slow-consumer policy applies. */
 const BACKLOG_BYTES = 64 * 1024;
 const DRAIN_EVERY_MS = 10;
+/** Events a connection may have unacknowledged (on subscriptions that ACK) before the rest wait here. */
+const ACK_WINDOW = 256;
+/** Subscriptions per connection whose ACKs are tracked: more than a session makes, a bound all the same. */
+const MAX_ACKING_SUBSCRIPTIONS = 256;
 
 /** A frame that may be dropped under pressure: an OPEN channel's message to a watcher. */
 export interface Droppable {
@@ -32,6 +43,14 @@ export interface Droppable {
 interface Pending {
   frame: string;
   droppable: Droppable | undefined;
+  /** The frame is an event on a subscription that ACKs: sending it opens one more in the window. */
+  awaitsAck: boolean;
+}
+
+/** A connection's subscriptions that ACK, and how many of their events wait for an ACK. */
+interface AckWindow {
+  sids: Set<string>;
+  unacked: number;
 }
 
 interface Backlog {
@@ -49,26 +68,44 @@ export interface OutboxHooks {
   slowConsumer(ws: WebSocket): void;
 }
 
+interface OutboxLimits {
+  highWaterBytes: number;
+  backlogBytes: number;
+  ackWindow: number;
+}
+
+const DEFAULT_LIMITS: OutboxLimits = { highWaterBytes: SOCKET_HIGH_WATER_BYTES, backlogBytes: BACKLOG_BYTES, ackWindow: ACK_WINDOW };
+
 /** A socket's bytes still buffered by the runtime (0 where the runtime does not report it). */
 const buffered = (ws: WebSocket) => ws.bufferedAmount ?? 0;
 
 export class Outbox {
   private readonly backlogs = new Map<string, Backlog>();
+  private readonly windows = new Map<string, AckWindow>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Totals since the object started: what the slow-consumer policy did (for tests and logs). */
   readonly stats = { dropped: 0, slowConsumers: 0 };
 
+  private readonly limits: OutboxLimits;
+
+  /** `limits`: smaller bounds for tests; what is not given is the default. */
   constructor(
     private readonly hooks: OutboxHooks,
-    private readonly limits = { highWaterBytes: SOCKET_HIGH_WATER_BYTES, backlogBytes: BACKLOG_BYTES },
-  ) {}
+    limits: Partial<OutboxLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
 
-  /** Writes a frame now, or queues it behind the connection's backlog. */
-  write(conn: string, ws: WebSocket, frame: string, droppable?: Droppable) {
+  /**
+   * Writes a frame now, or queues it behind the connection's backlog. `sid`: the subscription an
+   * event goes to, which holds it back in the ACK window once that subscription ACKs.
+   */
+  write(conn: string, ws: WebSocket, frame: string, droppable?: Droppable, sid?: string) {
     const backlog = this.backlogs.get(conn);
-    if (!backlog && buffered(ws) < this.limits.highWaterBytes) return send(ws, frame);
+    const awaitsAck = sid !== undefined && this.windows.get(conn)?.sids.has(sid) === true;
+    if (!backlog && this.hasRoom(conn, ws)) return this.send(conn, ws, { frame, droppable, awaitsAck });
     const box = backlog ?? this.open(conn);
-    box.frames.push({ frame, droppable });
+    box.frames.push({ frame, droppable, awaitsAck });
     box.bytes += frame.length;
     while (box.bytes > this.limits.backlogBytes) {
       if (!this.dropOldest(box)) return this.disconnect(conn, ws);
@@ -89,14 +126,43 @@ export class Outbox {
     this.write(conn, ws, this.hooks.dropNotice(conn, to, count));
   }
 
-  /** Forgets a closed connection's backlog. */
+  /** The client handled an event of subscription `sid`: one fewer waits, and that subscription counts from now on. */
+  acked(conn: string, sid: string) {
+    let window = this.windows.get(conn);
+    if (!window) {
+      window = { sids: new Set(), unacked: 0 };
+      this.windows.set(conn, window);
+    }
+    if (window.sids.size < MAX_ACKING_SUBSCRIPTIONS) window.sids.add(sid);
+    window.unacked = Math.max(0, window.unacked - 1);
+    if (this.backlogs.has(conn)) this.schedule();
+  }
+
+  /** Events sent to the connection that still wait for their ACK (0 when it never ACKed). */
+  unacked(conn: string): number {
+    return this.windows.get(conn)?.unacked ?? 0;
+  }
+
+  /** Forgets a closed connection's backlog and ACK window. */
   forget(conn: string) {
     this.backlogs.delete(conn);
+    this.windows.delete(conn);
   }
 
   /** Bytes waiting for one connection (0 when none). */
   backlogBytes(conn: string): number {
     return this.backlogs.get(conn)?.bytes ?? 0;
+  }
+
+  /** Whether the connection may take a frame now: the runtime buffers little for it and its ACK window is open. */
+  private hasRoom(conn: string, ws: WebSocket): boolean {
+    return buffered(ws) < this.limits.highWaterBytes && this.unacked(conn) < this.limits.ackWindow;
+  }
+
+  private send(conn: string, ws: WebSocket, { frame, awaitsAck }: Pending) {
+    const window = awaitsAck ? this.windows.get(conn) : undefined;
+    if (window) window.unacked++;
+    send(ws, frame);
   }
 
   private open(conn: string): Backlog {
@@ -133,15 +199,15 @@ export class Outbox {
         this.backlogs.delete(conn);
         continue;
       }
-      if (buffered(ws) >= this.limits.highWaterBytes) continue;
+      if (!this.hasRoom(conn, ws)) continue;
       for (const [channelId, { count, to }] of box.dropped) {
         send(ws, this.hooks.dropNotice(conn, to, count));
         box.dropped.delete(channelId);
       }
-      while (box.frames.length > 0 && buffered(ws) < this.limits.highWaterBytes) {
-        const { frame } = box.frames.shift()!;
-        box.bytes -= frame.length;
-        send(ws, frame);
+      while (box.frames.length > 0 && this.hasRoom(conn, ws)) {
+        const pending = box.frames.shift()!;
+        box.bytes -= pending.frame.length;
+        this.send(conn, ws, pending);
       }
       if (box.frames.length === 0) this.backlogs.delete(conn);
     }

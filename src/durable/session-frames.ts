@@ -75,9 +75,14 @@ const handleFrame = async (shard: Shard, ws: WebSocket, connection: Connection, 
     if (value !== undefined && value.length > MAX_ID_CHARS)
       throw new FrameError(`The ${name} header is longer than ${MAX_ID_CHARS} characters`);
   }
-  // Current clients ACK every topic MESSAGE; events are fire-and-forget (no redelivery), so an
-  // ACK needs nothing, and does not count against the frame budget (it follows our own sends).
-  if (current && frame.command === "ACK") return;
+  // Current clients ACK every topic MESSAGE. Events are fire-and-forget (no redelivery): an ACK
+  // only opens the connection's window for the next event (outbox.ts), and does not count against
+  // the frame budget (it follows our own sends).
+  if (current && frame.command === "ACK") {
+    const { subscription } = frame.headers;
+    if (subscription !== undefined && subscription.length <= MAX_ID_CHARS) shard.sockets.outbox.acked(connection.conn, subscription);
+    return;
+  }
   const refusal = shard.frameRate.check(connection.conn, frame);
   if (refusal) {
     shard.sockets.reportError(ws, connection, refusal.error, refusal.correlation);

@@ -165,7 +165,7 @@ export class SessionShard extends DurableObject<Env> implements Shard {
             if (userId === exceptUserId || (userId !== undefined && blockedBy?.includes(userId))) continue;
           }
           const droppable = signal ? { channelId, ...to, unannounced: true as const } : ephemeral && { channelId, ...to };
-          this.sockets.sendEvent(ws, conn, head, tail, droppable);
+          this.sockets.sendEvent(ws, conn, to.sid, head, tail, droppable);
         }
       }
       if (origin) this.deliverToOrigin(channelId, delivery, origin);

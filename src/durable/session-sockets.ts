@@ -181,11 +181,13 @@ export class SessionSockets {
    * One event of a fan-out: `head` (stomp.ts `messageHead`) is the subscription's, `tail` the
    * event's, both built once for all the sockets they go to.
    */
-  sendEvent(ws: WebSocket, conn: string, head: string, tail: string, droppable?: Droppable) {
+  sendEvent(ws: WebSocket, conn: string, sid: string, head: string, tail: string, droppable?: Droppable) {
     const id = `${conn}-${++this.messageSeq}`;
-    // Current clients ACK every topic MESSAGE by its `ack` header (stompx-current.md §3.3).
-    const ack = dialectOf(conn) === "current" ? `ack:${id}\n` : "";
-    this.outbox.write(conn, ws, `${head}message-id:${id}\n${ack}${tail}`, droppable);
+    // Current clients ACK every topic MESSAGE by its `ack` header (stompx-current.md §3.3): the
+    // outbox holds events back once too many wait for theirs.
+    const current = dialectOf(conn) === "current";
+    const ack = current ? `ack:${id}\n` : "";
+    this.outbox.write(conn, ws, `${head}message-id:${id}\n${ack}${tail}`, droppable, current ? sid : undefined);
   }
 
   /** Any other frame (a RECEIPT), in order with the connection's messages. */

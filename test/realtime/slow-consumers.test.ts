@@ -16,7 +16,8 @@ import type { MessageRow } from "../../src/chat/queries/messages";
 import { type ChannelRoom, SHARD_BACKLOG } from "../../src/durable/channel-room";
 import { DROPPED_EVENT } from "../../src/durable/session-sockets";
 import { setup } from "../helpers/api";
-import { connectChat, sid, sleep } from "../helpers/chat";
+import { type ChatClient, connectChat, sid, sleep } from "../helpers/chat";
+import { connectCurrent } from "../helpers/current-chat";
 
 const OVER = 40;
 const BURST = 1 + SHARD_BACKLOG + OVER;
@@ -59,6 +60,111 @@ describe("a shard that falls behind a channel's room", () => {
     const error = await client.take("ERROR", (f) => f.command === "ERROR", 5000);
     expect(JSON.parse(error.body)).toMatchObject({ error: "SlowConsumerError" });
     expect(await client.waitClosed()).toMatchObject({ code: 1013 });
+  });
+});
+
+describe("a current-dialect client that stops acknowledging its events (the ACK window, durable/outbox.ts)", () => {
+  const WINDOW = 256;
+  const POSTS = 700;
+
+  /** The events on `id` received so far, as they arrived. */
+  const eventsOn = (client: ChatClient, id: string) =>
+    client.frames
+      .filter((f) => f.command === "MESSAGE" && f.headers.subscription === id)
+      .map((f) => ({ ack: f.headers.ack!, event: JSON.parse(f.body) as { type: string; resource: { body?: string; count?: number } } }));
+
+  const quiet = async (client: ChatClient, id: string) => {
+    let seen = -1;
+    while (eventsOn(client, id).length !== seen) {
+      seen = eventsOn(client, id).length;
+      await sleep(100);
+    }
+  };
+
+  it("OPEN channel: it gets WINDOW events, then, once it ACKs again, the drop notice and the newest messages kept", async ({ expect }) => {
+    const s = await setup();
+    const channel = await s.createChannel("OPEN");
+    const { client } = await connectCurrent(s.app, "slow-acker");
+    const id = sid();
+    await client.subscribe(id, `/topic/v1/channels/${channel.id}/messages`);
+    const room = channelRoomStub(env, s.app.id, channel.id);
+    const post = (i: number) => room.post(channel.id, { type: "SYSTEM_TEXT", body: `m${i}` });
+    // One event handled and acknowledged: from now on this subscription's events count.
+    await post(0);
+    await quiet(client, id);
+    const [first] = eventsOn(client, id);
+    expect(first!.event.resource.body).toBe("m0");
+    client.send("ACK", { id: first!.ack, subscription: id });
+    await sleep(50);
+    for (let i = 1; i <= POSTS; i++) await post(i);
+    await quiet(client, id);
+    const held = eventsOn(client, id).slice(1);
+    expect(held.map((e) => e.event.resource.body)).toEqual(Array.from({ length: WINDOW }, (_, i) => `m${i + 1}`));
+
+    // It catches up: every event it gets is acknowledged until nothing more comes.
+    let acked = 1;
+    for (;;) {
+      const all = eventsOn(client, id);
+      for (const { ack } of all.slice(acked)) client.send("ACK", { id: ack, subscription: id });
+      acked = all.length;
+      await sleep(100);
+      if (eventsOn(client, id).length === acked) break;
+    }
+    const after = eventsOn(client, id)
+      .slice(1 + WINDOW)
+      .map((e) => e.event);
+    const notice = after[0]!;
+    expect(notice).toEqual({ type: DROPPED_EVENT, version: "v1", resource: { channelId: channel.id, count: notice.resource.count } });
+    const kept = after.slice(1).map((e) => e.resource.body);
+    // Nothing lost silently: held + dropped + kept is every post, and the kept ones are the newest.
+    expect(WINDOW + notice.resource.count! + kept.length).toBe(POSTS);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => `m${POSTS - kept.length + 1 + i}`));
+    expect(client.closed).toBeUndefined();
+    client.close();
+  });
+
+  it("persisted channel: once its backlog is full it is disconnected with SlowConsumerError", async ({ expect }) => {
+    const s = await setup();
+    const channel = await s.createChannel("PUBLIC");
+    const { client } = await connectCurrent(s.app, "slow-public-acker");
+    const id = sid();
+    await client.subscribe(id, `/topic/v1/channels/${channel.id}/messages`);
+    const room = channelRoomStub(env, s.app.id, channel.id);
+    const notify = { applicationId: s.app.id, channelName: "slow", senderId: null };
+    await room.publish(savedMessage(channel.id, 0), notify);
+    await quiet(client, id);
+    client.send("ACK", { id: eventsOn(client, id)[0]!.ack, subscription: id });
+    await sleep(50);
+    for (let i = 1; i <= POSTS; i++) await room.publish(savedMessage(channel.id, i), notify);
+    const error = await client.take("ERROR", (f) => f.command === "ERROR", 5000);
+    expect(JSON.parse(error.body)).toMatchObject({ error: "SlowConsumerError" });
+    expect(await client.waitClosed()).toMatchObject({ code: 1013 });
+  });
+
+  it("a client that keeps acknowledging gets every event, however many", async ({ expect }) => {
+    const s = await setup();
+    const channel = await s.createChannel("OPEN");
+    const { client } = await connectCurrent(s.app, "steady-acker");
+    const id = sid();
+    await client.subscribe(id, `/topic/v1/channels/${channel.id}/messages`);
+    const room = channelRoomStub(env, s.app.id, channel.id);
+    let acked = 0;
+    for (let i = 0; i < POSTS; i++) {
+      await room.post(channel.id, { type: "SYSTEM_TEXT", body: `m${i}` });
+      const all = eventsOn(client, id);
+      for (const { ack } of all.slice(acked)) client.send("ACK", { id: ack, subscription: id });
+      acked = all.length;
+    }
+    const deadline = Date.now() + 5000;
+    while (eventsOn(client, id).length < POSTS && Date.now() < deadline) {
+      const all = eventsOn(client, id);
+      for (const { ack } of all.slice(acked)) client.send("ACK", { id: ack, subscription: id });
+      acked = all.length;
+      await sleep(20);
+    }
+    expect(eventsOn(client, id).map((e) => e.event.resource.body)).toEqual(Array.from({ length: POSTS }, (_, i) => `m${i}`));
+    client.close();
   });
 });
 

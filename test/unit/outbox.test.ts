@@ -20,6 +20,7 @@ class StandInSocket {
 
 const HIGH = 100;
 const BACKLOG = 50;
+const WINDOW = 3;
 
 const setupOutbox = () => {
   const ws = new StandInSocket();
@@ -30,7 +31,7 @@ const setupOutbox = () => {
       dropNotice: (_conn, to, count) => `dropped ${count} of ${to.channelId}`,
       slowConsumer: (socket) => ended.push(socket),
     },
-    { highWaterBytes: HIGH, backlogBytes: BACKLOG },
+    { highWaterBytes: HIGH, backlogBytes: BACKLOG, ackWindow: WINDOW },
   );
   return { ws, socket: ws as unknown as WebSocket, outbox, ended };
 };
@@ -110,7 +111,7 @@ describe("a connection's outbox", () => {
     const sockets: Record<string, StandInSocket> = { a, b };
     const outbox = new Outbox(
       { socketOf: (conn) => sockets[conn] as unknown as WebSocket, dropNotice: () => "notice", slowConsumer: () => {} },
-      { highWaterBytes: HIGH, backlogBytes: BACKLOG },
+      { highWaterBytes: HIGH, backlogBytes: BACKLOG, ackWindow: WINDOW },
     );
     a.bufferedAmount = HIGH;
     outbox.write("a", a as unknown as WebSocket, f(0));
@@ -128,12 +129,79 @@ describe("a connection's outbox", () => {
     let open = true;
     const outbox = new Outbox(
       { socketOf: () => (open ? socket : undefined), dropNotice: () => "notice", slowConsumer: () => {} },
-      { highWaterBytes: HIGH, backlogBytes: BACKLOG },
+      { highWaterBytes: HIGH, backlogBytes: BACKLOG, ackWindow: WINDOW },
     );
     ws.bufferedAmount = HIGH;
     outbox.write("c", socket, f(0));
     open = false;
     await sleep(30);
     expect(outbox.backlogBytes("c")).toBe(0);
+  });
+
+  describe("the ACK window (current clients ACK each event)", () => {
+    it("holds events back once WINDOW of them wait for their ACK, and each ACK lets one more through, in order", async ({ expect }) => {
+      const { ws, socket, outbox } = setupOutbox();
+      outbox.acked("c", "s1");
+      for (let i = 0; i < 6; i++) outbox.write("c", socket, f(i), open7, "s1");
+      expect(ws.sent).toEqual([f(0), f(1), f(2)]);
+      expect(outbox.unacked("c")).toBe(WINDOW);
+      expect(outbox.backlogBytes("c")).toBe(30);
+      // A receipt waits its turn behind the held events.
+      outbox.write("c", socket, "receipt-01");
+      outbox.acked("c", "s1");
+      await sleep(30);
+      expect(ws.sent).toEqual([f(0), f(1), f(2), f(3)]);
+      outbox.acked("c", "s1");
+      outbox.acked("c", "s1");
+      await sleep(30);
+      expect(ws.sent).toEqual([f(0), f(1), f(2), f(3), f(4), f(5)]);
+      for (let i = 0; i < 3; i++) outbox.acked("c", "s1");
+      await sleep(30);
+      expect(ws.sent.at(-1)).toBe("receipt-01");
+      expect(outbox.backlogBytes("c")).toBe(0);
+    });
+
+    it("a client that stopped ACKing gets the slow-consumer policy: OPEN messages dropped oldest first and counted, memory bounded", async ({
+      expect,
+    }) => {
+      const { ws, socket, outbox, ended } = setupOutbox();
+      outbox.acked("c", "s1");
+      for (let i = 0; i < 100; i++) outbox.write("c", socket, f(i), open7, "s1");
+      expect(ws.sent).toEqual([f(0), f(1), f(2)]);
+      expect(outbox.backlogBytes("c")).toBe(BACKLOG);
+      expect(outbox.stats.dropped).toBe(100 - WINDOW - BACKLOG / 10);
+      expect(ended).toEqual([]);
+      // It catches up: the notice comes first, then the newest messages that were kept.
+      for (let i = 0; i < 3; i++) outbox.acked("c", "s1");
+      await sleep(30);
+      expect(ws.sent.slice(3, 7)).toEqual(["dropped 92 of 7", f(95), f(96), f(97)]);
+    });
+
+    it("and a persisted event it cannot drop ends the connection", ({ expect }) => {
+      const { socket, outbox, ended } = setupOutbox();
+      outbox.acked("c", "s2");
+      for (let i = 0; i < WINDOW + BACKLOG / 10 + 1; i++) outbox.write("c", socket, f(i), undefined, "s2");
+      expect(ended).toEqual([socket]);
+    });
+
+    it("never holds back a subscription that does not ACK (ack:auto), nor a connection that never ACKed", ({ expect }) => {
+      const { ws, socket, outbox } = setupOutbox();
+      for (let i = 0; i < 10; i++) outbox.write("c", socket, f(i), open7, "s1");
+      outbox.acked("c", "s1");
+      for (let i = 10; i < 20; i++) outbox.write("c", socket, f(i), open7, "auto-sid");
+      expect(ws.sent).toHaveLength(20);
+      expect(outbox.unacked("c")).toBe(0);
+    });
+
+    it("extra ACKs never open the window past its size, and a closed connection's window is forgotten", ({ expect }) => {
+      const { ws, socket, outbox } = setupOutbox();
+      for (let i = 0; i < 10; i++) outbox.acked("c", "s1");
+      expect(outbox.unacked("c")).toBe(0);
+      for (let i = 0; i < 5; i++) outbox.write("c", socket, f(i), open7, "s1");
+      expect(ws.sent).toHaveLength(WINDOW);
+      outbox.forget("c");
+      expect(outbox.unacked("c")).toBe(0);
+      expect(outbox.backlogBytes("c")).toBe(0);
+    });
   });
 });
