@@ -49,6 +49,27 @@ export interface Shard {
 
 const encoder = new TextEncoder();
 
+// An ACK is a command and two short headers: anything longer is not one we take the short way.
+const MAX_PLAIN_ACK_CHARS = 2 * MAX_ID_CHARS + 64;
+
+/**
+ * The subscription a WebSocket message acknowledges when it is exactly one plain ACK frame, as
+ * current clients send one per event (stompx-current.md §3.3): half of what a busy connection
+ * sends, so it skips the frame queue and the full parser. Anything else (CRLF lines, escapes,
+ * several frames, binary) is undefined and goes the general way.
+ */
+export const plainAck = (data: string | ArrayBuffer): string | undefined => {
+  if (typeof data !== "string" || !data.startsWith("ACK\n") || data.length > MAX_PLAIN_ACK_CHARS || data.includes("\r")) return undefined;
+  const headEnd = data.indexOf("\n\n");
+  if (headEnd < 0 || data.indexOf("\0") !== headEnd + 2 || data.slice(headEnd + 3).trim() !== "") return undefined;
+  const head = data.slice(0, headEnd);
+  const at = head.indexOf("\nsubscription:");
+  if (at < 0) return undefined;
+  const lineEnd = head.indexOf("\n", at + 1);
+  const sid = head.slice(at + "\nsubscription:".length, lineEnd < 0 ? undefined : lineEnd);
+  return sid === "" || sid.includes("\\") ? undefined : sid;
+};
+
 /** Handles one WebSocket message: one or more frames, in order (text or binary: the same bytes). */
 export const handleMessage = async (shard: Shard, ws: WebSocket, data: ArrayBuffer | string) => {
   // A string's UTF-8 form is at most 3 bytes per UTF-16 unit: refuse by length before encoding it.

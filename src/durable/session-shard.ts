@@ -33,7 +33,7 @@ import { acceptFloorSocket, FLOOR_HEADER, floorBroadcast, isFloorSocket } from "
 import { FrameRate } from "./frame-rate";
 import { RemoteConnections } from "./remote-connections";
 import { Revocations } from "./revocations";
-import { handleMessage, type Shard } from "./session-frames";
+import { handleMessage, plainAck, type Shard } from "./session-frames";
 import { announceParticipant, chatEnteredBy } from "./participants";
 import { announcePresence } from "./presence";
 import { SessionRecords } from "./session-records";
@@ -108,6 +108,10 @@ export class SessionShard extends DurableObject<Env> implements Shard {
     const connection = this.sockets.connectionOf(ws);
     if (!connection) return isFloorSocket(this.ctx, ws) ? floorBroadcast(this.ctx, ws, data) : undefined;
     if (this.sockets.isClosed(connection.conn)) return;
+    if (dialectOf(connection.conn) === "current") {
+      const acked = plainAck(data);
+      if (acked !== undefined) return this.sockets.outbox.acked(connection.conn, acked);
+    }
     // 2020 clients send frames as binary messages: a text message is a heart-beat (normally
     // auto-answered). Current clients send frames as text (binary under React Native).
     if (typeof data === "string" && dialectOf(connection.conn) === "2020") return;

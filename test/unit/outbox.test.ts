@@ -8,6 +8,7 @@
  */
 import { describe, it } from "vitest";
 import { type Droppable, Outbox } from "../../src/durable/outbox";
+import { plainAck } from "../../src/durable/session-frames";
 import { sleep } from "../helpers/chat";
 
 class StandInSocket {
@@ -203,5 +204,32 @@ describe("a connection's outbox", () => {
       expect(outbox.unacked("c")).toBe(0);
       expect(outbox.backlogBytes("c")).toBe(0);
     });
+  });
+});
+
+describe("plainAck: the ACK frames that skip the frame queue", () => {
+  it("reads the subscription of one plain ACK frame, as the SDK writes it", ({ expect }) => {
+    expect(plainAck("ACK\nid:c1-5\nsubscription:sub-3\n\n\0")).toBe("sub-3");
+    expect(plainAck("ACK\nsubscription:sub-3\nid:c1-5\n\n\0\n")).toBe("sub-3");
+    expect(plainAck("ACK\nsubscription:a\nsubscription:b\n\n\0")).toBe("a");
+    expect(plainAck("ACK\nid:x\nsubscription:s\ncontent-length:0\n\n\0")).toBe("s");
+  });
+
+  it.for([
+    ["not an ACK", "SEND\nsubscription:s\n\n\0"],
+    ["no subscription", "ACK\nid:x\n\n\0"],
+    ["an empty subscription", "ACK\nsubscription:\n\n\0"],
+    ["CRLF lines", "ACK\r\nsubscription:s\r\n\r\n\0"],
+    ["an escaped header", "ACK\nsubscription:a\\cb\n\n\0"],
+    ["two frames", "ACK\nsubscription:s\n\n\0ACK\nsubscription:t\n\n\0"],
+    ["a body", "ACK\nsubscription:s\n\nbody\0"],
+    ["no NUL", "ACK\nsubscription:s\n\n"],
+    ["too long", `ACK\nsubscription:${"s".repeat(1000)}\n\n\0`],
+  ] as const)("leaves %s to the general path", ([, data], { expect }) => {
+    expect(plainAck(data)).toBeUndefined();
+  });
+
+  it("leaves binary messages to the general path", ({ expect }) => {
+    expect(plainAck(new TextEncoder().encode("ACK\nsubscription:s\n\n\0").buffer as ArrayBuffer)).toBeUndefined();
   });
 });
