@@ -36,6 +36,9 @@ const wsUrl = (baseUrl, path) => `${baseUrl.replace("http", "ws")}${path}`;
 /**
  * A chat session: connect, then subscribe (resolving on each RECEIPT), answer relays, send actions.
  * `onMessage(body, frame)` gets every topic MESSAGE; `onError(frame)` an ERROR frame after CONNECTED.
+ * Current-dialect sessions subscribe to topics as the SDK does (`ack:client-individual`) and ACK
+ * each MESSAGE once `onMessage` returned. `pause()` stops reading the socket (a reader that
+ * stalled: nothing read, nothing acknowledged); `resume()` reads on.
  */
 export const connectChat = (baseUrl, key, username, { onMessage, onError } = {}, dialect = "2020") =>
   new Promise((resolve, reject) => {
@@ -54,7 +57,7 @@ export const connectChat = (baseUrl, key, username, { onMessage, onError } = {},
         new Promise((res) => {
           const receipt = `r${++n}`;
           waiting.set(receipt, res);
-          ws.send(frame("SUBSCRIBE", { id: `s${n}`, destination, ack: "auto", receipt }));
+          ws.send(frame("SUBSCRIBE", { id: `s${n}`, destination, ack: dialect === "current" ? "client-individual" : "auto", receipt }));
         }),
       relay: (destination) =>
         new Promise((res) => {
@@ -66,6 +69,8 @@ export const connectChat = (baseUrl, key, username, { onMessage, onError } = {},
         ws.send(frame("SEND", { destination, receipt: `r${++n}`, "content-type": "application/json" }, JSON.stringify(body)));
       },
       close: () => ws.close(),
+      pause: () => ws._socket.pause(),
+      resume: () => ws._socket.resume(),
     };
     const user = dialect === "current" ? { "StompX-User": username } : {};
     ws.on("open", () => ws.send(frame("CONNECT", { "accept-version": "1.2", "heart-beat": "5000,5000", ...user })));
@@ -85,6 +90,9 @@ export const connectChat = (baseUrl, key, username, { onMessage, onError } = {},
         return relay(f);
       }
       onMessage?.(f.body, f);
+      const ack = f.header("ack");
+      // As text, as the SDK's STOMP client sends its frames in a browser.
+      if (ack !== undefined) ws.send(frame("ACK", { id: ack, subscription: f.header("subscription") }).toString());
     });
   });
 

@@ -27,6 +27,9 @@ const STEP_SECONDS = 3;
 /** Issue #12's latency budget for 200 sessions, and how much RSS may move in an overload's last half and still count as flat. */
 const P99_TARGET_MS = 50;
 const FLAT_SHARE = 0.05;
+/** The share of sessions that stall in the stalled-readers run, and how long it sends (long enough to fill a window and a backlog). */
+const STALLED_SHARE = 0.9;
+const STALL_SECONDS = 30;
 /** Per chat sender, under RATE_LIMIT_SESSION_FRAMES_PER_10S (300 per 10 s). */
 const SENDER_RATE = 25;
 
@@ -126,7 +129,7 @@ const ceiling = async (rec, send, sessions) => {
 };
 
 /** Twice the ceiling for OVERLOAD_SECONDS: memory sampled every 500 ms, what the policy did. */
-const overload = async (server, rec, send, sessions, deliveriesPerSecond) => {
+const overload = async (server, rec, send, sessions, deliveriesPerSecond, { receivers = sessions, duration = OVERLOAD_SECONDS } = {}) => {
   const samples = [(await serverProcess(server.group)).rssKiB];
   const before = { count: rec.count, notices: rec.notices, dropped: rec.dropped, errors: rec.errors };
   let done = false;
@@ -137,7 +140,7 @@ const overload = async (server, rec, send, sessions, deliveriesPerSecond) => {
     }
   })();
   const t0 = now();
-  const sent = await drive(send, deliveriesPerSecond / sessions, OVERLOAD_SECONDS);
+  const sent = await drive(send, deliveriesPerSecond / sessions, duration);
   const seconds = (now() - t0) / 1000;
   await settle(rec);
   done = true;
@@ -145,7 +148,7 @@ const overload = async (server, rec, send, sessions, deliveriesPerSecond) => {
   return {
     offered: (sent * sessions) / seconds,
     delivered: rec.count - before.count,
-    asked: sent * sessions,
+    asked: sent * receivers,
     notices: rec.notices - before.notices,
     dropped: rec.dropped - before.dropped,
     disconnected: rec.errors - before.errors,
@@ -160,6 +163,22 @@ const overload = async (server, rec, send, sessions, deliveriesPerSecond) => {
   };
 };
 
+/** Senders of their own for a channel, each under the per-connection frame limit: `sendAt(rate)` gives a send function. */
+const sendersFor = (server, key, channelId) => {
+  const senders = [];
+  let next = 0;
+  const sendAt = async (rate) => {
+    while (senders.length < Math.ceil(rate / SENDER_RATE)) {
+      const sender = await connectChat(server.baseUrl, key, `sender-${channelId}-${senders.length}`);
+      sender.send(`/application/v1/channels/${channelId}.join`, {});
+      senders.push(sender);
+    }
+    await sleep(200);
+    return (body) => senders[next++ % senders.length].send(`/application/v1/channels/${channelId}.message`, { type: "TEXT", body });
+  };
+  return { sendAt, senders };
+};
+
 const chatRun = async (server, sessions) => {
   const { app, call } = await platform(server.baseUrl);
   const channel = (await call("POST", `/v1/applications/${app.id}/channels`, { type: "OPEN", name: "bench" })).body;
@@ -167,23 +186,61 @@ const chatRun = async (server, sessions) => {
   const rec = recorder();
   const viewers = await openMany(sessions, (i) => connectChat(server.baseUrl, app.key, `viewer-${i}`, rec));
   await Promise.all(viewers.map((c) => c.subscribe(topic)));
-  const senders = [];
-  let next = 0;
-  /** Spreads messages over enough senders for `rate` messages/s. */
-  const sendAt = async (rate) => {
-    while (senders.length < Math.ceil(rate / SENDER_RATE)) {
-      const sender = await connectChat(server.baseUrl, app.key, `sender-${senders.length}`);
-      sender.send(`/application/v1/channels/${channel.id}.join`, {});
-      senders.push(sender);
-    }
-    await sleep(200);
-    return (body) => senders[next++ % senders.length].send(`/application/v1/channels/${channel.id}.message`, { type: "TEXT", body });
-  };
+  const { sendAt, senders } = sendersFor(server, app.key, channel.id);
   try {
     const lat = await latency(server, rec, await sendAt(RATE), sessions);
     const top = await ceiling(rec, await sendAt(80_000 / sessions), sessions);
     const over = await overload(server, rec, await sendAt((2 * top.best) / sessions), sessions, 2 * top.best);
     return { ...lat, ceiling: top, overload: over, eventBytes: rec.bytes };
+  } finally {
+    for (const c of [...viewers, ...senders]) c.close();
+  }
+};
+
+/**
+ * Stalled readers: current-dialect sessions, which ACK each event as the SDK does, on an OPEN
+ * channel at RATE messages/s for STALL_SECONDS; STALLED_SHARE of them stall (stop reading their
+ * socket: nothing read, nothing acknowledged). Their ACK windows close, their backlogs fill and
+ * the slow-consumer policy drops the oldest messages (durable/outbox.ts) while the others keep up;
+ * memory is sampled throughout. At the end the stalled sessions read on and count what reached
+ * them and what they were told was dropped. (The load is one the others can take: at twice the
+ * 2020 ceiling their own ACKs would be the overload.)
+ */
+const stalledRun = async (server, sessions) => {
+  const { app, call } = await platform(server.baseUrl);
+  const channel = (await call("POST", `/v1/applications/${app.id}/channels`, { type: "OPEN", name: "stalled readers" })).body;
+  const topic = `/topic/v1/channels/${channel.id}/messages`;
+  const stalledCount = Math.max(1, Math.round(sessions * STALLED_SHARE));
+  const healthy = recorder();
+  const stalled = recorder();
+  const viewers = await openMany(sessions, (i) =>
+    connectChat(server.baseUrl, app.key, `acker-${i}`, i < stalledCount ? stalled : healthy, "current"),
+  );
+  await Promise.all(viewers.map((c) => c.subscribe(topic)));
+  const { sendAt, senders } = sendersFor(server, app.key, channel.id);
+  try {
+    // One event each, acknowledged: the server now counts these subscriptions' ACKs.
+    (await sendAt(RATE))(String(now()));
+    await settle(healthy, 500);
+    await settle(stalled, 500);
+    const before = stalled.count;
+    for (const v of viewers.slice(0, stalledCount)) v.pause();
+    const over = await overload(server, healthy, await sendAt(RATE), sessions, RATE * sessions, {
+      receivers: sessions - stalledCount,
+      duration: STALL_SECONDS,
+    });
+    for (const v of viewers.slice(0, stalledCount)) v.resume();
+    await settle(stalled, 5000, 60_000);
+    const sentEach = over.asked / (sessions - stalledCount);
+    return {
+      stalled: stalledCount,
+      overload: over,
+      stalledReceived: stalled.count - before,
+      stalledDropped: stalled.dropped,
+      stalledNotices: stalled.notices,
+      stalledAsked: sentEach * stalledCount,
+      stalledDisconnected: stalled.errors,
+    };
   } finally {
     for (const c of [...viewers, ...senders]) c.close();
   }
@@ -301,8 +358,9 @@ for (const sessions of SESSIONS) {
     const chat = await chatRun(server, sessions);
     const floor = await floorRun(server, sessions, chat.eventBytes);
     const current = await currentRun(server, sessions);
-    results.push({ sessions, chat, floor, current });
-    console.error(JSON.stringify({ sessions, chat, floor, current }));
+    const slow = await stalledRun(server, sessions);
+    results.push({ sessions, chat, floor, current, slow });
+    console.error(JSON.stringify({ sessions, chat, floor, current, slow }));
   } finally {
     await server.stop();
   }
@@ -335,6 +393,16 @@ const lines = [
   ...results.map(({ sessions, chat: { overload: o } }) => {
     const { start, max, end, lastHalf } = o.rssMiB;
     return `| ${sessions} | ${o.offered.toFixed(0)} | ${o.delivered}/${o.asked} | ${o.dropped} (${o.notices}) | ${o.disconnected} | ${start.toFixed(0)} → ${max.toFixed(0)} → ${end.toFixed(0)} MiB | ${lastHalf.toFixed(0)} MiB |`;
+  }),
+  "",
+  `Stalled readers: current-dialect sessions that ACK each event, ${RATE} messages/s for ${STALL_SECONDS} s; ${STALLED_SHARE * 100}% of them stall (stop reading), then read on at the end:`,
+  "",
+  "| sessions | stalled | deliveries/s | others delivered | stalled: received + dropped (notices) of asked | disconnected | workerd RSS start → max → end | RSS range, last half |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- |",
+  ...results.map(({ sessions, slow }) => {
+    const o = slow.overload;
+    const { start, max, end, lastHalf } = o.rssMiB;
+    return `| ${sessions} | ${slow.stalled} | ${o.offered.toFixed(0)} | ${o.delivered}/${o.asked} | ${slow.stalledReceived} + ${slow.stalledDropped} (${slow.stalledNotices}) of ${slow.stalledAsked} | ${slow.stalledDisconnected} | ${start.toFixed(0)} → ${max.toFixed(0)} → ${end.toFixed(0)} MiB | ${lastHalf.toFixed(0)} MiB |`;
   }),
   "",
   "Targets (issue #12); a latency target the floor itself misses in the same run cannot be met by chat on this machine:",

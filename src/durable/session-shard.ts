@@ -105,13 +105,15 @@ export class SessionShard extends DurableObject<Env> implements Shard {
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    // Current clients ACK every event: half of what they send takes this short way.
+    const conn = this.sockets.connOf(ws);
+    if (conn !== undefined && dialectOf(conn) === "current" && !this.sockets.isClosed(conn)) {
+      const acked = plainAck(data);
+      if (acked !== undefined) return this.sockets.outbox.acked(conn, acked);
+    }
     const connection = this.sockets.connectionOf(ws);
     if (!connection) return isFloorSocket(this.ctx, ws) ? floorBroadcast(this.ctx, ws, data) : undefined;
     if (this.sockets.isClosed(connection.conn)) return;
-    if (dialectOf(connection.conn) === "current") {
-      const acked = plainAck(data);
-      if (acked !== undefined) return this.sockets.outbox.acked(connection.conn, acked);
-    }
     // 2020 clients send frames as binary messages: a text message is a heart-beat (normally
     // auto-answered). Current clients send frames as text (binary under React Native).
     if (typeof data === "string" && dialectOf(connection.conn) === "2020") return;

@@ -72,6 +72,8 @@ export class SessionSockets {
   readonly outbox: Outbox;
   /** Open sockets by connection id, filled as they are looked up (memory is lost on hibernation). */
   private readonly sockets = new Map<string, WebSocket>();
+  /** Connection ids by socket (`connOf`). */
+  private readonly conns = new WeakMap<WebSocket, string>();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -128,7 +130,18 @@ export class SessionSockets {
   }
 
   connectionOf(ws: WebSocket): Connection | undefined {
-    return (ws.deserializeAttachment() as Connection | null) ?? undefined;
+    const connection = (ws.deserializeAttachment() as Connection | null) ?? undefined;
+    if (connection) this.conns.set(ws, connection.conn);
+    return connection;
+  }
+
+  /**
+   * The socket's connection id without reading its attachment (a structured-clone copy) each
+   * time: an id never changes, and current clients send an ACK per event. Remembered per socket
+   * object while the object is awake; after a hibernation the attachment is read once again.
+   */
+  connOf(ws: WebSocket): string | undefined {
+    return this.conns.get(ws) ?? this.connectionOf(ws)?.conn;
   }
 
   /** Live connections: every socket's that is still open. */
