@@ -81,13 +81,18 @@ describe("a current-dialect client that stops acknowledging its events (the ACK 
     }
   };
 
-  it("OPEN channel: it gets WINDOW events, then, once it ACKs again, the drop notice and the newest messages kept", async ({ expect }) => {
+  /** A current-dialect session of a new application watching a new channel's messages. */
+  const watching = async (type: "OPEN" | "PUBLIC", user: string) => {
     const s = await setup();
-    const channel = await s.createChannel("OPEN");
-    const { client } = await connectCurrent(s.app, "slow-acker");
+    const channel = await s.createChannel(type);
+    const { client } = await connectCurrent(s.app, user);
     const id = sid();
     await client.subscribe(id, `/topic/v1/channels/${channel.id}/messages`);
-    const room = channelRoomStub(env, s.app.id, channel.id);
+    return { s, channel, client, id, room: channelRoomStub(env, s.app.id, channel.id) };
+  };
+
+  it("OPEN channel: it gets WINDOW events, then, once it ACKs again, the drop notice and the newest messages kept", async ({ expect }) => {
+    const { channel, client, id, room } = await watching("OPEN", "slow-acker");
     const post = (i: number) => room.post(channel.id, { type: "SYSTEM_TEXT", body: `m${i}` });
     // One event handled and acknowledged: from now on this subscription's events count.
     await post(0);
@@ -125,12 +130,7 @@ describe("a current-dialect client that stops acknowledging its events (the ACK 
   });
 
   it("persisted channel: once its backlog is full it is disconnected with SlowConsumerError", async ({ expect }) => {
-    const s = await setup();
-    const channel = await s.createChannel("PUBLIC");
-    const { client } = await connectCurrent(s.app, "slow-public-acker");
-    const id = sid();
-    await client.subscribe(id, `/topic/v1/channels/${channel.id}/messages`);
-    const room = channelRoomStub(env, s.app.id, channel.id);
+    const { s, channel, client, id, room } = await watching("PUBLIC", "slow-public-acker");
     const notify = { applicationId: s.app.id, channelName: "slow", senderId: null };
     await room.publish(savedMessage(channel.id, 0), notify);
     await quiet(client, id);
@@ -143,12 +143,7 @@ describe("a current-dialect client that stops acknowledging its events (the ACK 
   });
 
   it("a client that keeps acknowledging gets every event, however many", async ({ expect }) => {
-    const s = await setup();
-    const channel = await s.createChannel("OPEN");
-    const { client } = await connectCurrent(s.app, "steady-acker");
-    const id = sid();
-    await client.subscribe(id, `/topic/v1/channels/${channel.id}/messages`);
-    const room = channelRoomStub(env, s.app.id, channel.id);
+    const { channel, client, id, room } = await watching("OPEN", "steady-acker");
     let acked = 0;
     for (let i = 0; i < POSTS; i++) {
       await room.post(channel.id, { type: "SYSTEM_TEXT", body: `m${i}` });
