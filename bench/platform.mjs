@@ -139,11 +139,10 @@ const ratio = (label) => byLabel[label].rps / byLabel[label].floor;
 const costRatio = (a, b) => byLabel[b].rps / byLabel[a].rps; // how much more a request of `a` costs than `b`
 /** Milliseconds a request of `label` costs above the bare floor around it (at this concurrency). */
 const extraMs = (label) => 1000 / byLabel[label].rps - 1000 / byLabel[label].floor;
-/**
- * The best ratio a case could reach if it did nothing but the platform calls it cannot skip: their
- * costs above the floor, measured alone, added to the floor's own.
- */
-const reachable = (label, calls) => 1 / (1 + (byLabel[label].floor * calls.reduce((sum, call) => sum + extraMs(call), 0)) / 1000);
+/** Milliseconds the platform calls a case cannot skip cost together, each measured alone above its floor. */
+const callsMs = (calls) => calls.reduce((sum, call) => sum + extraMs(call), 0);
+/** The best ratio a case could reach if it did nothing but those calls: their cost added to the floor's own. */
+const reachable = (label, calls) => 1 / (1 + (byLabel[label].floor * callsMs(calls)) / 1000);
 // What each targeted case cannot do without: every /v1 request and token request is counted by
 // the rate limiter; a user is one D1 read, a token one credential read; a PUBLIC message is one D1
 // batch (channel + insert) and its room's publish, which reads who to notify in a batch of its own.
@@ -191,10 +190,10 @@ const lines = [
   "| --- | --- | --- | --- | --- | --- | --- |",
   ...floorTargets.map(([name, label, min]) => {
     const calls = floorCalls[label];
-    const callsMs = calls.reduce((sum, call) => sum + extraMs(call), 0);
+    const cost = callsMs(calls);
     const best = reachable(label, calls);
     const names = calls.map((c) => c.replace("floor: one ", "")).join(" + ");
-    return `| ${name} | ${names} | ${callsMs.toFixed(2)} | ${best.toFixed(2)} | ${ratio(label).toFixed(2)} | ${(extraMs(label) - callsMs).toFixed(2)} | ${best >= min ? "yes" : "**no**"} |`;
+    return `| ${name} | ${names} | ${cost.toFixed(2)} | ${best.toFixed(2)} | ${ratio(label).toFixed(2)} | ${(extraMs(label) - cost).toFixed(2)} | ${best >= min ? "yes" : "**no**"} |`;
   }),
 ];
 console.log(lines.join("\n"));

@@ -53,6 +53,14 @@ const encoder = new TextEncoder();
 const MAX_PLAIN_ACK_CHARS = 2 * MAX_ID_CHARS + 64;
 
 /**
+ * A current client handled an event of subscription `sid` (an ACK, by either path): its window
+ * opens by one. A subscription id no SUBSCRIBE could have given is ignored.
+ */
+export const acknowledge = (shard: Pick<Shard, "sockets">, conn: string, sid: string) => {
+  if (sid.length <= MAX_ID_CHARS) shard.sockets.outbox.acked(conn, sid);
+};
+
+/**
  * The subscription a WebSocket message acknowledges when it is exactly one plain ACK frame, as
  * current clients send one per event (stompx-current.md §3.3): half of what a busy connection
  * sends, so it skips the frame queue and the full parser. Anything else (CRLF lines, escapes,
@@ -101,7 +109,7 @@ const handleFrame = async (shard: Shard, ws: WebSocket, connection: Connection, 
   // the frame budget (it follows our own sends).
   if (current && frame.command === "ACK") {
     const { subscription } = frame.headers;
-    if (subscription !== undefined && subscription.length <= MAX_ID_CHARS) shard.sockets.outbox.acked(connection.conn, subscription);
+    if (subscription !== undefined) acknowledge(shard, connection.conn, subscription);
     return;
   }
   const refusal = shard.frameRate.check(connection.conn, frame);

@@ -33,7 +33,7 @@ import { acceptFloorSocket, FLOOR_HEADER, floorBroadcast, isFloorSocket } from "
 import { FrameRate } from "./frame-rate";
 import { RemoteConnections } from "./remote-connections";
 import { Revocations } from "./revocations";
-import { handleMessage, plainAck, type Shard } from "./session-frames";
+import { acknowledge, handleMessage, plainAck, type Shard } from "./session-frames";
 import { announceParticipant, chatEnteredBy } from "./participants";
 import { announcePresence } from "./presence";
 import { SessionRecords } from "./session-records";
@@ -109,7 +109,7 @@ export class SessionShard extends DurableObject<Env> implements Shard {
     const conn = this.sockets.connOf(ws);
     if (conn !== undefined && dialectOf(conn) === "current" && !this.sockets.isClosed(conn)) {
       const acked = plainAck(data);
-      if (acked !== undefined) return this.sockets.outbox.acked(conn, acked);
+      if (acked !== undefined) return acknowledge(this, conn, acked);
     }
     const connection = this.sockets.connectionOf(ws);
     if (!connection) return isFloorSocket(this.ctx, ws) ? floorBroadcast(this.ctx, ws, data) : undefined;

@@ -8,7 +8,9 @@
  */
 import { describe, it } from "vitest";
 import { type Droppable, Outbox } from "../../src/durable/outbox";
-import { plainAck } from "../../src/durable/session-frames";
+import { acknowledge, plainAck } from "../../src/durable/session-frames";
+import type { SessionSockets } from "../../src/durable/session-sockets";
+import { MAX_ID_CHARS } from "../../src/durable/subscription-store";
 import { sleep } from "../helpers/chat";
 
 class StandInSocket {
@@ -231,5 +233,20 @@ describe("plainAck: the ACK frames that skip the frame queue", () => {
 
   it("leaves binary messages to the general path", ({ expect }) => {
     expect(plainAck(new TextEncoder().encode("ACK\nsubscription:s\n\n\0").buffer as ArrayBuffer)).toBeUndefined();
+  });
+});
+
+describe("acknowledge: both ACK paths end here", () => {
+  it("opens the window for a subscription id a SUBSCRIBE could have given, and ignores a longer one", ({ expect }) => {
+    const { ws, socket, outbox } = setupOutbox();
+    const shard = { sockets: { outbox } as unknown as SessionSockets };
+    const long = "s".repeat(MAX_ID_CHARS + 1);
+    acknowledge(shard, "c", long);
+    for (let i = 0; i < 5; i++) outbox.write("c", socket, f(i), open7, long);
+    expect(ws.sent).toHaveLength(5);
+    const ok = "s".repeat(MAX_ID_CHARS);
+    acknowledge(shard, "c", ok);
+    for (let i = 5; i < 10; i++) outbox.write("c", socket, f(i), open7, ok);
+    expect(ws.sent).toHaveLength(5 + WINDOW);
   });
 });
