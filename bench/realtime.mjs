@@ -38,7 +38,7 @@ const now = () => performance.timeOrigin + performance.now();
 
 /** What N receivers saw: deliveries (with latencies while recording), drop notices, errors. */
 const recorder = () => {
-  const r = { count: 0, lastAt: 0, latencies: [], recording: false, notices: 0, dropped: 0, errors: 0, bytes: 0 };
+  const r = { count: 0, lastAt: 0, latencies: [], arrivals: [], recording: false, notices: 0, dropped: 0, errors: 0, bytes: 0 };
   r.onMessage = (body) => {
     const at = now();
     const event = JSON.parse(body);
@@ -52,7 +52,10 @@ const recorder = () => {
     r.count++;
     r.lastAt = at;
     r.bytes = body.length;
-    if (r.recording) r.latencies.push(at - sent);
+    if (r.recording) {
+      r.latencies.push(at - sent);
+      r.arrivals.push(at);
+    }
   };
   r.onError = () => r.errors++;
   return r;
@@ -70,12 +73,12 @@ const drive = async (send, rate, seconds) => {
   return sent;
 };
 
-/** Waits until no delivery arrived for `quietMs` (or `maxMs` passed). */
-const settle = async (rec, quietMs = 1500, maxMs = 20_000) => {
+/** Waits until no delivery arrived for `quietMs` (or `maxMs` passed, or `done()` holds). */
+const settle = async (rec, quietMs = 1500, maxMs = 20_000, done = () => false) => {
   const start = Date.now();
   let last = rec.count;
   let lastChange = Date.now();
-  while (Date.now() - lastChange < quietMs && Date.now() - start < maxMs) {
+  while (Date.now() - lastChange < quietMs && Date.now() - start < maxMs && !done()) {
     await sleep(100);
     if (rec.count !== last) {
       last = rec.count;
@@ -139,13 +142,26 @@ const overload = async (server, rec, send, sessions, deliveriesPerSecond, { rece
       samples.push((await serverProcess(server.group)).rssKiB);
     }
   })();
+  rec.latencies = [];
+  rec.arrivals = [];
+  rec.recording = true;
   const t0 = now();
   const sent = await drive(send, deliveriesPerSecond / sessions, duration);
   const seconds = (now() - t0) / 1000;
-  await settle(rec);
+  // Past the ceiling deliveries come seconds late: wait for all of them, or a long quiet.
+  await settle(rec, 5000, 60_000, () => rec.count - before.count + rec.dropped - before.dropped >= sent * receivers);
+  rec.recording = false;
   done = true;
   await sampling;
+  // Where the excess waits: latency of what arrived in the first and in the last second of sending.
+  const p50Between = (from, to) =>
+    percentile(
+      rec.latencies.filter((_, i) => rec.arrivals[i] >= t0 + from * 1000 && rec.arrivals[i] < t0 + to * 1000).sort((a, b) => a - b),
+      50,
+    );
   return {
+    p50FirstSecond: p50Between(0, 1),
+    p50LastSecond: p50Between(seconds - 1, seconds),
     offered: (sent * sessions) / seconds,
     delivered: rec.count - before.count,
     asked: sent * receivers,
@@ -229,16 +245,21 @@ const stalledRun = async (server, sessions) => {
       receivers: sessions - stalledCount,
       duration: STALL_SECONDS,
     });
-    for (const v of viewers.slice(0, stalledCount)) v.resume();
-    await settle(stalled, 5000, 60_000);
     const sentEach = over.asked / (sessions - stalledCount);
+    const stalledAsked = sentEach * stalledCount;
+    // Read on until every message is received or announced as dropped (a quiet spell alone can
+    // end too early: the others' backlogs drain through the same thread).
+    const resumedAt = now();
+    for (const v of viewers.slice(0, stalledCount)) v.resume();
+    await settle(stalled, 15_000, 120_000, () => stalled.count - before + stalled.dropped >= stalledAsked);
     return {
+      drainSeconds: (now() - resumedAt) / 1000,
       stalled: stalledCount,
       overload: over,
       stalledReceived: stalled.count - before,
       stalledDropped: stalled.dropped,
       stalledNotices: stalled.notices,
-      stalledAsked: sentEach * stalledCount,
+      stalledAsked,
       stalledDisconnected: stalled.errors,
     };
   } finally {
@@ -280,6 +301,8 @@ const currentRun = async (server, sessions) => {
   /** Per actor name: when each of its reaction actions was sent; per viewer and actor: events seen. */
   const reactionSent = new Map();
   const seen = [];
+  /** Viewers ended by an ERROR (a slow consumer's, outbox.ts), so far. */
+  const disconnects = { count: 0 };
   const onMessage = (i) => (body) => {
     const at = now();
     const { type, resource } = JSON.parse(body);
@@ -295,7 +318,13 @@ const currentRun = async (server, sessions) => {
   const topics = ["keystrokes", "messages", "reactions"].map((t) => `/topic/v1/channels/${channel.id}/${t}`);
   const viewers = await openMany(sessions, (i) => {
     seen[i] = new Map();
-    return connectChat(server.baseUrl, app.key, `current-viewer-${i}`, { onMessage: onMessage(i) }, "current");
+    return connectChat(
+      server.baseUrl,
+      app.key,
+      `current-viewer-${i}`,
+      { onMessage: onMessage(i), onError: () => disconnects.count++ },
+      "current",
+    );
   });
   await Promise.all(viewers.flatMap((c) => topics.map((t) => c.subscribe(t))));
   const actors = await Promise.all(
@@ -323,7 +352,8 @@ const currentRun = async (server, sessions) => {
     const sent = await drive(() => send(actor()), RATE, MESSAGES / RATE);
     const rec = { count: 0 };
     const counter = setInterval(() => (rec.count = kinds[kind].length), 50);
-    await settle(rec);
+    // At saturation deliveries come seconds late and in bursts: wait for all of them, or a long quiet.
+    await settle(rec, 5000, 60_000, () => kinds[kind].length >= sent * sessions);
     clearInterval(counter);
     const sorted = [...kinds[kind]].sort((a, b) => a - b);
     return {
@@ -331,6 +361,7 @@ const currentRun = async (server, sessions) => {
       p99: percentile(sorted, 99),
       delivered: sorted.length,
       expected: sent * sessions,
+      disconnected: disconnects.count,
       cpu: await cpuSince(server, cpu),
     };
   };
@@ -388,21 +419,21 @@ const lines = [
   "",
   `At twice the chat ceiling for ${OVERLOAD_SECONDS} s (slow-consumer policy: docs/scaling.md):`,
   "",
-  "| sessions | offered deliveries/s | delivered | dropped (notices) | disconnected | workerd RSS start → max → end | RSS range, last half |",
-  "| --- | --- | --- | --- | --- | --- | --- |",
+  "| sessions | offered deliveries/s | delivered | dropped (notices) | disconnected | p50 ms, first → last second | workerd RSS start → max → end | RSS range, last half |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- |",
   ...results.map(({ sessions, chat: { overload: o } }) => {
     const { start, max, end, lastHalf } = o.rssMiB;
-    return `| ${sessions} | ${o.offered.toFixed(0)} | ${o.delivered}/${o.asked} | ${o.dropped} (${o.notices}) | ${o.disconnected} | ${start.toFixed(0)} → ${max.toFixed(0)} → ${end.toFixed(0)} MiB | ${lastHalf.toFixed(0)} MiB |`;
+    return `| ${sessions} | ${o.offered.toFixed(0)} | ${o.delivered}/${o.asked} | ${o.dropped} (${o.notices}) | ${o.disconnected} | ${ms(o.p50FirstSecond)} → ${ms(o.p50LastSecond)} | ${start.toFixed(0)} → ${max.toFixed(0)} → ${end.toFixed(0)} MiB | ${lastHalf.toFixed(0)} MiB |`;
   }),
   "",
   `Stalled readers: current-dialect sessions that ACK each event, ${RATE} messages/s for ${STALL_SECONDS} s; ${STALLED_SHARE * 100}% of them stall (stop reading), then read on at the end:`,
   "",
-  "| sessions | stalled | deliveries/s | others delivered | stalled: received + dropped (notices) of asked | disconnected | workerd RSS start → max → end | RSS range, last half |",
-  "| --- | --- | --- | --- | --- | --- | --- | --- |",
+  "| sessions | stalled | deliveries/s | others delivered | stalled: received + dropped (notices) of asked | read on in | disconnected | workerd RSS start → max → end | RSS range, last half |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ...results.map(({ sessions, slow }) => {
     const o = slow.overload;
     const { start, max, end, lastHalf } = o.rssMiB;
-    return `| ${sessions} | ${slow.stalled} | ${o.offered.toFixed(0)} | ${o.delivered}/${o.asked} | ${slow.stalledReceived} + ${slow.stalledDropped} (${slow.stalledNotices}) of ${slow.stalledAsked} | ${slow.stalledDisconnected} | ${start.toFixed(0)} → ${max.toFixed(0)} → ${end.toFixed(0)} MiB | ${lastHalf.toFixed(0)} MiB |`;
+    return `| ${sessions} | ${slow.stalled} | ${o.offered.toFixed(0)} | ${o.delivered}/${o.asked} | ${slow.stalledReceived} + ${slow.stalledDropped} (${slow.stalledNotices}) of ${slow.stalledAsked} | ${slow.drainSeconds.toFixed(1)} s | ${slow.stalledDisconnected} | ${start.toFixed(0)} → ${max.toFixed(0)} → ${end.toFixed(0)} MiB | ${lastHalf.toFixed(0)} MiB |`;
   }),
   "",
   "Targets (issue #12); a latency target the floor itself misses in the same run cannot be met by chat on this machine:",
@@ -429,11 +460,12 @@ const lines = [
   "",
   `Current dialect (chatkitty@1.58.2), 1 PUBLIC channel, ${MESSAGES} actions of each kind at ${RATE}/s by ${ACTORS} users, every session subscribed to its keystrokes, messages and reactions topics:`,
   "",
-  "| sessions | event | p50 ms | p99 ms | delivered | workerd CPU |",
-  "| --- | --- | --- | --- | --- | --- |",
+  "| sessions | event | p50 ms | p99 ms | delivered | viewers disconnected, so far | workerd CPU |",
+  "| --- | --- | --- | --- | --- | --- | --- |",
   ...results.flatMap(({ sessions, current }) =>
     Object.entries(current).map(
-      ([kind, r]) => `| ${sessions} | ${kind} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.delivered}/${r.expected} | ${pct(r.cpu.server)} |`,
+      ([kind, r]) =>
+        `| ${sessions} | ${kind} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.delivered}/${r.expected} | ${r.disconnected} | ${pct(r.cpu.server)} |`,
     ),
   ),
   "",
