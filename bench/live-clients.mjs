@@ -96,15 +96,19 @@ export const connectChat = (baseUrl, key, username, { onMessage, onError } = {},
     });
   });
 
-/** A socket on the floor object: every MESSAGE body it receives goes to `onMessage`. */
-export const connectFloor = (baseUrl, { onMessage } = {}) =>
+/** A socket on the floor object: every MESSAGE body it receives goes to `onMessage`; with `ack`, it ACKs each. */
+export const connectFloor = (baseUrl, { onMessage } = {}, { ack = false } = {}) =>
   new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl(baseUrl, "/ping/websocket"));
+    let acks = 0;
     ws.on("open", () => resolve({ ws, send: (body) => ws.send(body), close: () => ws.close() }));
     ws.on("error", reject);
     ws.on("message", (data) => {
       const f = parse(data);
-      if (f.command === "MESSAGE") onMessage?.(f.body, f);
+      if (f.command !== "MESSAGE") return;
+      onMessage?.(f.body, f);
+      // As a current-dialect session ACKs each event (the floor reads it and drops it).
+      if (ack) ws.send(frame("ACK", { id: `floor-${++acks}`, subscription: "s1" }).toString());
     });
   });
 

@@ -1,7 +1,8 @@
 /**
  * The real-time floor: what live fan-out costs when it does nothing but write. Its sockets speak
  * no STOMP; whatever one of them sends is written, as one MESSAGE frame serialized once, to all
- * the others. `npm run bench:realtime` runs the same clients against it and against a real
+ * the others, except an `ACK` frame, which is read and dropped: what an acknowledging client (the
+ * current SDK ACKs every event) costs at the least. `npm run bench:realtime` runs the same clients against it and against a real
  * channel and divides one by the other. Served at `GET /ping/websocket` only with `BENCH_FLOORS = "on"` (src/floors.ts; an open relay).
  */
 import { serializeFrame } from "../realtime/stomp";
@@ -22,8 +23,9 @@ export const isFloorSocket = (ctx: DurableObjectState, ws: WebSocket) => ctx.get
 
 const decoder = new TextDecoder();
 
-/** Writes one frame with what `from` sent to every other floor socket. */
+/** Writes one frame with what `from` sent to every other floor socket (an ACK goes nowhere). */
 export const floorBroadcast = (ctx: DurableObjectState, from: WebSocket, data: string | ArrayBuffer) => {
+  if (typeof data === "string" && data.startsWith("ACK\n")) return;
   const body = typeof data === "string" ? data : decoder.decode(data);
   const headers = { subscription: "floor", destination: "/topic/floor", "message-id": "floor", "content-type": "application/json" };
   const frame = serializeFrame("MESSAGE", headers, body);

@@ -56,3 +56,37 @@ describe("the platform floors (BENCH_FLOORS)", () => {
     expect(await floor("/ping/d1", on, "POST")).toBeUndefined();
   });
 });
+
+describe("the real-time floor (GET /ping/websocket)", () => {
+  const on = { ...env, BENCH_FLOORS: "on" };
+  const open = async () => {
+    const res = await floorFor(new Request("https://floors.test/ping/websocket", { headers: { Upgrade: "websocket" } }), on);
+    const ws = res?.webSocket;
+    if (!ws) throw new Error(`no socket: ${res?.status}`);
+    ws.accept();
+    const frames: string[] = [];
+    ws.addEventListener("message", (e) => {
+      frames.push(String(e.data));
+    });
+    return { ws, frames };
+  };
+  const until = async (check: () => boolean) => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+
+  it("writes what one socket sends to the others as a MESSAGE frame, and drops ACKs", async ({ expect }) => {
+    const [a, b] = [await open(), await open()];
+    try {
+      a.ws.send("ACK\nid:floor-1\nsubscription:floor\n\n\0");
+      a.ws.send('{"n":"after the ACK"}');
+      await until(() => b.frames.length > 0);
+      expect(b.frames).toHaveLength(1);
+      expect(b.frames[0]).toMatch(/^MESSAGE\n/);
+      expect(b.frames[0]).toContain('\n\n{"n":"after the ACK"}\0');
+      expect(a.frames, "not echoed to its sender").toEqual([]);
+    } finally {
+      a.ws.close();
+      b.ws.close();
+    }
+  });
+});
