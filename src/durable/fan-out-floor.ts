@@ -1,9 +1,10 @@
 /**
  * The real-time floor: what live fan-out costs when it does nothing but write. Its sockets speak
  * no STOMP; whatever one of them sends is written, as one MESSAGE frame serialized once, to all
- * the others, except an `ACK` frame, which is read and dropped: what an acknowledging client (the
- * current SDK ACKs every event) costs at the least. `npm run bench:realtime` runs the same clients against it and against a real
- * channel and divides one by the other. Served at `GET /ping/websocket` only with `BENCH_FLOORS = "on"` (src/floors.ts; an open relay).
+ * the others, except an `ACK` frame, which is read and dropped: the least an acknowledging client
+ * (the current SDK ACKs every event) can cost. `npm run bench:realtime` runs the same clients
+ * against it and against a real channel and divides one by the other. Served at
+ * `GET /ping/websocket` only with `BENCH_FLOORS = "on"` (src/floors.ts; an open relay).
  */
 import { serializeFrame } from "../realtime/stomp";
 
