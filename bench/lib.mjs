@@ -23,6 +23,7 @@ const freePort = () =>
 /** @example const server = await startServer({ vars: { SESSION_SHARD_COUNT: "1" } }); … await server.stop() */
 export const startServer = async ({ vars = {} } = {}) => {
   const port = await freePort();
+  const inspectorPort = await freePort();
   const state = mkdtempSync(path.join(tmpdir(), "kitty-edge-bench-"));
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child = spawn(
@@ -36,6 +37,8 @@ export const startServer = async ({ vars = {} } = {}) => {
       "--persist-to",
       state,
       "--show-interactive-dev-session=false",
+      "--inspector-port",
+      String(inspectorPort),
       ...varArgs,
     ],
     { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
@@ -56,7 +59,7 @@ export const startServer = async ({ vars = {} } = {}) => {
   for (let i = 0; i < 240; i++) {
     if (child.exitCode !== null) throw new Error(`dev server exited:\n${log}`);
     try {
-      if ((await fetch(`${baseUrl}/healthz`)).ok) return { baseUrl, port, state, stop, log: () => log, group: child.pid };
+      if ((await fetch(`${baseUrl}/healthz`)).ok) return { baseUrl, port, inspectorPort, state, stop, log: () => log, group: child.pid };
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -113,4 +116,35 @@ export const serverProcess = async (group) => {
     }
   }
   return { rssKiB, cpuSeconds };
+};
+
+/**
+ * The Worker's JavaScript heap, read over wrangler's inspector (`Runtime.getHeapUsage`): what the
+ * objects themselves hold, as against workerd's resident memory. `read()` gives MiB used, or
+ * undefined when the isolate did not answer within `timeoutMs` (a saturated isolate answers late).
+ * @example const heap = await jsHeap(server); const mib = await heap.read(); heap.close();
+ */
+export const jsHeap = async ({ inspectorPort }, timeoutMs = 1000) => {
+  const { default: WebSocket } = await import("ws");
+  const [target] = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  const waiting = new Map();
+  let id = 0;
+  ws.on("message", (data) => {
+    const { id: answered, result } = JSON.parse(data);
+    waiting.get(answered)?.(result?.usedSize === undefined ? undefined : result.usedSize / 2 ** 20);
+    waiting.delete(answered);
+  });
+  const read = () =>
+    new Promise((resolve) => {
+      const asked = ++id;
+      waiting.set(asked, resolve);
+      ws.send(JSON.stringify({ id: asked, method: "Runtime.getHeapUsage" }));
+      setTimeout(() => waiting.delete(asked) && resolve(undefined), timeoutMs);
+    });
+  return { read, close: () => ws.close() };
 };
