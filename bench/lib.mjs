@@ -132,6 +132,8 @@ export const jsHeap = async ({ inspectorPort }, timeoutMs = 1000) => {
     ws.once("open", resolve);
     ws.once("error", reject);
   });
+  // A later failure (the server stopping) leaves reads to time out rather than end the benchmark.
+  ws.on("error", () => {});
   const waiting = new Map();
   let id = 0;
   ws.on("message", (data) => {
